@@ -1,0 +1,1 @@
+namespace Hybrid; public static class Placeholder0 {}

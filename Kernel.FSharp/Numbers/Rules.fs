@@ -1,0 +1,335 @@
+namespace Hybrid.Kernel
+
+open System
+open System.Numerics
+
+/// The unary elementary functions of the rule table. `PowC` is x^c with a constant c.
+type Fun1 =
+    | Neg = 0
+    | Recip = 1
+    | Square = 2
+    | Sqrt = 3
+    | Cbrt = 4
+    | Exp = 5
+    | Exp2 = 6
+    | Log = 7
+    | Log2 = 8
+    | Log10 = 9
+    | Log1p = 10
+    | Expm1 = 11
+    | Sin = 12
+    | Cos = 13
+    | Tan = 14
+    | Asin = 15
+    | Acos = 16
+    | Atan = 17
+    | Sinh = 18
+    | Cosh = 19
+    | Tanh = 20
+    | Asinh = 21
+    | Acosh = 22
+    | Atanh = 23
+    | Abs = 24
+    | Erf = 25
+    | PowC = 26
+
+/// The binary elementary functions of the rule table. `Atan2` is atan2(x = y-coordinate, y = x-coordinate)
+/// in .NET's argument order: `Atan2(y, x)`.
+type Fun2 =
+    | Add = 0
+    | Sub = 1
+    | Mul = 2
+    | Div = 3
+    | Pow = 4
+    | Atan2 = 5
+    | Hypot = 6
+    | Min = 7
+    | Max = 8
+
+/// The one rule table. Every elementary function has its value, first and second derivative written
+/// here exactly once; Dual, HyperDual, the reverse tape, nested traces and the elementwise vector
+/// primitives are all instantiated from these functions.
+///
+/// * `value1` / `value2` evaluate on `double`.
+/// * `d1` / `partials2` give first derivatives *generically* (any 'T with .NET generic math), so a
+///   nested trace can compute a partial as a differentiable value of the level below it.
+///   They receive the already computed value `fx` so that e.g. exp' = exp costs nothing extra.
+/// * `d2` / `hessian2` give second derivatives on `double` (hyper-dual numbers, second-order tapes).
+///
+/// Conventions where a derivative is undefined (tested, and stated in the README):
+/// abs'(0) = 0; min/max at a tie split the derivative ½, ½; sqrt'(0) = +∞; cbrt'(0) = +∞;
+/// d/dy x^y at x = 0 is 0 (the limit for y > 0); hypot at (0, 0) has derivative 0;
+/// outside a function's domain the derivative is NaN, as the value is.
+module Rules =
+
+    let sqrtPi2 = 2.0 / Math.Sqrt Math.PI
+    let ln2 = Math.Log 2.0
+    let ln10 = Math.Log 10.0
+
+    /// log(1 + x), accurate for small x (Kahan's trick; .NET's LogP1 is log(x + 1)).
+    let log1p (x: float) =
+        let u = 1.0 + x
+        if u = 1.0 then x
+        elif Double.IsInfinity u then Math.Log u
+        else Math.Log u * x / (u - 1.0)
+
+    /// exp(x) − 1, accurate for small x (Kahan's trick; .NET's ExpM1 is exp(x) − 1).
+    let expm1 (x: float) =
+        let u = Math.Exp x
+        if u = 1.0 then x
+        elif u - 1.0 = -1.0 then -1.0
+        elif Double.IsInfinity u then u
+        else (u - 1.0) * x / Math.Log u
+
+    /// The error function (MathNet's implementation, accurate to double precision).
+    let erf (x: float) = MathNet.Numerics.SpecialFunctions.Erf x
+
+    /// hypot without overflow or underflow.
+    let hypot (x: float) (y: float) =
+        let ax = Math.Abs x
+        let ay = Math.Abs y
+        let big = Math.Max(ax, ay)
+        let small = Math.Min(ax, ay)
+        if Double.IsInfinity big then Double.PositiveInfinity
+        elif big = 0.0 || Double.IsNaN small then big + small
+        else
+            let r = small / big
+            big * Math.Sqrt(1.0 + r * r)
+
+    // ---------------------------------------------------------------- values
+
+    /// f(x) on doubles. `c` is the exponent of PowC and ignored otherwise.
+    let value1 (f: Fun1) (c: float) (x: float) : float =
+        match f with
+        | Fun1.Neg -> -x
+        | Fun1.Recip -> 1.0 / x
+        | Fun1.Square -> x * x
+        | Fun1.Sqrt -> Math.Sqrt x
+        | Fun1.Cbrt -> Math.Cbrt x
+        | Fun1.Exp -> Math.Exp x
+        | Fun1.Exp2 -> Math.Pow(2.0, x)
+        | Fun1.Log -> Math.Log x
+        | Fun1.Log2 -> Math.Log2 x
+        | Fun1.Log10 -> Math.Log10 x
+        | Fun1.Log1p -> log1p x
+        | Fun1.Expm1 -> expm1 x
+        | Fun1.Sin -> Math.Sin x
+        | Fun1.Cos -> Math.Cos x
+        | Fun1.Tan -> Math.Tan x
+        | Fun1.Asin -> Math.Asin x
+        | Fun1.Acos -> Math.Acos x
+        | Fun1.Atan -> Math.Atan x
+        | Fun1.Sinh -> Math.Sinh x
+        | Fun1.Cosh -> Math.Cosh x
+        | Fun1.Tanh -> Math.Tanh x
+        | Fun1.Asinh -> Math.Asinh x
+        | Fun1.Acosh -> Math.Acosh x
+        | Fun1.Atanh -> Math.Atanh x
+        | Fun1.Abs -> Math.Abs x
+        | Fun1.Erf -> erf x
+        | Fun1.PowC -> Math.Pow(x, c)
+        | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
+
+    /// f(x, y) on doubles.
+    let value2 (f: Fun2) (x: float) (y: float) : float =
+        match f with
+        | Fun2.Add -> x + y
+        | Fun2.Sub -> x - y
+        | Fun2.Mul -> x * y
+        | Fun2.Div -> x / y
+        | Fun2.Pow -> Math.Pow(x, y)
+        | Fun2.Atan2 -> Math.Atan2(x, y)
+        | Fun2.Hypot -> hypot x y
+        | Fun2.Min -> if Double.IsNaN x || Double.IsNaN y then Double.NaN else Math.Min(x, y)
+        | Fun2.Max -> if Double.IsNaN x || Double.IsNaN y then Double.NaN else Math.Max(x, y)
+        | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
+
+    // ------------------------------------------------- first derivatives, generic
+
+    let inline k<'T when 'T :> INumberBase<'T>> (c: float) : 'T = 'T.CreateTruncating c
+    // Comparisons through the generic-math operators (F#'s own need 'T : comparison); they compare primals.
+    let inline gt<'T when 'T :> IComparisonOperators<'T, 'T, bool>> (a: 'T) (b: 'T) = 'T.op_GreaterThan(a, b)
+    let inline lt<'T when 'T :> IComparisonOperators<'T, 'T, bool>> (a: 'T) (b: 'T) = 'T.op_LessThan(a, b)
+    let inline isZero<'T when 'T :> INumberBase<'T>> (a: 'T) = 'T.IsZero a
+
+    /// f'(x), generic in the number type so a nested trace gets a differentiable partial.
+    /// `fx` is f(x), already computed by the caller.
+    let inline d1<'T
+        when 'T :> INumberBase<'T>
+        and 'T :> IComparisonOperators<'T, 'T, bool>
+        and 'T :> IExponentialFunctions<'T>
+        and 'T :> ILogarithmicFunctions<'T>
+        and 'T :> ITrigonometricFunctions<'T>
+        and 'T :> IHyperbolicFunctions<'T>
+        and 'T :> IRootFunctions<'T>
+        and 'T :> IPowerFunctions<'T>> (f: Fun1) (c: float) (x: 'T) (fx: 'T) : 'T =
+        match f with
+        | Fun1.Neg -> k -1.0
+        | Fun1.Recip -> -(fx * fx)
+        | Fun1.Square -> k 2.0 * x
+        | Fun1.Sqrt -> k 0.5 / fx
+        | Fun1.Cbrt -> k (1.0 / 3.0) / (fx * fx)
+        | Fun1.Exp -> fx
+        | Fun1.Exp2 -> k ln2 * fx
+        | Fun1.Log -> 'T.One / x
+        | Fun1.Log2 -> 'T.One / (k ln2 * x)
+        | Fun1.Log10 -> 'T.One / (k ln10 * x)
+        | Fun1.Log1p -> 'T.One / ('T.One + x)
+        | Fun1.Expm1 -> fx + 'T.One
+        | Fun1.Sin -> 'T.Cos x
+        | Fun1.Cos -> -('T.Sin x)
+        | Fun1.Tan -> 'T.One + fx * fx
+        | Fun1.Asin -> 'T.One / 'T.Sqrt('T.One - x * x)
+        | Fun1.Acos -> -('T.One / 'T.Sqrt('T.One - x * x))
+        | Fun1.Atan -> 'T.One / ('T.One + x * x)
+        | Fun1.Sinh -> 'T.Cosh x
+        | Fun1.Cosh -> 'T.Sinh x
+        | Fun1.Tanh -> 'T.One - fx * fx
+        | Fun1.Asinh -> 'T.One / 'T.Sqrt(x * x + 'T.One)
+        | Fun1.Acosh -> 'T.One / ('T.Sqrt(x - 'T.One) * 'T.Sqrt(x + 'T.One))
+        | Fun1.Atanh -> 'T.One / ('T.One - x * x)
+        // special case: abs'(0) = 0 (the subgradient of least norm); NaN stays NaN.
+        | Fun1.Abs -> if gt x 'T.Zero then 'T.One elif lt x 'T.Zero then k -1.0 elif isZero x then 'T.Zero else x
+        | Fun1.Erf -> k sqrtPi2 * 'T.Exp(-(x * x))
+        | Fun1.PowC -> if c = 0.0 then 'T.Zero else k c * 'T.Pow(x, k (c - 1.0))
+        | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
+
+    /// (∂f/∂x, ∂f/∂y), generic in the number type. `fz` is f(x, y), already computed.
+    let inline partials2<'T
+        when 'T :> INumberBase<'T>
+        and 'T :> IComparisonOperators<'T, 'T, bool>
+        and 'T :> IExponentialFunctions<'T>
+        and 'T :> ILogarithmicFunctions<'T>
+        and 'T :> ITrigonometricFunctions<'T>
+        and 'T :> IHyperbolicFunctions<'T>
+        and 'T :> IRootFunctions<'T>
+        and 'T :> IPowerFunctions<'T>> (f: Fun2) (x: 'T) (y: 'T) (fz: 'T) : struct ('T * 'T) =
+        match f with
+        | Fun2.Add -> struct ('T.One, 'T.One)
+        | Fun2.Sub -> struct ('T.One, k -1.0)
+        | Fun2.Mul -> struct (y, x)
+        | Fun2.Div -> let r = 'T.One / y in struct (r, -(fz * r))
+        // special case: d/dy x^y at x = 0 is 0, the limit from y > 0 (log 0 would give 0·∞ = NaN).
+        | Fun2.Pow ->
+            let dx = if isZero y then 'T.Zero else y * 'T.Pow(x, y - 'T.One)
+            let dy = if isZero x then 'T.Zero else fz * 'T.Log x
+            struct (dx, dy)
+        | Fun2.Atan2 ->
+            let r = 'T.One / (x * x + y * y)
+            struct (y * r, -(x * r))
+        // special case: hypot at (0, 0) has derivative 0, like abs.
+        | Fun2.Hypot -> if isZero fz then struct ('T.Zero, 'T.Zero) else struct (x / fz, y / fz)
+        // special case: a tie splits the derivative (½, ½), as JAX does.
+        | Fun2.Min ->
+            if lt x y then struct ('T.One, 'T.Zero)
+            elif lt y x then struct ('T.Zero, 'T.One)
+            else struct (k 0.5, k 0.5)
+        | Fun2.Max ->
+            if gt x y then struct ('T.One, 'T.Zero)
+            elif gt y x then struct ('T.Zero, 'T.One)
+            else struct (k 0.5, k 0.5)
+        | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
+
+    // ------------------------------------------------ second derivatives, double
+
+    /// f''(x) on doubles. `fx` is f(x) and `dfx` is f'(x), already computed.
+    let d2 (f: Fun1) (c: float) (x: float) (fx: float) (dfx: float) : float =
+        match f with
+        | Fun1.Neg -> 0.0
+        | Fun1.Recip -> 2.0 * fx * fx * fx
+        | Fun1.Square -> 2.0
+        | Fun1.Sqrt -> -0.5 * dfx / x
+        | Fun1.Cbrt -> -2.0 / 3.0 * dfx / x
+        | Fun1.Exp -> fx
+        | Fun1.Exp2 -> ln2 * ln2 * fx
+        | Fun1.Log -> -1.0 / (x * x)
+        | Fun1.Log2 -> -1.0 / (ln2 * x * x)
+        | Fun1.Log10 -> -1.0 / (ln10 * x * x)
+        | Fun1.Log1p -> -(dfx * dfx)
+        | Fun1.Expm1 -> fx + 1.0
+        | Fun1.Sin -> -fx
+        | Fun1.Cos -> -fx
+        | Fun1.Tan -> 2.0 * fx * dfx
+        | Fun1.Asin -> x * dfx * dfx * dfx
+        | Fun1.Acos -> x * dfx * dfx * dfx
+        | Fun1.Atan -> -2.0 * x * dfx * dfx
+        | Fun1.Sinh -> fx
+        | Fun1.Cosh -> fx
+        | Fun1.Tanh -> -2.0 * fx * dfx
+        | Fun1.Asinh -> -x * dfx * dfx * dfx
+        | Fun1.Acosh -> -x * dfx * dfx * dfx
+        | Fun1.Atanh -> 2.0 * x * dfx * dfx
+        | Fun1.Abs -> if Double.IsNaN x then x else 0.0
+        | Fun1.Erf -> -2.0 * x * dfx
+        | Fun1.PowC -> if c = 0.0 || c = 1.0 then 0.0 else c * (c - 1.0) * Math.Pow(x, c - 2.0)
+        | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
+
+    /// The second partials (∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) on doubles; `fz` = f(x, y) and
+    /// (dx, dy) its first partials, already computed.
+    let hessian2 (f: Fun2) (x: float) (y: float) (fz: float) (dx: float) (dy: float) : struct (float * float * float) =
+        match f with
+        | Fun2.Add
+        | Fun2.Sub
+        | Fun2.Min
+        | Fun2.Max -> struct (0.0, 0.0, 0.0)
+        | Fun2.Mul -> struct (0.0, 1.0, 0.0)
+        | Fun2.Div -> let r = 1.0 / y in struct (0.0, -r * r, 2.0 * fz * r * r)
+        | Fun2.Pow ->
+            let lx = if x = 0.0 then 0.0 else Math.Log x
+            let xx = if y = 0.0 || y = 1.0 then 0.0 else y * (y - 1.0) * Math.Pow(x, y - 2.0)
+            let xy = if x = 0.0 then 0.0 else Math.Pow(x, y - 1.0) * (1.0 + y * lx)
+            struct (xx, xy, dy * lx)
+        | Fun2.Atan2 ->
+            let r = 1.0 / (x * x + y * y)
+            struct (-2.0 * x * y * r * r, (x * x - y * y) * r * r, 2.0 * x * y * r * r)
+        | Fun2.Hypot ->
+            if fz = 0.0 then struct (0.0, 0.0, 0.0)
+            else
+                let r3 = 1.0 / (fz * fz * fz)
+                struct (y * y * r3, -x * y * r3, x * x * r3)
+        | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
+
+    // --------------------------------------------------------------- metadata
+
+    /// Every unary rule with its name and a domain (lo, hi) on which it is smooth, for tests
+    /// and documentation. PowC is listed with the exponents tests use.
+    let unary : (Fun1 * string * float * float) list =
+        [ Fun1.Neg, "Neg", -3.0, 3.0
+          Fun1.Recip, "Recip", 0.2, 3.0
+          Fun1.Square, "Square", -3.0, 3.0
+          Fun1.Sqrt, "Sqrt", 0.1, 4.0
+          Fun1.Cbrt, "Cbrt", 0.1, 4.0
+          Fun1.Exp, "Exp", -2.0, 2.0
+          Fun1.Exp2, "Exp2", -2.0, 2.0
+          Fun1.Log, "Log", 0.1, 4.0
+          Fun1.Log2, "Log2", 0.1, 4.0
+          Fun1.Log10, "Log10", 0.1, 4.0
+          Fun1.Log1p, "Log1p", -0.5, 3.0
+          Fun1.Expm1, "Expm1", -2.0, 2.0
+          Fun1.Sin, "Sin", -3.0, 3.0
+          Fun1.Cos, "Cos", -3.0, 3.0
+          Fun1.Tan, "Tan", -1.2, 1.2
+          Fun1.Asin, "Asin", -0.9, 0.9
+          Fun1.Acos, "Acos", -0.9, 0.9
+          Fun1.Atan, "Atan", -3.0, 3.0
+          Fun1.Sinh, "Sinh", -2.0, 2.0
+          Fun1.Cosh, "Cosh", -2.0, 2.0
+          Fun1.Tanh, "Tanh", -2.0, 2.0
+          Fun1.Asinh, "Asinh", -3.0, 3.0
+          Fun1.Acosh, "Acosh", 1.1, 4.0
+          Fun1.Atanh, "Atanh", -0.9, 0.9
+          Fun1.Abs, "Abs", 0.1, 3.0
+          Fun1.Erf, "Erf", -2.0, 2.0
+          Fun1.PowC, "PowC", 0.2, 3.0 ]
+
+    /// Every binary rule with its name and a box (lo, hi) for both arguments on which it is smooth.
+    let binary : (Fun2 * string * float * float) list =
+        [ Fun2.Add, "Add", -3.0, 3.0
+          Fun2.Sub, "Sub", -3.0, 3.0
+          Fun2.Mul, "Mul", -3.0, 3.0
+          Fun2.Div, "Div", 0.3, 3.0
+          Fun2.Pow, "Pow", 0.3, 2.5
+          Fun2.Atan2, "Atan2", 0.3, 3.0
+          Fun2.Hypot, "Hypot", 0.3, 3.0
+          Fun2.Min, "Min", -3.0, 3.0
+          Fun2.Max, "Max", -3.0, 3.0 ]

@@ -1,0 +1,6 @@
+module Hybrid.Kernel.Tests.Main
+
+open Expecto
+
+[<EntryPoint>]
+let main argv = runTestsInAssemblyWithCLIArgs [] argv

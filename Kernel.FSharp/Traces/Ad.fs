@@ -1,0 +1,181 @@
+namespace Hybrid.Kernel
+
+open System
+
+/// A recorded reverse trace kept alive for its pullback (`Ad.Vjp`): pull a cotangent of the
+/// outputs back to the inputs as many times as needed, from any thread.
+[<Sealed>]
+type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[], owner: string) =
+    let tid = t.Id // the trace is closed (its id retired) once Vjp returns
+    /// Number of outputs (the cotangent's length).
+    member _.OutputCount = outputs.Length
+    /// uᵀJ for a cotangent u of the outputs; values of the level below when nested.
+    member _.Apply(u: Vec) : Vec =
+        if isNull u then nullArg "u"
+        if u.Length <> outputs.Length then
+            invalidArg "u" (sprintf "%s pullback: the cotangent has length %d but the function has %d outputs; pass one cotangent per output." owner u.Length outputs.Length)
+        if not t.Nested && u.IsConstant then
+            let adj = Sweep.store t
+            for k in 0 .. outputs.Length - 1 do
+                let r = outputs[k]
+                if r.Tid = tid then adj.Scalars[r.I] <- adj.Scalars[r.I] + u.Arr[u.Off + k]
+            Sweep.reverse t adj
+            let g = Array.sub adj.Scalars inputs inputCount
+            adj.Release()
+            Vec g
+        else
+            let adj = Array.zeroCreate<Real> t.Count
+            let touched = Array.zeroCreate<bool> t.Count
+            for k in 0 .. outputs.Length - 1 do
+                let r = outputs[k]
+                if r.Tid = tid then
+                    adj[r.I] <- (if touched[r.I] then adj[r.I] + u[k] else u[k])
+                    touched[r.I] <- true
+            Sweep.reverseNested t adj touched
+            Vec.OfReals(Array.init inputCount (fun i -> if touched[inputs + i] then adj[inputs + i] else Real 0.0))
+
+/// A function recorded once with second partials (forward-over-reverse on the tape): its value,
+/// gradient, and Hessian-vector products by replaying the tape in doubles, without re-running f.
+[<Sealed>]
+type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
+    let adj =
+        let a = Sweep.store t
+        if output.Tid = t.Id then
+            a.Scalars[output.I] <- 1.0
+            Sweep.reverse t a
+        a
+    /// f(x).
+    member _.Value = output.V
+    /// ∇f(x).
+    member _.Gradient = Array.sub adj.Scalars inputs n
+    /// The number of inputs.
+    member _.Length = n
+    /// H·v, one forward and one reverse replay of the tape.
+    member _.Hvp(v: float[]) : float[] =
+        if isNull v then nullArg "v"
+        if v.Length <> n then invalidArg "v" (sprintf "Hvp: the direction has length %d but x has length %d." v.Length n)
+        let tan = Sweep.store t
+        Array.blit v 0 tan.Scalars inputs n
+        Sweep.forwardTangents t tan
+        let adjT = Sweep.store t
+        Sweep.reverseTangents t adj tan adjT
+        let r = Array.sub adjT.Scalars inputs n
+        tan.Release()
+        adjT.Release()
+        r
+    /// The dense Hessian, one replay per column (symmetrised to remove rounding asymmetry).
+    member s.Hessian() : float[,] =
+        let h = Array2D.zeroCreate n n
+        let e = Array.zeroCreate n
+        for j in 0 .. n - 1 do
+            e[j] <- 1.0
+            let col = s.Hvp e
+            e[j] <- 0.0
+            for i in 0 .. n - 1 do h[i, j] <- col[i]
+        for i in 0 .. n - 1 do
+            for j in i + 1 .. n - 1 do
+                let m = 0.5 * (h[i, j] + h[j, i])
+                h[i, j] <- m
+                h[j, i] <- m
+        h
+    /// Returns the tape's pooled buffers (the tape is unusable afterwards).
+    member _.Release() =
+        adj.Release()
+        t.ReleaseRented()
+
+/// The mechanisms the transforms are built from: run a function on a fresh trace, then read
+/// tangents (forward) or sweep adjoints (reverse). Values in and out are of the level below the
+/// trace, so every result is itself differentiable by any enclosing transform.
+[<AbstractClass; Sealed>]
+type Ad =
+
+    /// The outputs of trace t as Reals (vector-op outputs become element nodes).
+    static member private Outputs(t: Trace, y: Vec, owner: string) =
+        if isNull y then invalidOp (sprintf "%s: the function returned null; return its result vector." owner)
+        let ys = Array.init y.Length (fun k -> y[k])
+        for r in ys do
+            if r.Tid > t.Id then Traces.Escaped r.Tid
+        ys
+
+    /// The value of the level below for an output (itself when it does not depend on t).
+    static member private Primal(t: Trace, r: Real) = if r.Tid = t.Id then Real.Lower(t, r) else r
+
+    /// Forward mode: (f(x), J·v), one pass with tangents.
+    static member Jvp(owner: string, f: Func<Vec, Vec>, x: Vec, v: Vec) : struct (Vec * Vec) =
+        let t = Traces.Open(TraceKind.Forward, owner)
+        let mutable ok = false
+        try
+            let n = x.Length
+            let first = t.Count
+            for i in 0 .. n - 1 do Real.Lift(t, x[i], v[i]) |> ignore
+            let xt = Vec(Array.sub x.Arr x.Off n, 0, n, t.Id, VecRef.Slots(first, n))
+            let ys = Ad.Outputs(t, f.Invoke xt, owner)
+            let primal = ys |> Array.map (fun r -> Ad.Primal(t, r))
+            let tangent = ys |> Array.map (fun r -> if r.Tid = t.Id then Real.Tangent(t, r.I) else Real 0.0)
+            ok <- true
+            struct (Vec.OfReals primal, Vec.OfReals tangent)
+        finally
+            Traces.Close(t, false)
+
+    /// Reverse mode: f(x) and its pullback u ↦ uᵀJ (reusable; keeps the tape alive).
+    static member Vjp(owner: string, f: Func<Vec, Vec>, x: Vec) : struct (Vec * Pullback) =
+        let t = Traces.Open(TraceKind.Reverse, owner)
+        let mutable keep = false
+        try
+            let n = x.Length
+            let xt = Vec.Input(t, x, null)
+            let ys = Ad.Outputs(t, f.Invoke xt, owner)
+            let primal = ys |> Array.map (fun r -> Ad.Primal(t, r))
+            keep <- true
+            struct (Vec.OfReals primal, Pullback(t, xt.Ref.Slot, n, ys, owner))
+        finally
+            Traces.Close(t, keep)
+
+    /// Reverse mode for a scalar function: (f(x), ∇f(x)) in one recording and one sweep.
+    static member Grad(owner: string, f: Func<Vec, Real>, x: Vec) : struct (Real * Vec) =
+        let t = Traces.Open(TraceKind.Reverse, owner)
+        try
+            let n = x.Length
+            let xt = Vec.Input(t, x, null)
+            let y = f.Invoke xt
+            if y.Tid > t.Id then Traces.Escaped y.Tid
+            let value = Ad.Primal(t, y)
+            if y.Tid <> t.Id then struct (value, Vec(Array.zeroCreate n))
+            elif not t.Nested then
+                let adj = Sweep.store t
+                adj.Scalars[y.I] <- 1.0
+                Sweep.reverse t adj
+                let g = Array.sub adj.Scalars xt.Ref.Slot n
+                adj.Release()
+                struct (value, Vec g)
+            else
+                let adj = Array.zeroCreate<Real> t.Count
+                let touched = Array.zeroCreate<bool> t.Count
+                adj[y.I] <- Real 1.0
+                touched[y.I] <- true
+                Sweep.reverseNested t adj touched
+                let first = xt.Ref.Slot
+                struct (value, Vec.OfReals(Array.init n (fun i -> if touched[first + i] then adj[first + i] else Real 0.0)))
+        finally
+            Traces.Close(t, false)
+
+    /// True when a second-order tape can be recorded here: no trace is active on this thread and
+    /// x is a constant (inside another transform, Hessians compose through nested traces instead).
+    static member CanRecordSecondOrder(x: Vec) = Traces.Depth = 0 && x.IsConstant
+
+    /// Records f once at x with second partials, for value, gradient, Hvp and Hessian replays.
+    static member RecordSecondOrder(owner: string, f: Func<Vec, Real>, x: Vec) : SecondOrderTape =
+        if not (Ad.CanRecordSecondOrder x) then invalidOp (sprintf "%s: a second-order tape needs a constant x outside other transforms." owner)
+        let t = Traces.Open(TraceKind.Reverse, owner)
+        t.EnableSecondOrder()
+        let mutable keep = false
+        try
+            let n = x.Length
+            let xt = Vec.Input(t, x, null)
+            let y = f.Invoke xt
+            if y.Tid > t.Id then Traces.Escaped y.Tid
+            let tape = SecondOrderTape(t, xt.Ref.Slot, n, y)
+            keep <- true
+            tape
+        finally
+            Traces.Close(t, keep)

@@ -1,0 +1,117 @@
+module Hybrid.Kernel.Tests.AdTests
+
+open System
+open Expecto
+open Hybrid.Kernel
+open Hybrid.Kernel.Tests.Check
+
+let grad (f: Vec -> Real) (x: float[]) =
+    let struct (v, g) = Ad.Grad("test", Func<Vec, Real>(f), Vec x)
+    v.V, g.ToArray()
+
+let rosenbrockLoop (x: Vec) =
+    let mutable s = Real 0.0
+    for i in 0 .. x.Length - 2 do
+        let a = x[i + 1] - x[i] * x[i]
+        let b = 1.0 - x[i]
+        s <- s + 100.0 * a * a + b * b
+    s
+
+let rosenbrockSliced (x: Vec) =
+    let head = x[.. x.Length - 2]
+    let tail = x[1..]
+    Vec.Sum(100.0 * Vec.Square(tail - Vec.Square head) + Vec.Square(1.0 - head))
+
+let rosenbrockGrad (x: float[]) =
+    let n = x.Length
+    let g = Array.zeroCreate n
+    for i in 0 .. n - 2 do
+        let a = x[i + 1] - x[i] * x[i]
+        g[i] <- g[i] - 400.0 * a * x[i] - 2.0 * (1.0 - x[i])
+        g[i + 1] <- g[i + 1] + 200.0 * a
+    g
+
+let rosenbrockHessian (x: float[]) =
+    let n = x.Length
+    let h = Array2D.zeroCreate n n
+    for i in 0 .. n - 2 do
+        h[i, i] <- h[i, i] + 1200.0 * x[i] * x[i] - 400.0 * x[i + 1] + 2.0
+        h[i, i + 1] <- h[i, i + 1] - 400.0 * x[i]
+        h[i + 1, i] <- h[i + 1, i] - 400.0 * x[i]
+        h[i + 1, i + 1] <- h[i + 1, i + 1] + 200.0
+    h
+
+[<Tests>]
+let tests =
+    testList "Ad" [
+        test "grad of x² at 2 is 4" {
+            let v, g = grad (fun x -> x[0] * x[0]) [| 2.0 |]
+            close 0.0 "value" 4.0 v
+            close 0.0 "grad" 4.0 g[0]
+        }
+        test "Rosenbrock: scalar loop and sliced give the closed-form gradient" {
+            let x = [| -1.2; 1.0; 0.5; 2.0; -0.3 |]
+            let expected = rosenbrockGrad x
+            for name, f in [ "loop", rosenbrockLoop; "sliced", rosenbrockSliced ] do
+                let _, g = grad f x
+                for i in 0 .. x.Length - 1 do close 1e-12 (sprintf "%s g[%d]" name i) expected[i] g[i]
+        }
+        test "Rosenbrock Hessian from the second-order tape equals the closed form" {
+            let x = [| -1.2; 1.0; 0.5; 2.0; -0.3 |]
+            let expected = rosenbrockHessian x
+            for name, f in [ "loop", rosenbrockLoop; "sliced", rosenbrockSliced ] do
+                let tape = Ad.RecordSecondOrder("test", Func<Vec, Real>(f), Vec x)
+                let h = tape.Hessian()
+                tape.Release()
+                for i in 0 .. x.Length - 1 do
+                    for j in 0 .. x.Length - 1 do
+                        close 1e-12 (sprintf "%s H[%d,%d]" name i j) expected[i, j] h[i, j]
+        }
+        test "perturbation confusion: d/dx [x · d/dy (x + y)] = 1" {
+            let _, g =
+                grad (fun x ->
+                    let struct (_, inner) = Ad.Grad("inner", Func<Vec, Real>(fun y -> x[0] + y[0]), Vec [| 5.0 |])
+                    x[0] * inner[0]) [| 3.0 |]
+            close 0.0 "d/dx" 1.0 g[0]
+        }
+        test "nested grad: d/dx [x · d/dy (x · y)] at x = 1 is 2" {
+            let _, g =
+                grad (fun x ->
+                    let struct (_, inner) = Ad.Grad("inner", Func<Vec, Real>(fun y -> x[0] * y[0]), Vec [| 2.0 |])
+                    x[0] * inner[0]) [| 1.0 |]
+            close 0.0 "d/dx" 2.0 g[0]
+        }
+        test "grad of grad: d²/dx² x³ at 2 is 12" {
+            let _, g =
+                grad (fun x ->
+                    let struct (_, inner) = Ad.Grad("inner", Func<Vec, Real>(fun y -> y[0] * y[0] * y[0]), x)
+                    inner[0]) [| 2.0 |]
+            close 1e-14 "f''" 12.0 g[0]
+        }
+        test "Jvp of sin(x)·y" {
+            let struct (y, t) =
+                Ad.Jvp("jvp", Func<Vec, Vec>(fun x -> Vec.OfReals [| Real.Sin(x[0]) * x[1] |]), Vec [| 0.5; 3.0 |], Vec [| 1.0; 2.0 |])
+            close 1e-15 "value" (sin 0.5 * 3.0) (y.ToArray()[0])
+            close 1e-15 "tangent" (cos 0.5 * 3.0 + sin 0.5 * 2.0) (t.ToArray()[0])
+        }
+        test "forward over reverse: Jvp of the gradient is the Hessian column" {
+            let x = [| -1.2; 1.0; 0.5 |]
+            let gradF = Func<Vec, Vec>(fun x ->
+                let struct (_, g) = Ad.Grad("inner", Func<Vec, Real>(rosenbrockLoop), x)
+                g)
+            let struct (_, col) = Ad.Jvp("jvp", gradF, Vec x, Vec [| 0.0; 1.0; 0.0 |])
+            let h = rosenbrockHessian x
+            for i in 0 .. 2 do close 1e-12 (sprintf "H[%d,1]" i) h[i, 1] (col.ToArray()[i])
+        }
+        test "a value escaping its transform is an error" {
+            let mutable kept = Real 0.0
+            grad (fun x -> kept <- x[0] * 2.0; kept) [| 1.0 |] |> ignore
+            Expect.throwsT<EscapedValueException> (fun () -> grad (fun x -> x[0] + kept) [| 1.0 |] |> ignore) "escaped value"
+        }
+        test "Vjp pullback is reusable" {
+            let struct (y, pb) = Ad.Vjp("vjp", Func<Vec, Vec>(fun x -> Vec.OfReals [| x[0] * x[1]; x[0] + x[1] |]), Vec [| 2.0; 3.0 |])
+            Expect.equal (y.ToArray()) [| 6.0; 5.0 |] "outputs"
+            Expect.equal ((pb.Apply(Vec [| 1.0; 0.0 |])).ToArray()) [| 3.0; 2.0 |] "row 1"
+            Expect.equal ((pb.Apply(Vec [| 0.0; 1.0 |])).ToArray()) [| 1.0; 1.0 |] "row 2"
+        }
+    ]

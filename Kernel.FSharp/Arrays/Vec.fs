@@ -65,6 +65,17 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
         "[" + String.Join(", ", shown) + (if len > 8 then sprintf ", … (%d)" len else "") + "]"
 
     static member op_Implicit(values: float[]) : Vec = Vec values
+    /// The values, for results at the top level. A vector that still carries derivatives (inside a
+    /// transform) throws rather than silently dropping them; use ToArray() to take values on purpose.
+    static member op_Implicit(x: Vec) : float[] =
+        if isNull x then null
+        elif not x.IsConstant then invalidOp "Hybrid: converting a Vec that carries derivatives to double[] would drop them; call ToArray() to take the values on purpose."
+        else x.ToArray()
+    /// As the conversion to double[], to a MathNet vector.
+    static member op_Implicit(x: Vec) : Vector<float> =
+        if isNull x then null
+        elif not x.IsConstant then invalidOp "Hybrid: converting a Vec that carries derivatives to Vector<double> would drop them; call ToVector() to take the values on purpose."
+        else x.ToVector()
     static member op_Implicit(v: Vector<float>) : Vec =
         if isNull v then nullArg "v"
         Vec(v.ToArray())

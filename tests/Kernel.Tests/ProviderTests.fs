@@ -39,8 +39,9 @@ let private singular3 = [| 1.0; 3.0; 5.0;  0.0; 0.0; 0.0;  2.0; 4.0; 7.0 |]
 /// Non-symmetric with a complex pair of eigenvalues (a rotation block) and a real one.
 let private rotation = [| 0.0; 1.0; 0.0;  -2.0; 0.0; 0.0;  1.0; 3.0; 5.0 |]
 
-let private shapes = [ "square", 5, 5; "tall", 7, 4; "wide", 4, 7; "1x1", 1, 1 ]
-let private squares = [ "square", 5; "1x1", 1; "order 12", 12 ]
+/// Small shapes, plus sizes past LAPACK's block size (its blocked code paths).
+let private shapes = [ "square", 5, 5; "tall", 7, 4; "wide", 4, 7; "1x1", 1, 1; "square 70", 70, 70; "tall 90x60", 90, 60; "wide 40x75", 40, 75 ]
+let private squares = [ "square", 5; "1x1", 1; "order 12", 12; "order 80", 80 ]
 
 // ---- comparisons ---------------------------------------------------------------------
 
@@ -94,7 +95,8 @@ let private suite (kind: BackendKind) =
     let t (title: string) (body: P -> unit) =
         test title {
             if not (Linalg.IsAvailable kind) then
-                skiptestf "%A is not available in this process (%s); install it with `bash scripts/install-mkl.sh`" kind (Linalg.WhyUnavailable kind)
+                skiptestf "%A is not available in this process (%s); install it with %s" kind (Linalg.WhyUnavailable kind)
+                    (if kind = BackendKind.Mkl then "`bash scripts/install-mkl.sh`" else "`apt-get install libopenblas0`")
             body (Linalg.CreateProvider kind :> P)
         }
     let native = kind <> BackendKind.Managed
@@ -325,7 +327,7 @@ let private suite (kind: BackendKind) =
                 near tol (name + ": A·V = V·D") (mul a n n rv n) (mul rv n n rd n)
 
         t "EigenDecomp non-symmetric: eigenvalues as managed (sorted), A·V = V·D with 2x2 blocks" <| fun p ->
-            for name, n, a in [ "random 6", 6, random 28 6 6; "rotation", 3, rotation; "1x1", 1, [| 4.0 |]; "random 9", 9, random 29 9 9 ] do
+            for name, n, a in [ "random 6", 6, random 28 6 6; "rotation", 3, rotation; "1x1", 1, [| 4.0 |]; "random 9", 9, random 29 9 9; "random 70", 70, random 34 70 70 ] do
                 let ev, evals, ed = Array.zeroCreate (n * n), Array.zeroCreate n, Array.zeroCreate (n * n)
                 reference.EigenDecomp(false, n, a, ev, evals, ed)
                 let rv, rvals, rd = Array.zeroCreate (n * n), Array.zeroCreate n, Array.zeroCreate (n * n)

@@ -86,7 +86,8 @@ type Linalg private () =
                 raise (InvalidOperationException(sprintf "The %A backend is not available: %s. %s" kind reason (installHint kind)))
         | other -> invalidArg "kind" (sprintf "%A is not a backend; use Mkl, OpenBlas or Managed." other)
 
-    /// The description of a provider: ours or MathNet's managed one.
+    /// The description of a provider: ours, or MathNet's managed one. Any other provider type is
+    /// reported with Kind = Managed and its type name as Library.
     static member Describe(provider: ILinearAlgebraProvider) : Backend =
         match provider with
         | :? NativeLinearAlgebraProvider as p -> p.Backend

@@ -433,7 +433,8 @@ module internal NativeDouble =
     /// q the rows×rows orthogonal Q, tau the min(rows, columns) Householder scalars.
     /// Mirrors LAPACK dgeqrf + dorgqr. Signs: R's diagonal follows LAPACK's reflectors (dlarfg);
     /// the managed provider negates the last reflector when rows ≤ columns, so the last row of R
-    /// and column of Q may differ from it in sign (Q·R is the same).
+    /// and column of Q may differ from it in sign (Q·R is the same); likewise after an exactly zero
+    /// column, where LAPACK's reflector is the identity and the managed one a sign flip.
     let qrFactor (lib: NativeBlas) (r: float[]) (rowsR: int) (columnsR: int) (q: float[]) (tau: float[]) =
         notNull "r" r
         notNull "q" q

@@ -65,7 +65,9 @@ type Dual =
         x.V.ToString(format, provider) + " + " + x.T.ToString(format, provider) + "ε"
 
     // ------------------------------------------------------------------------------------------------
-    // The generic-math surface: identical text in every number type (replace the type name).
+    // BEGIN generic-math surface. Everything from here to the end of the type is written only in terms
+    // of the primitives above, and is the same text in every number type with the type name replaced
+    // (scripts/number-surface.py copies it from Dual.fs into DualN.fs and HyperDual.fs).
 
     /// 0.
     static member Zero = Dual.Const 0.0
@@ -88,9 +90,9 @@ type Dual =
     /// Double.MaxValue.
     static member MaxValue = Dual.Const Double.MaxValue
 
-    /// x + 0ε.
+    /// The constant x.
     static member op_Implicit(x: float) : Dual = Dual.Const x
-    /// The primal value; drops the tangent.
+    /// The primal value; drops the derivative parts.
     static member op_Explicit(x: Dual) : float = Dual.Primal x
 
     /// −x.
@@ -126,7 +128,7 @@ type Dual =
     /// x − 1.
     static member op_Decrement(x: Dual) = Dual.Apply2L(Fun2.Sub, x, 1.0)
 
-    /// Primal x = primal y (tangents ignored; NaN ≠ NaN).
+    /// Primal x = primal y (derivative parts ignored; NaN ≠ NaN).
     static member op_Equality(x: Dual, y: Dual) = Dual.Primal x = Dual.Primal y
     /// Primal x ≠ primal y.
     static member op_Inequality(x: Dual, y: Dual) = Dual.Primal x <> Dual.Primal y
@@ -260,19 +262,31 @@ type Dual =
     static member MinMagnitudeNumber(x: Dual, y: Dual) =
         if Double.IsNaN(Dual.Primal x) then y elif Double.IsNaN(Dual.Primal y) then x else Dual.MinMagnitude(x, y)
 
-    /// Predicates on the primal value.
+    /// Is the primal NaN? (All Is* predicates look at the primal only.)
     static member IsNaN(x: Dual) = Double.IsNaN(Dual.Primal x)
+    /// IsFinite, of the primal.
     static member IsFinite(x: Dual) = Double.IsFinite(Dual.Primal x)
+    /// IsInfinity, of the primal.
     static member IsInfinity(x: Dual) = Double.IsInfinity(Dual.Primal x)
+    /// IsPositiveInfinity, of the primal.
     static member IsPositiveInfinity(x: Dual) = Double.IsPositiveInfinity(Dual.Primal x)
+    /// IsNegativeInfinity, of the primal.
     static member IsNegativeInfinity(x: Dual) = Double.IsNegativeInfinity(Dual.Primal x)
+    /// IsNegative, of the primal.
     static member IsNegative(x: Dual) = Double.IsNegative(Dual.Primal x)
+    /// IsPositive, of the primal.
     static member IsPositive(x: Dual) = Double.IsPositive(Dual.Primal x)
+    /// IsZero, of the primal.
     static member IsZero(x: Dual) = Dual.Primal x = 0.0
+    /// IsNormal, of the primal.
     static member IsNormal(x: Dual) = Double.IsNormal(Dual.Primal x)
+    /// IsSubnormal, of the primal.
     static member IsSubnormal(x: Dual) = Double.IsSubnormal(Dual.Primal x)
+    /// IsInteger, of the primal.
     static member IsInteger(x: Dual) = Double.IsInteger(Dual.Primal x)
+    /// IsEvenInteger, of the primal.
     static member IsEvenInteger(x: Dual) = Double.IsEvenInteger(Dual.Primal x)
+    /// IsOddInteger, of the primal.
     static member IsOddInteger(x: Dual) = Double.IsOddInteger(Dual.Primal x)
 
     /// A constant from any .NET number (through double); a Dual argument is kept as is.
@@ -288,14 +302,14 @@ type Dual =
         let mutable v = v
         if typeof<'O> = typeof<Dual> then Unsafe.As<'O, Dual>(&v) else Dual.Const(Double.CreateTruncating v)
 
-    /// Parses the primal value (tangent 0).
+    /// Parses the primal value (a constant).
     static member Parse(s: string, provider: IFormatProvider) = Dual.Const(Double.Parse(s, provider))
     static member Parse(s: string, style: NumberStyles, provider: IFormatProvider) = Dual.Const(Double.Parse(s, style, provider))
     static member Parse(s: ReadOnlySpan<char>, provider: IFormatProvider) = Dual.Const(Double.Parse(s, provider))
     static member Parse(s: ReadOnlySpan<char>, style: NumberStyles, provider: IFormatProvider) = Dual.Const(Double.Parse(s, style, provider))
     static member Parse(s: ReadOnlySpan<byte>, provider: IFormatProvider) = Dual.Const(Double.Parse(s, provider))
     static member Parse(s: ReadOnlySpan<byte>, style: NumberStyles, provider: IFormatProvider) = Dual.Const(Double.Parse(s, style, provider))
-    /// Parses the primal value (tangent 0); false if the text is not a number.
+    /// Parses the primal value (a constant); false if the text is not a number.
     static member TryParse(s: string, provider: IFormatProvider, result: byref<Dual>) =
         let mutable d = 0.0
         let ok = Double.TryParse(s, provider, &d)

@@ -2,7 +2,7 @@
 """Copy the generic-math surface of Dual (Kernel.FSharp/Numbers/Dual.fs, from the line
 '// BEGIN generic-math surface' to the end of the file) into the other number types,
 replacing the type name. Each number type defines its own primitives above the marker
-(Const, Apply1, Apply2, Apply2L, Apply2R, Primal, ToString); everything below it is shared text.
+(Const, Apply1, Apply2, Apply2L, Apply2R, IsConstant, Primal, ToString); everything below it is shared text.
 
     scripts/number-surface.py            # rewrite the targets
     scripts/number-surface.py --check    # exit 1 if a target is out of date

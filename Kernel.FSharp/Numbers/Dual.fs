@@ -26,7 +26,7 @@ type Dual =
     member x.Tangent = x.T
 
     // ------------------------------------------------------------------------------------------------
-    // The four primitives: the only place this type applies the rule table. Every other member is
+    // The primitives: the only place this type applies the rule table. Every other member is
     // written in terms of these (and the block below is the same text in Dual, DualN and HyperDual).
 
     /// A constant c + 0·ε.
@@ -54,6 +54,9 @@ type Dual =
         let v = Rules.value2 f c y.V
         let struct (_, dy) = Rules.partials2<float> f c y.V v
         Dual(v, dy * y.T)
+
+    /// Is x a constant (the tangent is 0)? Pow uses it to take the constant-argument forms.
+    static member inline IsConstant(x: Dual) = x.T = 0.0
 
     /// The primal value (what comparisons and predicates see).
     static member inline Primal(x: Dual) = x.V
@@ -185,8 +188,12 @@ type Dual =
     static member Log2P1(x: Dual) = Dual.Apply2L(Fun2.Div, Dual.LogP1 x, Rules.ln2)
     /// log₁₀(1 + x) = log1p(x) / ln 10.
     static member Log10P1(x: Dual) = Dual.Apply2L(Fun2.Div, Dual.LogP1 x, Rules.ln10)
-    /// xʸ; ∂/∂y at x = 0 is 0.
-    static member Pow(x: Dual, y: Dual) = Dual.Apply2(Fun2.Pow, x, y)
+    /// xʸ; ∂/∂y at x = 0 is 0. A constant argument takes the constant form, so a constant exponent
+    /// with a negative base (x² written Pow(x, 2)) has no 0·log(x) = NaN term, as in double code.
+    static member Pow(x: Dual, y: Dual) =
+        if Dual.IsConstant y then Dual.Apply2L(Fun2.Pow, x, Dual.Primal y)
+        elif Dual.IsConstant x then Dual.Apply2R(Fun2.Pow, Dual.Primal x, y)
+        else Dual.Apply2(Fun2.Pow, x, y)
     /// xᶜ for a constant exponent c.
     static member Pow(x: Dual, c: float) = Dual.Apply1(Fun1.PowC, c, x)
     /// xⁿ for an integer exponent n.

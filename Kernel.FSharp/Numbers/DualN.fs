@@ -59,6 +59,9 @@ type DualN<'P when 'P: struct and 'P :> IPartials<'P>> =
         let struct (_, dy) = Rules.partials2<float> f c y.V v
         DualN<'P>(v, 'P.Scale(dy, y.P))
 
+    /// Is x a constant (all tangents are 0)? Pow uses it to take the constant-argument forms.
+    static member inline IsConstant(x: DualN<'P>) = 'P.IsZero x.P
+
     /// The primal value (what comparisons and predicates see).
     static member inline Primal(x: DualN<'P>) = x.V
 
@@ -191,8 +194,12 @@ type DualN<'P when 'P: struct and 'P :> IPartials<'P>> =
     static member Log2P1(x: DualN<'P>) = DualN<'P>.Apply2L(Fun2.Div, DualN<'P>.LogP1 x, Rules.ln2)
     /// log₁₀(1 + x) = log1p(x) / ln 10.
     static member Log10P1(x: DualN<'P>) = DualN<'P>.Apply2L(Fun2.Div, DualN<'P>.LogP1 x, Rules.ln10)
-    /// xʸ; ∂/∂y at x = 0 is 0.
-    static member Pow(x: DualN<'P>, y: DualN<'P>) = DualN<'P>.Apply2(Fun2.Pow, x, y)
+    /// xʸ; ∂/∂y at x = 0 is 0. A constant argument takes the constant form, so a constant exponent
+    /// with a negative base (x² written Pow(x, 2)) has no 0·log(x) = NaN term, as in double code.
+    static member Pow(x: DualN<'P>, y: DualN<'P>) =
+        if DualN<'P>.IsConstant y then DualN<'P>.Apply2L(Fun2.Pow, x, DualN<'P>.Primal y)
+        elif DualN<'P>.IsConstant x then DualN<'P>.Apply2R(Fun2.Pow, DualN<'P>.Primal x, y)
+        else DualN<'P>.Apply2(Fun2.Pow, x, y)
     /// xᶜ for a constant exponent c.
     static member Pow(x: DualN<'P>, c: float) = DualN<'P>.Apply1(Fun1.PowC, c, x)
     /// xⁿ for an integer exponent n.

@@ -79,6 +79,9 @@ type HyperDual =
         let struct (_, _, dyy) = Rules.hessian2 f c y.V v dx dy
         HyperDual(v, dy * y.E1, dy * y.E2, dy * y.E12 + dyy * y.E1 * y.E2)
 
+    /// Is x a constant (all ε parts are 0)? Pow uses it to take the constant-argument forms.
+    static member inline IsConstant(x: HyperDual) = x.E1 = 0.0 && x.E2 = 0.0 && x.E12 = 0.0
+
     /// The primal value (what comparisons and predicates see).
     static member inline Primal(x: HyperDual) = x.V
 
@@ -210,8 +213,12 @@ type HyperDual =
     static member Log2P1(x: HyperDual) = HyperDual.Apply2L(Fun2.Div, HyperDual.LogP1 x, Rules.ln2)
     /// log₁₀(1 + x) = log1p(x) / ln 10.
     static member Log10P1(x: HyperDual) = HyperDual.Apply2L(Fun2.Div, HyperDual.LogP1 x, Rules.ln10)
-    /// xʸ; ∂/∂y at x = 0 is 0.
-    static member Pow(x: HyperDual, y: HyperDual) = HyperDual.Apply2(Fun2.Pow, x, y)
+    /// xʸ; ∂/∂y at x = 0 is 0. A constant argument takes the constant form, so a constant exponent
+    /// with a negative base (x² written Pow(x, 2)) has no 0·log(x) = NaN term, as in double code.
+    static member Pow(x: HyperDual, y: HyperDual) =
+        if HyperDual.IsConstant y then HyperDual.Apply2L(Fun2.Pow, x, HyperDual.Primal y)
+        elif HyperDual.IsConstant x then HyperDual.Apply2R(Fun2.Pow, HyperDual.Primal x, y)
+        else HyperDual.Apply2(Fun2.Pow, x, y)
     /// xᶜ for a constant exponent c.
     static member Pow(x: HyperDual, c: float) = HyperDual.Apply1(Fun1.PowC, c, x)
     /// xⁿ for an integer exponent n.

@@ -23,6 +23,8 @@ type IPartials<'P when 'P :> IPartials<'P>> =
     static abstract Scale: a: float * p: 'P -> 'P
     /// a·p + b·q, slot by slot.
     static abstract Axpby: a: float * p: 'P * b: float * q: 'P -> 'P
+    /// Are all slots 0?
+    static abstract IsZero: p: 'P -> bool
 
 /// 2 partials stored inline (no heap allocation): the tangent part of `DualN<Partials2>`.
 [<Struct; NoEquality; NoComparison>]
@@ -45,6 +47,7 @@ type Partials2 =
                 | 1 -> p.A1
                 | _ -> raise (ArgumentOutOfRangeException(nameof i, i, "slot outside 0..1"))
         static member Scale(a, p) = Partials2(a * p.A0, a * p.A1)
+        static member IsZero p = p.A0 = 0.0 && p.A1 = 0.0
         static member Axpby(a, p, b, q) =
             Partials2(a * p.A0 + b * q.A0, a * p.A1 + b * q.A1)
 
@@ -75,6 +78,7 @@ type Partials4 =
                 | 3 -> p.A3
                 | _ -> raise (ArgumentOutOfRangeException(nameof i, i, "slot outside 0..3"))
         static member Scale(a, p) = Partials4(a * p.A0, a * p.A1, a * p.A2, a * p.A3)
+        static member IsZero p = p.A0 = 0.0 && p.A1 = 0.0 && p.A2 = 0.0 && p.A3 = 0.0
         static member Axpby(a, p, b, q) =
             Partials4(a * p.A0 + b * q.A0, a * p.A1 + b * q.A1, a * p.A2 + b * q.A2, a * p.A3 + b * q.A3)
 
@@ -117,5 +121,6 @@ type Partials8 =
                 | 7 -> p.A7
                 | _ -> raise (ArgumentOutOfRangeException(nameof i, i, "slot outside 0..7"))
         static member Scale(a, p) = Partials8(a * p.A0, a * p.A1, a * p.A2, a * p.A3, a * p.A4, a * p.A5, a * p.A6, a * p.A7)
+        static member IsZero p = p.A0 = 0.0 && p.A1 = 0.0 && p.A2 = 0.0 && p.A3 = 0.0 && p.A4 = 0.0 && p.A5 = 0.0 && p.A6 = 0.0 && p.A7 = 0.0
         static member Axpby(a, p, b, q) =
             Partials8(a * p.A0 + b * q.A0, a * p.A1 + b * q.A1, a * p.A2 + b * q.A2, a * p.A3 + b * q.A3, a * p.A4 + b * q.A4, a * p.A5 + b * q.A5, a * p.A6 + b * q.A6, a * p.A7 + b * q.A7)

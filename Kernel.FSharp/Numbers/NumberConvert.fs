@@ -8,13 +8,12 @@ open System.Numerics
 module internal NumberConvert =
 
     /// result ← create v; false (and default) when `create` does not support the source type.
+    /// An OverflowException (a checked conversion out of range) propagates, as for double.
     let inline tryFrom (create: 'O -> 'T, v: 'O, result: byref<'T>) =
         try
             result <- create v
             true
-        with
-        | :? NotSupportedException
-        | :? OverflowException ->
+        with :? NotSupportedException ->
             result <- Unchecked.defaultof<'T>
             false
 

@@ -99,7 +99,7 @@ module Rules =
     // ---------------------------------------------------------------- values
 
     /// f(x) on doubles. `c` is the exponent of PowC and ignored otherwise.
-    let value1 (f: Fun1) (c: float) (x: float) : float =
+    let inline value1 (f: Fun1) (c: float) (x: float) : float =
         match f with
         | Fun1.Neg -> -x
         | Fun1.Recip -> 1.0 / x
@@ -131,7 +131,7 @@ module Rules =
         | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
 
     /// f(x, y) on doubles.
-    let value2 (f: Fun2) (x: float) (y: float) : float =
+    let inline value2 (f: Fun2) (x: float) (y: float) : float =
         match f with
         | Fun2.Add -> x + y
         | Fun2.Sub -> x - y
@@ -233,7 +233,7 @@ module Rules =
     // ------------------------------------------------ second derivatives, double
 
     /// f''(x) on doubles. `fx` is f(x) and `dfx` is f'(x), already computed.
-    let d2 (f: Fun1) (c: float) (x: float) (fx: float) (dfx: float) : float =
+    let inline d2 (f: Fun1) (c: float) (x: float) (fx: float) (dfx: float) : float =
         match f with
         | Fun1.Neg -> 0.0
         | Fun1.Recip -> 2.0 * fx * fx * fx
@@ -266,7 +266,7 @@ module Rules =
 
     /// The second partials (∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) on doubles; `fz` = f(x, y) and
     /// (dx, dy) its first partials, already computed.
-    let hessian2 (f: Fun2) (x: float) (y: float) (fz: float) (dx: float) (dy: float) : struct (float * float * float) =
+    let inline hessian2 (f: Fun2) (x: float) (y: float) (fz: float) (dx: float) (dy: float) : struct (float * float * float) =
         match f with
         | Fun2.Add
         | Fun2.Sub

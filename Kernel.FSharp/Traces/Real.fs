@@ -23,8 +23,8 @@ type Real =
 
     /// The primal value as a plain double (a constant copy: no derivative flows through it).
     member x.Value = x.V
-    /// True when the value carries no derivative information at any level.
-    member x.IsConstant = x.Tid = 0
+    /// True when x carries no derivative information at any level.
+    static member inline IsConstant(x: Real) = x.Tid = 0
 
     // ------------------------------------------------------------------------------------------------
     // The primitives: the only place Real applies the rule table. The fast path is a trace at the
@@ -171,7 +171,9 @@ type Real =
     /// The primal value formatted with `format`.
     member x.ToString(format: string, provider: IFormatProvider) = x.V.ToString(format, provider)
 
-    // The generic-math surface: identical text in every number type (replace the type name).
+    // BEGIN generic-math surface. Everything from here to the end of the type is written only in terms
+    // of the primitives above, and is the same text in every number type with the type name replaced
+    // (scripts/number-surface.py copies it from Real.fs into DualN.fs and HyperDual.fs).
 
     /// 0.
     static member Zero = Real.Const 0.0
@@ -194,9 +196,9 @@ type Real =
     /// Double.MaxValue.
     static member MaxValue = Real.Const Double.MaxValue
 
-    /// x + 0ε.
+    /// The constant x.
     static member op_Implicit(x: float) : Real = Real.Const x
-    /// The primal value; drops the tangent.
+    /// The primal value; drops the derivative parts.
     static member op_Explicit(x: Real) : float = Real.Primal x
 
     /// −x.
@@ -232,7 +234,7 @@ type Real =
     /// x − 1.
     static member op_Decrement(x: Real) = Real.Apply2L(Fun2.Sub, x, 1.0)
 
-    /// Primal x = primal y (tangents ignored; NaN ≠ NaN).
+    /// Primal x = primal y (derivative parts ignored; NaN ≠ NaN).
     static member op_Equality(x: Real, y: Real) = Real.Primal x = Real.Primal y
     /// Primal x ≠ primal y.
     static member op_Inequality(x: Real, y: Real) = Real.Primal x <> Real.Primal y
@@ -289,8 +291,12 @@ type Real =
     static member Log2P1(x: Real) = Real.Apply2L(Fun2.Div, Real.LogP1 x, Rules.ln2)
     /// log₁₀(1 + x) = log1p(x) / ln 10.
     static member Log10P1(x: Real) = Real.Apply2L(Fun2.Div, Real.LogP1 x, Rules.ln10)
-    /// xʸ; ∂/∂y at x = 0 is 0.
-    static member Pow(x: Real, y: Real) = Real.Apply2(Fun2.Pow, x, y)
+    /// xʸ; ∂/∂y at x = 0 is 0. A constant argument takes the constant form, so a constant exponent
+    /// with a negative base (x² written Pow(x, 2)) has no 0·log(x) = NaN term, as in double code.
+    static member Pow(x: Real, y: Real) =
+        if Real.IsConstant y then Real.Apply2L(Fun2.Pow, x, Real.Primal y)
+        elif Real.IsConstant x then Real.Apply2R(Fun2.Pow, Real.Primal x, y)
+        else Real.Apply2(Fun2.Pow, x, y)
     /// xᶜ for a constant exponent c.
     static member Pow(x: Real, c: float) = Real.Apply1(Fun1.PowC, c, x)
     /// xⁿ for an integer exponent n.
@@ -366,19 +372,31 @@ type Real =
     static member MinMagnitudeNumber(x: Real, y: Real) =
         if Double.IsNaN(Real.Primal x) then y elif Double.IsNaN(Real.Primal y) then x else Real.MinMagnitude(x, y)
 
-    /// Predicates on the primal value.
+    /// Is the primal NaN? (All Is* predicates look at the primal only.)
     static member IsNaN(x: Real) = Double.IsNaN(Real.Primal x)
+    /// IsFinite, of the primal.
     static member IsFinite(x: Real) = Double.IsFinite(Real.Primal x)
+    /// IsInfinity, of the primal.
     static member IsInfinity(x: Real) = Double.IsInfinity(Real.Primal x)
+    /// IsPositiveInfinity, of the primal.
     static member IsPositiveInfinity(x: Real) = Double.IsPositiveInfinity(Real.Primal x)
+    /// IsNegativeInfinity, of the primal.
     static member IsNegativeInfinity(x: Real) = Double.IsNegativeInfinity(Real.Primal x)
+    /// IsNegative, of the primal.
     static member IsNegative(x: Real) = Double.IsNegative(Real.Primal x)
+    /// IsPositive, of the primal.
     static member IsPositive(x: Real) = Double.IsPositive(Real.Primal x)
+    /// IsZero, of the primal.
     static member IsZero(x: Real) = Real.Primal x = 0.0
+    /// IsNormal, of the primal.
     static member IsNormal(x: Real) = Double.IsNormal(Real.Primal x)
+    /// IsSubnormal, of the primal.
     static member IsSubnormal(x: Real) = Double.IsSubnormal(Real.Primal x)
+    /// IsInteger, of the primal.
     static member IsInteger(x: Real) = Double.IsInteger(Real.Primal x)
+    /// IsEvenInteger, of the primal.
     static member IsEvenInteger(x: Real) = Double.IsEvenInteger(Real.Primal x)
+    /// IsOddInteger, of the primal.
     static member IsOddInteger(x: Real) = Double.IsOddInteger(Real.Primal x)
 
     /// A constant from any .NET number (through double); a Real argument is kept as is.
@@ -394,14 +412,14 @@ type Real =
         let mutable v = v
         if typeof<'O> = typeof<Real> then Unsafe.As<'O, Real>(&v) else Real.Const(Double.CreateTruncating v)
 
-    /// Parses the primal value (tangent 0).
+    /// Parses the primal value (a constant).
     static member Parse(s: string, provider: IFormatProvider) = Real.Const(Double.Parse(s, provider))
     static member Parse(s: string, style: NumberStyles, provider: IFormatProvider) = Real.Const(Double.Parse(s, style, provider))
     static member Parse(s: ReadOnlySpan<char>, provider: IFormatProvider) = Real.Const(Double.Parse(s, provider))
     static member Parse(s: ReadOnlySpan<char>, style: NumberStyles, provider: IFormatProvider) = Real.Const(Double.Parse(s, style, provider))
     static member Parse(s: ReadOnlySpan<byte>, provider: IFormatProvider) = Real.Const(Double.Parse(s, provider))
     static member Parse(s: ReadOnlySpan<byte>, style: NumberStyles, provider: IFormatProvider) = Real.Const(Double.Parse(s, style, provider))
-    /// Parses the primal value (tangent 0); false if the text is not a number.
+    /// Parses the primal value (a constant); false if the text is not a number.
     static member TryParse(s: string, provider: IFormatProvider, result: byref<Real>) =
         let mutable d = 0.0
         let ok = Double.TryParse(s, provider, &d)

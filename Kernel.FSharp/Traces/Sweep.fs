@@ -8,7 +8,7 @@ open System
 module Sweep =
 
     /// A fresh adjoint store for t (scalars zeroed).
-    let store (t: Trace) = Store(Array.zeroCreate t.Count, t.OpLengths)
+    let store (t: Trace) = Store(Buffers.RentZeroed t.Count, t.OpLengths, true)
 
     /// Reverse sweep on a bottom-level trace: `adj` holds the seeds (e.g. 1 at the output's slot);
     /// afterwards it holds ∂output/∂slot for every slot. No allocation beyond touched op buffers.

@@ -40,7 +40,7 @@ type VecRef =
 /// Derivative storage for one sweep: one double per scalar slot, and one buffer per vector op
 /// (allocated on first touch, so ops whose outputs never receive a derivative cost nothing).
 [<Sealed; AllowNullLiteral>]
-type Store(scalars: float[], opLengths: ResizeArray<int>) =
+type Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: bool) =
     let mutable scalars = scalars
     let mutable bufs: float[][] = Array.zeroCreate (max 4 opLengths.Count)
     /// One double per scalar slot.
@@ -56,8 +56,7 @@ type Store(scalars: float[], opLengths: ResizeArray<int>) =
         let b = bufs[op]
         if isNull b then
             let n = opLengths[op]
-            let b = ArrayPool<float>.Shared.Rent n
-            Array.Clear(b, 0, n)
+            let b = Buffers.RentZeroed n
             bufs[op] <- b
             b
         else b
@@ -67,11 +66,14 @@ type Store(scalars: float[], opLengths: ResizeArray<int>) =
         else Span<float>(s.Buffer r.Op, r.Offset, r.Length)
     /// True when nothing was ever written for `r` (so its derivatives are all zero).
     member _.Untouched(r: VecRef) = r.Slot < 0 && (r.Op < 0 || r.Op >= bufs.Length || isNull bufs[r.Op])
-    /// Returns rented buffers to the pool.
+    /// Returns pooled buffers (the op buffers, and the scalars when the store owns them).
     member _.Release() =
+        if ownsScalars then
+            Buffers.Return scalars
+            scalars <- null
         for i in 0 .. bufs.Length - 1 do
             if not (isNull bufs[i]) then
-                ArrayPool<float>.Shared.Return bufs[i]
+                Buffers.Return bufs[i]
                 bufs[i] <- null
 
 /// A vector primitive on a trace at the bottom level: its value is already computed; it owns its
@@ -160,7 +162,7 @@ type Trace internal () =
             t.D1T <- Array.zeroCreate t.Capacity
         t.Ops.Clear()
         t.OpLengths.Clear()
-        t.Tangents <- if kind = TraceKind.Forward then Store(t.D0, t.OpLengths) else null
+        t.Tangents <- if kind = TraceKind.Forward then Store(t.D0, t.OpLengths, false) else null
 
     /// Turns on second-order recording (must precede the first node).
     member t.EnableSecondOrder() =
@@ -255,18 +257,24 @@ type Trace internal () =
 
     /// A pooled buffer for a vector result's values; given back at reset.
     member t.Rent(length: int) =
-        let a = ArrayPool<float>.Shared.Rent length
+        let a = Buffers.Rent length
         t.Rented.Add a
         a
 
     member t.ReleaseRented() =
-        for a in t.Rented do ArrayPool<float>.Shared.Return a
+        for a in t.Rented do Buffers.Return a
         t.Rented.Clear()
         if not (isNull t.Tangents) then t.Tangents.Release()
 
 /// A value used outside the transform that made it, or on another thread.
 type EscapedValueException(message: string) =
     inherit InvalidOperationException(message)
+
+/// Unique trace ids, increasing with time.
+[<AbstractClass; Sealed>]
+type TraceIds =
+    static let mutable next = 0
+    static member Next() = Interlocked.Increment &next
 
 /// The thread's stack of active traces. Trace ids are unique and increase with time, so on one
 /// thread a higher id is always an inner (later-opened) trace.
@@ -275,7 +283,6 @@ type Traces =
     [<ThreadStatic; DefaultValue>] static val mutable private top: Trace
     [<ThreadStatic; DefaultValue>] static val mutable private stack: Trace[]
     [<ThreadStatic; DefaultValue>] static val mutable private depth: int
-    static let mutable nextId = 0
 
     /// The innermost active trace on this thread, or null.
     static member Top = Traces.top
@@ -293,7 +300,7 @@ type Traces =
         if isNull t then
             t <- Trace()
             Traces.stack[d] <- t
-        t.Reset(Interlocked.Increment &nextId, kind, d + 1, owner)
+        t.Reset(TraceIds.Next(), kind, d + 1, owner)
         Traces.depth <- d + 1
         Traces.top <- t
         t

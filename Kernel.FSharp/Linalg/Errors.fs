@@ -1,0 +1,53 @@
+namespace Hybrid.Kernel
+
+open System
+
+/// A square matrix is exactly singular: a pivot of its LU factorization (or a diagonal
+/// entry of a triangular factor) is zero, so a solve or an inverse has no answer.
+/// Derives from ArgumentException because the matrix argument is what is wrong.
+type SingularMatrixException(message: string, order: int, pivot: int) =
+    inherit ArgumentException(message)
+    /// The order n of the n×n matrix.
+    member _.Order = order
+    /// The 1-based column whose pivot is zero (LAPACK's info).
+    member _.Pivot = pivot
+
+/// A symmetric matrix given to a Cholesky factorization is not positive definite.
+/// Derives from ArgumentException, as MathNet's managed Cholesky throws ArgumentException.
+type NotPositiveDefiniteException(message: string, order: int, minorOrder: int) =
+    inherit ArgumentException(message)
+    /// The order n of the n×n matrix.
+    member _.Order = order
+    /// The order k of the leading k×k minor that is not positive (LAPACK's info from dpotrf).
+    member _.MinorOrder = minorOrder
+
+/// Turns LAPACK's info into exceptions with messages that name the routine, the shape and the fix.
+module internal LapackInfo =
+
+    /// info < 0: argument -info of the routine was illegal. Arguments are checked in managed
+    /// code before the call, so this is a bug in the provider, not in the caller's input.
+    let illegal (routine: string) (info: int) =
+        if info < 0 then
+            raise (ArgumentException(
+                sprintf "%s: argument %d had an illegal value (LAPACK info = %d). The provider checks shapes before calling LAPACK, so this is a bug in Hybrid's native provider; please report it with the matrix shapes." routine (-info) info))
+
+    /// A square n×n matrix with an exactly zero pivot in column `pivot` (1-based).
+    let singular (routine: string) (order: int) (pivot: int) : exn =
+        SingularMatrixException(
+            sprintf "The %dx%d matrix is singular: the pivot in column %d of its LU factorization is exactly zero (%s, info = %d), so the system has no unique solution. Check for linearly dependent rows or columns, or use a least-squares solve (QR or SVD)." order order pivot routine pivot,
+            order, pivot) :> exn
+
+    /// A rows×columns matrix whose triangular factor R has an exactly zero diagonal entry R(pivot, pivot).
+    let rankDeficient (routine: string) (rows: int) (columns: int) (pivot: int) : exn =
+        SingularMatrixException(
+            sprintf "The %dx%d matrix is rank deficient: R(%d,%d) = 0 in its QR factorization (%s, info = %d), so the least-squares problem has no unique solution. Use an SVD solve, or remove the dependent column %d." rows columns pivot pivot routine pivot pivot,
+            columns, pivot) :> exn
+
+    let notPositiveDefinite (routine: string) (order: int) (minor: int) : exn =
+        NotPositiveDefiniteException(
+            sprintf "Matrix must be positive definite: the leading minor of order %d of the %dx%d matrix is not positive (%s info = %d). The matrix is indefinite, singular or not symmetric; use an LU solve, or add a multiple of the identity (modified Cholesky)." minor order order routine minor,
+            order, minor) :> exn
+
+    let nonConvergence (routine: string) (info: int) : exn =
+        MathNet.Numerics.NonConvergenceException(
+            sprintf "%s did not converge (LAPACK info = %d)." routine info) :> exn

@@ -1,0 +1,38 @@
+namespace Hybrid.Kernel
+
+open System
+open System.Collections.Concurrent
+
+/// A process-wide pool of double buffers in power-of-two size classes. Vector results, partials
+/// and adjoint buffers come from here and go back when their trace is reset, because in a VM a
+/// fresh multi-megabyte array costs a page fault per 4 KB — more than the arithmetic on it.
+/// (ArrayPool.Shared drops arrays this large.) Thread-safe; a rented buffer may be longer than asked.
+[<AbstractClass; Sealed>]
+type Buffers =
+    static let classes = Array.init 40 (fun _ -> ConcurrentStack<float[]>())
+    static let keepPerClass = 16
+
+    static member private ClassOf(length: int) =
+        let mutable c = 4 // 16 doubles at least
+        while (1 <<< c) < length do c <- c + 1
+        c
+
+    /// A buffer of at least `length` doubles, contents unspecified.
+    static member Rent(length: int) : float[] =
+        if length = 0 then Array.Empty<float>()
+        else
+            let c = Buffers.ClassOf length
+            let mutable a = null
+            if classes[c].TryPop(&a) then a else Array.zeroCreate (1 <<< c)
+
+    /// A buffer of at least `length` doubles whose first `length` are zero.
+    static member RentZeroed(length: int) : float[] =
+        let a = Buffers.Rent length
+        Array.Clear(a, 0, length)
+        a
+
+    /// Gives a buffer back (ignored if it is not a pooled size).
+    static member Return(a: float[]) =
+        if not (isNull a) && a.Length >= 16 && (a.Length &&& (a.Length - 1)) = 0 then
+            let c = Buffers.ClassOf a.Length
+            if classes[c].Count < keepPerClass then classes[c].Push a

@@ -23,10 +23,14 @@ module Sweep =
             match kinds[i] with
             | NodeKind.Scalar ->
                 let g = a[i]
-                let j = arg0[i]
-                if j >= 0 then a[j] <- a[j] + d0[i] * g
-                let k = arg1[i]
-                if k >= 0 then a[k] <- a[k] + d1[i] * g
+                // a zero adjoint is a symbolic zero: a node that does not reach the seeded outputs
+                // contributes nothing, even when its partial is NaN or ±∞ (e.g. the unused ∂/∂y of
+                // x^y = x^y·log x at x < 0, recorded here by a nested level's rule)
+                if g <> 0.0 then
+                    let j = arg0[i]
+                    if j >= 0 then a[j] <- a[j] + d0[i] * g
+                    let k = arg1[i]
+                    if k >= 0 then a[k] <- a[k] + d1[i] * g
             | NodeKind.Element ->
                 let g = a[i]
                 if g <> 0.0 then
@@ -90,12 +94,13 @@ module Sweep =
             | NodeKind.Scalar ->
                 let g = a[i]
                 let gt = at[i]
-                let j = arg0[i]
-                let k = arg1[i]
-                let tj = if j >= 0 then s[j] else 0.0
-                let tk = if k >= 0 then s[k] else 0.0
-                if j >= 0 then at[j] <- at[j] + t.D0[i] * gt + (t.H00[i] * tj + t.H01[i] * tk) * g
-                if k >= 0 then at[k] <- at[k] + t.D1[i] * gt + (t.H01[i] * tj + t.H11[i] * tk) * g
+                if g <> 0.0 || gt <> 0.0 then // symbolic zeros, as in `reverse`
+                    let j = arg0[i]
+                    let k = arg1[i]
+                    let tj = if j >= 0 then s[j] else 0.0
+                    let tk = if k >= 0 then s[k] else 0.0
+                    if j >= 0 then at[j] <- at[j] + t.D0[i] * gt + (t.H00[i] * tj + t.H01[i] * tk) * g
+                    if k >= 0 then at[k] <- at[k] + t.D1[i] * gt + (t.H01[i] * tj + t.H11[i] * tk) * g
             | NodeKind.Element ->
                 let g = at[i]
                 if g <> 0.0 then

@@ -88,6 +88,15 @@ let tests =
                     inner[0]) [| 2.0 |]
             close 1e-14 "f''" 12.0 g[0]
         }
+        test "third derivative of x⁴ at −2 through nested reverse is −48 (unused NaN partials do not poison adjoints)" {
+            // the inner levels compute ∂/∂y x^y = x^y·log x on the tape below even for a constant
+            // exponent; log(−2) is NaN, and a zero adjoint times that partial must contribute nothing
+            let d (f: Vec -> Real) (x: Vec) =
+                let struct (_, g) = Ad.Grad("inner", Func<Vec, Real>(f), x)
+                g[0]
+            let _, g = grad (d (d (fun x -> Real.Pow(x[0], 4.0)))) [| -2.0 |]
+            close 1e-12 "third derivative" -48.0 g[0]
+        }
         test "Jvp of sin(x)·y" {
             let struct (y, t) =
                 Ad.Jvp("jvp", Func<Vec, Vec>(fun x -> Vec.OfReals [| Real.Sin(x[0]) * x[1] |]), Vec [| 0.5; 3.0 |], Vec [| 1.0; 2.0 |])

@@ -48,12 +48,16 @@ type CholeskyOp(a: VecRef, n: int, lv: float[], linv: Matrix<float>, out: VecRef
 
     /// The factor (LAPACK dpotrf) of S = (A + Aᵀ)/2, or a `NotPositiveDefiniteException`.
     static member Factor(name: string, s: Matrix<float>) =
-        let fail () =
-            raise (NotPositiveDefiniteException(sprintf "%s: A (%s) is not symmetric positive definite (its Cholesky factorisation failed); for a general square matrix use the LU-based form." name (Dense.shape s.RowCount s.ColumnCount)))
-        let c = try s.Cholesky() with :? ArgumentException -> fail ()
+        let fail (inner: exn) =
+            raise (NotPositiveDefiniteException(sprintf "%s: A (%s) is not symmetric positive definite (its Cholesky factorisation failed); for a general square matrix use the LU-based form." name (Dense.shape s.RowCount s.ColumnCount), inner))
+        let c =
+            try s.Cholesky()
+            with
+            | :? ArgumentException as e -> fail e
+            | :? InvalidOperationException as e -> fail e
         let f = c.Factor
         for j in 0 .. f.RowCount - 1 do
-            if not (f[j, j] > 0.0) && not (Double.IsNaN f[j, j]) then fail ()
+            if not (f[j, j] > 0.0) && not (Double.IsNaN f[j, j]) then fail null
         c
 
     /// The Cholesky factor by the textbook recurrence in `Real` arithmetic (nested traces).

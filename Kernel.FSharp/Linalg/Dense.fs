@@ -5,12 +5,14 @@ open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.Providers.LinearAlgebra
 
 /// A matrix that must be nonsingular (Solve, Inverse, LogDet) is singular.
-type SingularMatrixException(message: string) =
-    inherit ArgumentException(message)
+type SingularMatrixException(message: string, inner: exn) =
+    inherit ArgumentException(message, inner)
+    new(message: string) = SingularMatrixException(message, null)
 
 /// A matrix that must be symmetric positive definite (Cholesky, LogDetSpd) is not.
-type NotPositiveDefiniteException(message: string) =
-    inherit ArgumentException(message)
+type NotPositiveDefiniteException(message: string, inner: exn) =
+    inherit ArgumentException(message, inner)
+    new(message: string) = NotPositiveDefiniteException(message, null)
 
 /// What the matrix primitives share: exact-size column-major arrays (MathNet and BLAS take an
 /// array as a matrix only when its length is exactly rows·cols), reading and accumulating
@@ -59,6 +61,23 @@ module Dense =
         match m.AsColumnMajorArray() with
         | null -> m.ToColumnMajorArray()
         | a -> a
+
+    /// The LU factorisation (LAPACK dgetrf through the provider) of a square matrix, or a
+    /// `SingularMatrixException` naming the op, the shape and the zero pivot's column (a provider
+    /// that reports dgetrf's info > 0 as an exception is caught and rethrown the same way).
+    let lu (name: string) (a: Matrix<float>) =
+        let singular (j: int) (inner: exn) =
+            let where = if j >= 0 then sprintf " (zero pivot in column %d of its LU factorisation)" j else ""
+            raise (SingularMatrixException(sprintf "%s: A (%s) is singular%s." name (shape a.RowCount a.ColumnCount) where, inner))
+        let f =
+            try a.LU()
+            with
+            | :? ArgumentException as e -> singular -1 e
+            | :? InvalidOperationException as e -> singular -1 e
+        let u = f.U
+        for j in 0 .. a.RowCount - 1 do
+            if u[j, j] = 0.0 then singular j null
+        f
 
     /// (M + Mᵀ)/2 of a square matrix, as a new matrix.
     let sym (m: Matrix<float>) : Matrix<float> = (m + m.Transpose()) * 0.5

@@ -98,11 +98,7 @@ type SolveOp(a: VecRef, av: float[], lu: LU<float>, b: VecRef, n: int, k: int, x
             Vec.OfReals(RealLU.solve name (a.ToReals()) n br k)
         else
             let av = Dense.exact a
-            let lu = (Dense.mat n n av).LU()
-            let u = lu.U
-            for j in 0 .. n - 1 do
-                if u[j, j] = 0.0 then
-                    raise (SingularMatrixException(sprintf "%s: A (%s) is singular (zero pivot in column %d of its LU factorisation)." name (Dense.shape n n) j))
+            let lu = Dense.lu name (Dense.mat n n av)
             let rhs = if isNull bm then Matrix<float>.Build.DenseIdentity n else Dense.mat n k (Dense.exact bm)
             let xv = Dense.values (lu.Solve rhs)
             if isNull t then Vec xv

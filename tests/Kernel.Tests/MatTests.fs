@@ -43,6 +43,41 @@ let tests =
                 let e k = let q = Array.copy p in q[i] <- q[i] + k; (netLoss (Vec q)).V
                 Check.close 1e-7 (sprintf "∂loss/∂p[%d]" i) (Check.fd e 0.0) g[i]
         }
+        test "every primitive is one tape node on a bottom-level trace" {
+            let s = spd (rng 4) 3
+            let cases : (string * (Mat -> Vec -> obj)) list =
+                [ "A·B", (fun a _ -> box (a * a))
+                  "AᵀB", (fun a _ -> box (Mat.TransposeTimes(a, a)))
+                  "A·x", (fun a v -> box (a * v))
+                  "xᵀA", (fun a v -> box (v * a))
+                  "x·yᵀ", (fun _ v -> box (Mat.Outer(v, v)))
+                  "Aᵀ", (fun a _ -> box a.T)
+                  "SumRows", (fun a _ -> box (Mat.SumRows a))
+                  "SumCols", (fun a _ -> box (Mat.SumCols a))
+                  "Sum", (fun a _ -> box (Mat.Sum a))
+                  "Dot", (fun a _ -> box (Mat.Dot(a, a)))
+                  "Trace", (fun a _ -> box (Mat.Trace a))
+                  "Diag", (fun a _ -> box (Mat.Diag a))
+                  "Diag build", (fun _ v -> box (Mat.Diag v))
+                  "A + B", (fun a _ -> box (a + a))
+                  "tanh A", (fun a _ -> box (Mat.Tanh a))
+                  "Solve vector", (fun a v -> box (Mat.Solve(a, v)))
+                  "Solve matrix", (fun a _ -> box (Mat.Solve(a, a)))
+                  "Inverse", (fun a _ -> box (Mat.Inverse a))
+                  "Cholesky", (fun a _ -> box (Mat.Cholesky a))
+                  "LogDet", (fun a _ -> box (Mat.LogDet a))
+                  "LogDetSpd", (fun a _ -> box (Mat.LogDetSpd a)) ]
+            for name, f in cases do
+                let x = Array.append s [| 1.0; 2.0; 3.0 |]
+                grad (fun x ->
+                    let a = mat x 0 3 3
+                    let v = x.Slice(9, 3)
+                    let t = Traces.Top
+                    let before = t.Count
+                    f a v |> ignore
+                    Expect.equal (t.Count - before) 1 (sprintf "nodes recorded by %s" name)
+                    x[0]) x |> ignore
+        }
         test "Wrap uses a dense matrix's storage without copying" {
             let m = Matrix<float>.Build.Dense(2, 2, [| 1.0; 2.0; 3.0; 4.0 |])
             let w = Mat.Wrap m

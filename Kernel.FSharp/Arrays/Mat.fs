@@ -203,7 +203,9 @@ type Mat(data: Vec, rows: int, cols: int) =
 
     override m.ToString() = sprintf "Mat %d×%d %s" rows cols (m.ToMatrix().ToMatrixString())
 
-    static member op_Implicit(m: Matrix<float>) : Mat = Mat m
+    /// A constant over a dense matrix's own storage, as `Wrap` (no copy, so constants mix into
+    /// matrix primitives at no cost; other storage kinds are copied).
+    static member op_Implicit(m: Matrix<float>) : Mat = Mat.Wrap m
     static member op_Implicit(a: float[,]) : Mat = Mat a
     /// The values as a MathNet matrix, for results at the top level. A matrix that still carries
     /// derivatives (inside a transform) throws rather than silently dropping them; use ToMatrix().

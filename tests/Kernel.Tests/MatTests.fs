@@ -82,6 +82,8 @@ let tests =
             let m = Matrix<float>.Build.Dense(2, 2, [| 1.0; 2.0; 3.0; 4.0 |])
             let w = Mat.Wrap m
             Expect.isTrue (obj.ReferenceEquals(w.Data.Arr, m.AsColumnMajorArray())) "same array"
+            let c : Mat = Mat.op_Implicit m
+            Expect.isTrue (obj.ReferenceEquals(c.Data.Arr, m.AsColumnMajorArray())) "implicit conversion: same array"
         }
         test "constants mix in: only the differentiable side gets an adjoint" {
             let c = Mat.Wrap(Matrix<float>.Build.Dense(2, 2, [| 1.0; 2.0; 3.0; 4.0 |]))

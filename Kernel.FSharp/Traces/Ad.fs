@@ -34,6 +34,9 @@ type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[],
             Sweep.reverseNested t adj touched
             Vec.OfReals(Array.init inputCount (fun i -> if touched[inputs + i] then adj[inputs + i] else Real 0.0))
 
+    /// Returns the recording's pooled buffers once no more pullbacks or push-forwards are needed
+    /// (the pullback is unusable afterwards), as SecondOrderTape.Release; without it the GC reclaims them.
+    member _.Release() = t.ReleaseRented()
     /// True when the recording can also be replayed forward (a bottom-level trace: plain doubles).
     member _.CanPushForward = not t.Nested
     /// J·v by replaying the same recording forward (no re-run of f): what JacFwd and Linearize use

@@ -163,6 +163,8 @@ module Rules =
         and 'T :> IHyperbolicFunctions<'T>
         and 'T :> IRootFunctions<'T>
         and 'T :> IPowerFunctions<'T>> (f: Fun1) (c: float) (x: 'T) (fx: 'T) : 'T =
+        // Outside the domain (value NaN) the derivative is NaN too, e.g. log at x < 0.
+        if 'T.IsNaN fx then fx else
         match f with
         | Fun1.Neg -> k -1.0
         | Fun1.Recip -> -(fx * fx)
@@ -234,6 +236,7 @@ module Rules =
 
     /// f''(x) on doubles. `fx` is f(x) and `dfx` is f'(x), already computed.
     let inline d2 (f: Fun1) (c: float) (x: float) (fx: float) (dfx: float) : float =
+        if Double.IsNaN fx then fx else
         match f with
         | Fun1.Neg -> 0.0
         | Fun1.Recip -> 2.0 * fx * fx * fx

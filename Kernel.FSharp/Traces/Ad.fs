@@ -34,6 +34,22 @@ type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[],
             Sweep.reverseNested t adj touched
             Vec.OfReals(Array.init inputCount (fun i -> if touched[inputs + i] then adj[inputs + i] else Real 0.0))
 
+    /// True when the recording can also be replayed forward (a bottom-level trace: plain doubles).
+    member _.CanPushForward = not t.Nested
+    /// J·v by replaying the same recording forward (no re-run of f): what JacFwd and Linearize use
+    /// at the top level, one cheap pass per tangent.
+    member _.PushForward(v: float[]) : float[] =
+        if isNull v then nullArg "v"
+        if v.Length <> inputCount then
+            invalidArg "v" (sprintf "%s: the tangent has length %d but x has length %d." owner v.Length inputCount)
+        if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
+        let tan = Sweep.store t
+        Array.blit v 0 tan.Scalars inputs inputCount
+        Sweep.forwardTangents t tan
+        let r = outputs |> Array.map (fun o -> if o.Tid = tid then tan.Scalars[o.I] else 0.0)
+        tan.Release()
+        r
+
 /// A function recorded once with second partials (forward-over-reverse on the tape): its value,
 /// gradient, and Hessian-vector products by replaying the tape in doubles, without re-running f.
 [<Sealed>]

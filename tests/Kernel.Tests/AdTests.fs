@@ -124,3 +124,22 @@ let tests =
             Expect.equal ((pb.Apply(Vec [| 0.0; 1.0 |])).ToArray()) [| 1.0; 1.0 |] "row 2"
         }
     ]
+
+[<Tests>]
+let replay =
+    testList "Ad.replay" [
+        test "PushForward replays the recording forward: J·v equals Ad.Jvp, and ⟨u, Jv⟩ = ⟨Jᵀu, v⟩" {
+            let f = Func<Vec, Vec>(fun x -> Vec.OfReals [| x[0] * Real.Sin x[1]; Vec.Sum(Vec.Exp x * x[2]) |] )
+            let x = [| 0.3; -1.2; 0.7 |]
+            let struct (_, pb) = Ad.Vjp("vjp", f, Vec x)
+            let rnd = Random 7
+            for _ in 1..5 do
+                let v = Array.init 3 (fun _ -> rnd.NextDouble() - 0.5)
+                let u = Array.init 2 (fun _ -> rnd.NextDouble() - 0.5)
+                let jv = pb.PushForward v
+                let struct (_, jvFwd) = Ad.Jvp("jvp", f, Vec x, Vec v)
+                for i in 0..1 do close 1e-14 (sprintf "Jv[%d]" i) (jvFwd.ToArray()[i]) jv[i]
+                let jtu = (pb.Apply(Vec u)).ToArray()
+                close 1e-14 "inner product" (Array.fold2 (fun s a b -> s + a * b) 0.0 u jv) (Array.fold2 (fun s a b -> s + a * b) 0.0 jtu v)
+        }
+    ]

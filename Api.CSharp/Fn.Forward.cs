@@ -79,9 +79,10 @@ public static partial class Fn
     }
 
     /// <summary>
-    /// The linearisation of f at a fixed x: <c>(f(x), v ↦ J(x)·v)</c>. Forward mode: each call of the
-    /// returned function runs f once with tangents (JAX's <c>linearize</c> without a stored linear
-    /// program); use <see cref="JacFwd"/> when you need many directions.
+    /// The linearisation of f at a fixed x: <c>(f(x), v ↦ J(x)·v)</c>, forward mode. At the top level f
+    /// is recorded once and each call of the returned function replays that recording forward (no
+    /// re-run of f); inside another transform each call runs f once with tangents, so the result
+    /// stays differentiable. Use <see cref="JacFwd"/> when you need every direction.
     /// </summary>
     /// <param name="f">The function ℝⁿ → ℝᵐ.</param>
     /// <param name="x">The point (length n ≥ 1).</param>
@@ -93,11 +94,23 @@ public static partial class Fn
         const string owner = "Fn.Linearize";
         Check.NotNull(f, nameof(f), owner);
         Check.Input(x, nameof(x), owner);
-        var output = Check.Result(f(x), owner);
+        Func<Vec, Vec> g = u => Check.Result(f(u), owner);
+        if (Ad.CanRecordSecondOrder(x)) // top level: record once, replay per tangent
+        {
+            var (y, recording) = Ad.Vjp(owner, g, x);
+            return (y, v =>
+            {
+                Check.Tangent(x, v, nameof(v), owner);
+                return recording.CanPushForward && v.IsConstant
+                    ? new Vec(recording.PushForward(v.ToArray()))
+                    : Ad.Jvp(owner, g, x, v).Item2;
+            });
+        }
+        var output = g(x);
         return (output, v =>
         {
             Check.Tangent(x, v, nameof(v), owner);
-            return Ad.Jvp(owner, u => Check.Result(f(u), owner), x, v).Item2;
+            return Ad.Jvp(owner, g, x, v).Item2;
         });
     }
 

@@ -27,7 +27,7 @@ public static partial class Fn
                 try { return new Mat(tape.Hessian()); }
                 finally { tape.Release(); }
             }
-            return JacFwdAt(owner, v => Ad.Grad(owner, f, v).Item2, x);
+            return JacobianAt(owner, v => Ad.Grad(owner, f, v).Item2, x, JacobianMode.Forward);
         };
     }
 

@@ -5,8 +5,10 @@ namespace Hybrid;
 public static partial class Fn
 {
     /// <summary>
-    /// The m×n Jacobian <c>J[i, j] = ∂fᵢ/∂xⱼ</c> by forward mode: column j is the Jvp of f along the
-    /// basis vector eⱼ, n passes of f with one tangent each. Best when n ≤ m.
+    /// The m×n Jacobian <c>J[i, j] = ∂fᵢ/∂xⱼ</c> by forward mode: column j is J·eⱼ, the push-forward of
+    /// the basis vector eⱼ. At the top level f is recorded once and the recording is replayed forward
+    /// n times; inside another transform each column is one Jvp pass of f, so the result stays
+    /// differentiable. Best when n ≤ m.
     /// </summary>
     /// <param name="f">The function ℝⁿ → ℝᵐ.</param>
     /// <returns>The function x ↦ J(x) (m×n); it throws <see cref="ArgumentException"/> for an empty x.</returns>
@@ -18,7 +20,7 @@ public static partial class Fn
         return x =>
         {
             Check.Input(x, nameof(x), owner);
-            return JacFwdAt(owner, f, x);
+            return JacobianAt(owner, f, x, JacobianMode.Forward);
         };
     }
 
@@ -36,14 +38,15 @@ public static partial class Fn
         return x =>
         {
             Check.Input(x, nameof(x), owner);
-            return JacRevAt(owner, f, x);
+            return JacobianAt(owner, f, x, JacobianMode.Reverse);
         };
     }
 
     /// <summary>
-    /// The m×n Jacobian <c>J[i, j] = ∂fᵢ/∂xⱼ</c>, mode chosen by shape: forward (<see cref="JacFwd"/>)
-    /// when n ≤ m, reverse (<see cref="JacRev"/>) when m &lt; n. The first forward pass (column 0) tells
-    /// m; when reverse is the better mode that pass is the only extra cost (one evaluation of f).
+    /// The m×n Jacobian <c>J[i, j] = ∂fᵢ/∂xⱼ</c>, mode chosen by shape: forward (as
+    /// <see cref="JacFwd"/>) when n ≤ m, reverse (as <see cref="JacRev"/>) when m &lt; n. f is recorded
+    /// once, which tells m; at the top level both directions replay that recording. Inside another
+    /// transform a forward choice costs one evaluation of f more than <see cref="JacFwd"/>.
     /// </summary>
     /// <param name="f">The function ℝⁿ → ℝᵐ.</param>
     /// <returns>The function x ↦ J(x) (m×n).</returns>
@@ -55,56 +58,64 @@ public static partial class Fn
         return x =>
         {
             Check.Input(x, nameof(x), owner);
-            var first = PushForward(owner, f, x, 0, -1);
-            return x.Length <= first.Length
-                ? Mat.OfColumns(PushForwardBasis(owner, f, x, first))
-                : JacRevAt(owner, f, x);
+            return JacobianAt(owner, f, x, JacobianMode.ByShape);
         };
     }
 
-    /// <summary>J by forward mode at a checked x.</summary>
-    private static Mat JacFwdAt(string owner, Func<Vec, Vec> f, Vec x)
+    private enum JacobianMode { Forward, Reverse, ByShape }
+
+    /// <summary>J at a checked x in the given mode.</summary>
+    private static Mat JacobianAt(string owner, Func<Vec, Vec> f, Vec x, JacobianMode mode)
     {
-        var columns = PushForwardBasis(owner, f, x, PushForward(owner, f, x, 0, -1));
-        if (columns[0].Length == 0) return Empty(0, x.Length);
-        return Mat.OfColumns(columns);
+        Func<Vec, Vec> g = u => Check.Result(f(u), owner);
+        var n = x.Length;
+        Pullback? recording = null;
+        // at the top level (no transform active, x constant) one recording serves every direction
+        if (mode != JacobianMode.Forward || Ad.CanRecordSecondOrder(x))
+        {
+            var (y, pb) = Ad.Vjp(owner, g, x);
+            var m = y.Length;
+            if (m == 0) return Empty(0, n);
+            var forward = mode == JacobianMode.Forward || (mode == JacobianMode.ByShape && n <= m);
+            if (!forward) return PullBackBasis(pb, m);
+            recording = pb;
+        }
+        var columns = PushForwardBasis(owner, g, x, recording);
+        return columns[0].Length == 0 ? Empty(0, n) : Mat.OfColumns(columns);
     }
 
     /// <summary>
-    /// J·eⱼ for every basis vector eⱼ (the columns of J), given column 0. This is the one place a
-    /// chunked forward mode (k tangents per pass) will plug in.
+    /// J·eⱼ for every basis vector eⱼ (the columns of J): by replaying <paramref name="recording"/>
+    /// forward when it is a top-level recording, else one Jvp pass of f per column (differentiable by
+    /// enclosing transforms). This is the one place a chunked forward mode (k tangents per pass)
+    /// will plug in.
     /// </summary>
-    private static Vec[] PushForwardBasis(string owner, Func<Vec, Vec> f, Vec x, Vec column0)
+    private static Vec[] PushForwardBasis(string owner, Func<Vec, Vec> f, Vec x, Pullback? recording)
     {
         var n = x.Length;
         var columns = new Vec[n];
-        columns[0] = column0;
-        for (var j = 1; j < n; j++) columns[j] = PushForward(owner, f, x, j, column0.Length);
+        var e = new double[n];
+        for (var j = 0; j < n; j++)
+        {
+            e[j] = 1.0;
+            columns[j] = recording is { CanPushForward: true }
+                ? new Vec(recording.PushForward(e))
+                : Ad.Jvp(owner, f, x, new Vec(e)).Item2; // e is read during the call only
+            e[j] = 0.0;
+            if (j > 0) Check.SameOutputLength(columns[0].Length, columns[j].Length, owner, $"for the tangent e{j}");
+        }
         return columns;
     }
 
-    /// <summary>J·eⱼ, one forward pass; checks the output length against an earlier pass (≥ 0).</summary>
-    private static Vec PushForward(string owner, Func<Vec, Vec> f, Vec x, int j, int expected)
+    /// <summary>Jᵀeᵢ for every basis cotangent eᵢ (the rows of J), m sweeps of one recording.</summary>
+    private static Mat PullBackBasis(Pullback recording, int m)
     {
-        var e = new double[x.Length];
-        e[j] = 1.0;
-        var column = Ad.Jvp(owner, u => Check.Result(f(u), owner), x, new Vec(e)).Item2;
-        if (expected >= 0) Check.SameOutputLength(expected, column.Length, owner, $"for the tangent e{j}");
-        return column;
-    }
-
-    /// <summary>J by reverse mode at a checked x: one recording, one pullback per output.</summary>
-    private static Mat JacRevAt(string owner, Func<Vec, Vec> f, Vec x)
-    {
-        var (y, pb) = Ad.Vjp(owner, u => Check.Result(f(u), owner), x);
-        var m = y.Length;
-        if (m == 0) return Empty(0, x.Length);
         var rows = new Vec[m];
         var e = new double[m];
         for (var i = 0; i < m; i++)
         {
             e[i] = 1.0;
-            rows[i] = pb.Apply(new Vec(e)); // read during the call only
+            rows[i] = recording.Apply(new Vec(e)); // e is read during the call only
             e[i] = 0.0;
         }
         return Mat.OfRows(rows);

@@ -78,4 +78,20 @@ public class ForwardTests
             2 * x[0] * v[0],
         }, t, 1e-15);
     }
+
+    [Fact]
+    public void TopLevelLinearizeRecordsOnceAndNestedLinearizeIsDifferentiable()
+    {
+        var calls = 0;
+        Vec Counted(Vec x) { calls++; return F(x); }
+        var (_, jvp) = Fn.Linearize(Counted, X);
+        jvp(V);
+        jvp(new[] { 1.0, 0.0, 0.0 });
+        Assert.Equal(1, calls);
+
+        // inside Grad over a: Σ J(a·x)·v, against finite differences
+        Real G(Real a) => Vec.Sum(Fn.Linearize(F, new Vec(X) * a).Jvp(V));
+        var fd = Diff(p => G(p[0]).Value, new[] { 0.9 }, 0);
+        Approx.Equal(fd, Fn.Grad(G)(0.9).Value, 1e-9);
+    }
 }

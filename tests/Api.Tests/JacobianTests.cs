@@ -64,4 +64,29 @@ public class JacobianTests
         var r = Fn.JacRev((Vec _) => new Vec(Array.Empty<double>()))(new[] { 1.0, 2.0 });
         Assert.Equal((0, 2), (r.Rows, r.Cols));
     }
+
+    [Fact]
+    public void TopLevelJacobiansRecordTheFunctionOnce()
+    {
+        var calls = 0;
+        Vec Counted(Vec x) { calls++; return F(x); }
+        foreach (var jac in new[] { Fn.JacFwd(Counted), Fn.JacRev(Counted), Fn.Jacobian(Counted) })
+        {
+            calls = 0;
+            Approx.Equal(JacobianF(X), jac(X), 1e-15);
+            Assert.Equal(1, calls);
+        }
+    }
+
+    [Fact]
+    public void NestedJacobiansAreDifferentiable()
+    {
+        // d/da of Σ J(a·x) for F: every mode gives the same, and matches finite differences
+        double[] x = { 0.4, -0.7, 1.3 };
+        Func<Func<Vec, Vec>, Func<Vec, Mat>>[] modes = { Fn.JacFwd, Fn.JacRev, Fn.Jacobian };
+        Real SumJ(Func<Vec, Mat> jac, Real a) => Vec.Sum(jac(new Vec(x) * a).Data);
+        var fd = TestFunctions.Diff(p => SumJ(Fn.JacFwd(F), p[0]).Value, new[] { 0.9 }, 0);
+        foreach (var mode in modes)
+            Approx.Equal(fd, Fn.Grad((Real a) => SumJ(mode(F), a))(0.9).Value, 1e-9);
+    }
 }

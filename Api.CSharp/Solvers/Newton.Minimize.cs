@@ -15,7 +15,9 @@ public static partial class Newton
     /// geometrically from a small multiple of the Hessian's scale until the factorisation succeeds
     /// (<see cref="NewtonOptions.InitialShift"/>, <see cref="NewtonOptions.ShiftGrowth"/>). Backtracking then
     /// takes α = 1, ρ, ρ², … until f(xₖ + αp) is finite and f(xₖ + αp) ≤ fₖ + c₁α gₖᵀp, so a full step that
-    /// leaves f's domain (NaN or ∞) is shortened rather than accepted.
+    /// leaves f's domain (NaN or ∞) is shortened rather than accepted. Near the minimiser, where the predicted
+    /// decrease falls below f's rounding error, a full step that changes f only within
+    /// <see cref="NewtonOptions.FunctionNoise"/> is accepted if it reduces ‖∇f‖ (see that option).
     /// </para>
     /// <para>
     /// Stops on ‖gₖ‖₂ ≤ <see cref="NewtonOptions.GradientTolerance"/>, a step ‖Δx‖₂ ≤ <see cref="NewtonOptions.StepTolerance"/>·(1 + ‖x‖₂),

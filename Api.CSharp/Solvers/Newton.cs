@@ -83,7 +83,7 @@ public static partial class Newton
                     slope = -point.GradientNorm * point.GradientNorm;
                 }
 
-                var (alpha, trials, xNew) = Backtrack(f, x, point.Value, p, slope, o);
+                var (alpha, trials, xNew, next, withinNoise) = Backtrack(owner, f, x, point, p, slope, o);
                 if (xNew is null)
                 {
                     var scale = Math.Max(1.0, Math.Abs(point.Value));
@@ -97,7 +97,7 @@ public static partial class Newton
                 var stepNorm = alpha * Dense.Norm(p);
                 var xNorm = Dense.Norm(x);
                 var fOld = point.Value;
-                var next = SecondOrderPoint.Record(owner, f, xNew);
+                next ??= SecondOrderPoint.Record(owner, f, xNew);
                 if (!double.IsFinite(next.Value) || !Dense.AllFinite(next.Gradient))
                 {
                     var reason = double.IsFinite(next.Value) ? Termination.NonFiniteGradient : Termination.NonFiniteValue;
@@ -116,7 +116,7 @@ public static partial class Newton
                     return Stop(Termination.GradientTolerance, $"Converged in {k} iterations: ‖∇f‖ = {point.GradientNorm:G3} ≤ {o.GradientTolerance:G3}, f = {point.Value:G17}.");
                 if (stepNorm <= o.StepTolerance * (1 + xNorm))
                     return Stop(Termination.StepTolerance, $"Stopped after {k} iterations: step ‖Δx‖ = {stepNorm:G3} ≤ {o.StepTolerance:G3}·(1 + ‖x‖); ‖∇f‖ = {point.GradientNorm:G3} (tolerance {o.GradientTolerance:G3}).");
-                if (fOld - point.Value <= o.FunctionTolerance * Math.Max(1.0, Math.Abs(fOld)))
+                if (!withinNoise && fOld - point.Value <= o.FunctionTolerance * Math.Max(1.0, Math.Abs(fOld)))
                     return Stop(Termination.FunctionTolerance, $"Stopped after {k} iterations: f decreased by {fOld - point.Value:G3} ≤ {o.FunctionTolerance:G3}·max(1, |f|); ‖∇f‖ = {point.GradientNorm:G3} (tolerance {o.GradientTolerance:G3}).");
             }
             return Stop(Termination.MaxIterations, $"Not converged after {o.MaxIterations} iterations: ‖∇f‖ = {point.GradientNorm:G3} > {o.GradientTolerance:G3}, f = {point.Value:G17}. Raise MaxIterations or start closer.");
@@ -130,20 +130,38 @@ public static partial class Newton
     /// <summary>
     /// Armijo backtracking: α = 1, ρ, ρ², … until f(x + αp) is finite and f(x + αp) ≤ f(x) + c₁α·slope.
     /// Non-finite trial values (a step out of f's domain) are rejected like any other.
-    /// Returns the accepted α, the number of trials, and the new point (null when every trial failed; α is then the last tried).
+    /// <para>
+    /// Near a minimiser the decrease a Newton step predicts, ½|∇fᵀp|, can be smaller than the rounding
+    /// error of f itself (a sum of many terms), so Armijo would reject good steps on noise. When the full
+    /// step changes f by no more than <see cref="NewtonOptions.FunctionNoise"/>·max(1, |f|), it is recorded
+    /// and accepted if it reduces the gradient norm (the test Hager and Zhang's approximate Wolfe conditions
+    /// make for the same reason); the function-tolerance test is then skipped for that step.
+    /// </para>
+    /// Returns the accepted α, the number of trials, the new point (null when every trial failed; α is then
+    /// the last tried), the new point's recording when the line search already made it, and whether the
+    /// step was accepted within noise.
     /// </summary>
-    private static (double Alpha, int Trials, double[]? X) Backtrack(Func<Vec, Real> f, double[] x, double fx, double[] p, double slope, NewtonOptions o)
+    private static (double Alpha, int Trials, double[]? X, SecondOrderPoint? Point, bool WithinNoise) Backtrack(
+        string owner, Func<Vec, Real> f, double[] x, SecondOrderPoint point, double[] p, double slope, NewtonOptions o)
     {
+        var fx = point.Value;
         var alpha = 1.0;
         for (var trial = 1; trial <= o.MaxLineSearchTrials; trial++)
         {
             var xt = Dense.AddScaled(x, alpha, p);
             var ft = f(new Vec(xt)).Value;
             if (double.IsFinite(ft) && ft <= fx + o.ArmijoConstant * alpha * slope)
-                return (alpha, trial, xt);
+                return (alpha, trial, xt, null, false);
+            if (trial == 1 && double.IsFinite(ft) && Math.Abs(ft - fx) <= o.FunctionNoise * Math.Max(1.0, Math.Abs(fx)))
+            {
+                var next = SecondOrderPoint.Record(owner, f, xt);
+                if (double.IsFinite(next.Value) && next.GradientNorm < point.GradientNorm)
+                    return (alpha, trial, xt, next, true);
+                next.Dispose();
+            }
             if (trial < o.MaxLineSearchTrials) alpha *= o.BacktrackingFactor;
         }
-        return (alpha, o.MaxLineSearchTrials, null);
+        return (alpha, o.MaxLineSearchTrials, null, null, false);
     }
 
     private static void Report(List<NewtonIteration> history, NewtonOptions o, NewtonIteration entry)

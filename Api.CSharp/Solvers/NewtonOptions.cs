@@ -26,6 +26,13 @@ public sealed record NewtonOptions
     /// <summary>Minimisation: stop when a step decreases f by at most this·max(1, |f|) (default 1e-14; ≥ 0; 0 disables).</summary>
     public double FunctionTolerance { get; init; } = 1e-14;
 
+    /// <summary>
+    /// The relative rounding noise assumed in f (default 1e-10; ≥ 0; 0 disables): a full Newton step that fails
+    /// the Armijo test but changes f by at most this·max(1, |f|) is accepted when it reduces ‖∇f‖₂, because
+    /// near a minimiser the predicted decrease can be below f's own rounding error.
+    /// </summary>
+    public double FunctionNoise { get; init; } = 1e-10;
+
     /// <summary>The Armijo (sufficient decrease) constant c₁ in f(x + αp) ≤ f(x) + c₁·α·∇f(x)ᵀp (default 1e-4; in (0, 1)).</summary>
     public double ArmijoConstant { get; init; } = 1e-4;
 
@@ -77,6 +84,7 @@ public sealed record NewtonOptions
         Require(ResidualTolerance >= 0, owner, nameof(ResidualTolerance), ResidualTolerance, "≥ 0 (and not NaN)");
         Require(StepTolerance >= 0, owner, nameof(StepTolerance), StepTolerance, "≥ 0 (and not NaN)");
         Require(FunctionTolerance >= 0, owner, nameof(FunctionTolerance), FunctionTolerance, "≥ 0 (and not NaN)");
+        Require(FunctionNoise >= 0, owner, nameof(FunctionNoise), FunctionNoise, "≥ 0 (and not NaN)");
         Require(ArmijoConstant is > 0 and < 1, owner, nameof(ArmijoConstant), ArmijoConstant, "in (0, 1)");
         Require(BacktrackingFactor is > 0 and < 1, owner, nameof(BacktrackingFactor), BacktrackingFactor, "in (0, 1)");
         Require(MaxLineSearchTrials >= 1, owner, nameof(MaxLineSearchTrials), MaxLineSearchTrials, "≥ 1");

@@ -104,6 +104,20 @@ public class NewtonMinimizeTests
     }
 
     [Fact]
+    public void StepsBelowTheRoundingOfFAreAcceptedWhenTheGradientDecreases()
+    {
+        // f = 10⁸ + (x − 1)² + (x − 1)⁴: ulp(f) ≈ 1.5e-8, so once ‖∇f‖ ≲ 1e-4 no Newton decrease is representable in f,
+        // while the gradient (which does not see the constant) keeps converging quadratically
+        Real F(Vec v) { var e = v[0] - 1.0; return 1e8 + e * e + e * e * e * e; }
+        var r = Newton.Minimize(F, new[] { 3.0 });
+        Assert.Equal(Termination.GradientTolerance, r.Termination);
+        Assert.True(r.GradientNorm < 1e-8, r.Message);
+        var strict = Newton.Minimize(F, new[] { 3.0 }, new NewtonOptions { FunctionNoise = 0 });
+        Assert.NotEqual(Termination.GradientTolerance, strict.Termination);
+        Assert.True(strict.GradientNorm > 1e-8, strict.Message);
+    }
+
+    [Fact]
     public void NaNAtTheStartIsAReasonNotAnException()
     {
         var r = Newton.Minimize(v => Real.Log(v[0]), new[] { -1.0 });

@@ -104,17 +104,25 @@ public class NewtonMinimizeTests
     }
 
     [Fact]
-    public void StepsBelowTheRoundingOfFAreAcceptedWhenTheGradientDecreases()
+    public void StepsWithinTheNoiseOfFAreAcceptedWhenTheGradientDecreases()
     {
-        // f = 10⁸ + (x − 1)² + (x − 1)⁴: ulp(f) ≈ 1.5e-8, so once ‖∇f‖ ≲ 1e-4 no Newton decrease is representable in f,
-        // while the gradient (which does not see the constant) keeps converging quadratically
-        Real F(Vec v) { var e = v[0] - 1.0; return 1e8 + e * e + e * e * e * e; }
+        // f = 10⁸ + e² + e⁴ + noise, e = x − 1, where the noise (a constant to the derivatives, like rounding error)
+        // grows by 1e-2·|Δe| as x nears 1 (well above ulp(10⁸) ≈ 1.5e-8): once |e| ≲ 1e-2 every step towards the minimiser raises the computed f,
+        // although the exact gradient keeps shrinking quadratically
+        static Real F(Vec v)
+        {
+            var e = v[0] - 1.0;
+            var noise = 1e-2 * (1 - Math.Min(Math.Abs(e.Value), 1));
+            return 1e8 + e * e + e * e * e * e + noise;
+        }
         var r = Newton.Minimize(F, new[] { 3.0 });
         Assert.Equal(Termination.GradientTolerance, r.Termination);
         Assert.True(r.GradientNorm < 1e-8, r.Message);
+        Approx.Equal(1.0, r.Solution[0], 1e-8, "x");
         var strict = Newton.Minimize(F, new[] { 3.0 }, new NewtonOptions { FunctionNoise = 0 });
         Assert.NotEqual(Termination.GradientTolerance, strict.Termination);
-        Assert.True(strict.GradientNorm > 1e-8, strict.Message);
+        Assert.True(strict.GradientNorm > 1e-6, strict.Message);
+        Assert.True(double.IsFinite(strict.Solution[0]) && double.IsFinite(strict.Value), strict.Message);
     }
 
     [Fact]

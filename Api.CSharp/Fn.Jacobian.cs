@@ -70,18 +70,25 @@ public static partial class Fn
         Func<Vec, Vec> g = u => Check.Result(f(u), owner);
         var n = x.Length;
         Pullback? recording = null;
-        // at the top level (no transform active, x constant) one recording serves every direction
-        if (mode != JacobianMode.Forward || Ad.CanRecordSecondOrder(x))
+        try
         {
-            var (y, pb) = Ad.Vjp(owner, g, x);
-            var m = y.Length;
-            if (m == 0) return Empty(0, n);
-            var forward = mode == JacobianMode.Forward || (mode == JacobianMode.ByShape && n <= m);
-            if (!forward) return PullBackBasis(pb, m);
-            recording = pb;
+            // at the top level (no transform active, x constant) one recording serves every direction
+            if (mode != JacobianMode.Forward || Ad.CanRecordSecondOrder(x))
+            {
+                var (y, pb) = Ad.Vjp(owner, g, x);
+                recording = pb;
+                var m = y.Length;
+                if (m == 0) return Empty(0, n);
+                var forward = mode == JacobianMode.Forward || (mode == JacobianMode.ByShape && n <= m);
+                if (!forward) return PullBackBasis(pb, m);
+            }
+            var columns = PushForwardBasis(owner, g, x, recording);
+            return columns[0].Length == 0 ? Empty(0, n) : Mat.OfColumns(columns);
         }
-        var columns = PushForwardBasis(owner, g, x, recording);
-        return columns[0].Length == 0 ? Empty(0, n) : Mat.OfColumns(columns);
+        finally
+        {
+            recording?.Release();
+        }
     }
 
     /// <summary>

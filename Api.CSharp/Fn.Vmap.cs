@@ -69,6 +69,29 @@ public static partial class Fn
     }
 
     /// <summary>
+    /// f mapped over the rows (the leading axis) of a batch, with an auxiliary result per row:
+    /// <c>Vmap(f)(X) = ([f(Xᵢ).Value], [f(Xᵢ).Aux])</c>. A loop over rows; the values are differentiable
+    /// by any enclosing transform and the aux values are returned as they are.
+    /// </summary>
+    /// <typeparam name="TAux">The auxiliary result's type.</typeparam>
+    /// <param name="f">The function ℝⁿ → ℝ applied to each row, returning (Value, Aux).</param>
+    /// <returns>The function X (b×n) ↦ (the b values, the b aux results).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="f"/> is null.</exception>
+    public static Func<Mat, (Vec Values, TAux[] Aux)> Vmap<TAux>(Func<Vec, (Real Value, TAux Aux)> f)
+    {
+        const string owner = "Fn.Vmap";
+        Check.NotNull(f, nameof(f), owner);
+        return xs =>
+        {
+            Check.Batch(xs, nameof(xs), owner);
+            var ys = new Real[xs.Rows];
+            var aux = new TAux[xs.Rows];
+            for (var i = 0; i < ys.Length; i++) (ys[i], aux[i]) = f(xs.Row(i));
+            return (Vec.OfReals(ys), aux);
+        };
+    }
+
+    /// <summary>
     /// f mapped over the rows (the leading axis) of a batch: row i of the result is f(row i of X).
     /// Every row's output must have the same length. A loop over rows; differentiable by any
     /// enclosing transform. An empty batch gives a 0×0 matrix.

@@ -21,16 +21,13 @@ module Dense =
     let refOf (x: Vec) = if x.Tid = 0 then VecRef.None else x.Ref
 
     /// A copy of the derivatives of r in s (r not None).
-    let read (s: Store) (r: VecRef) : float[] = s.Span(r).ToArray()
+    let read (s: Store) (r: VecRef) : float[] = s.Read r
 
     /// s[r] += z (skipped for constants).
-    let addInto (s: Store) (r: VecRef) (z: float[]) =
-        if not r.IsNone then
-            let d = s.Span r
-            for k in 0 .. z.Length - 1 do d[k] <- d[k] + z[k]
+    let addInto (s: Store) (r: VecRef) (z: float[]) = s.AddInto(r, z)
 
     /// s[r] ← z.
-    let write (s: Store) (r: VecRef) (z: float[]) = z.AsSpan().CopyTo(s.Span r)
+    let write (s: Store) (r: VecRef) (z: float[]) = s.Write(r, z)
 
     let private op (t: bool) = if t then Transpose.Transpose else Transpose.DontTranspose
 

@@ -12,28 +12,31 @@ open System
 [<Sealed>]
 type GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> int, out: VecRef) =
     inherit VecOp(out)
-    /// y += L·x.
-    static member Apply(nnz: int, outIx: int -> int, inIx: int -> int, xs: Span<float>, ys: Span<float>) =
+    /// y += L·x, for w directions stored direction-fastest.
+    static member Apply(nnz: int, outIx: int -> int, inIx: int -> int, xs: Span<float>, ys: Span<float>, w: int) =
         for p in 0 .. nnz - 1 do
-            let o = outIx p
-            ys[o] <- ys[o] + xs[inIx p]
-    /// x̄ += Lᵀ·ȳ.
-    static member ApplyT(nnz: int, outIx: int -> int, inIx: int -> int, ybar: Span<float>, xbar: Span<float>) =
+            let o = outIx p * w
+            let i = inIx p * w
+            for j in 0 .. w - 1 do ys[o + j] <- ys[o + j] + xs[i + j]
+    /// x̄ += Lᵀ·ȳ, for w directions stored direction-fastest.
+    static member ApplyT(nnz: int, outIx: int -> int, inIx: int -> int, ybar: Span<float>, xbar: Span<float>, w: int) =
         for p in 0 .. nnz - 1 do
-            let i = inIx p
-            xbar[i] <- xbar[i] + ybar[outIx p]
+            let i = inIx p * w
+            let o = outIx p * w
+            for j in 0 .. w - 1 do xbar[i + j] <- xbar[i + j] + ybar[o + j]
+    override _.Batched = true
     override _.Jvp(tan) =
         let ty = tan.Span out
         ty.Clear()
-        GatherSumOp.Apply(nnz, outIx, inIx, tan.Span x, ty)
-    override _.Vjp(adj) = GatherSumOp.ApplyT(nnz, outIx, inIx, adj.Span out, adj.Span x)
-    override _.VjpTangent(_, _, adjT) = GatherSumOp.ApplyT(nnz, outIx, inIx, adjT.Span out, adjT.Span x)
+        GatherSumOp.Apply(nnz, outIx, inIx, tan.Span x, ty, tan.Width)
+    override _.Vjp(adj) = GatherSumOp.ApplyT(nnz, outIx, inIx, adj.Span out, adj.Span x, 1)
+    override _.VjpTangent(_, _, adjT) = GatherSumOp.ApplyT(nnz, outIx, inIx, adjT.Span out, adjT.Span x, adjT.Width)
 
     /// y = L·x with `outLen` outputs: one tape node on a bottom-level trace; element by element
     /// through `Real` when nested.
     static member Record(x: Vec, outLen: int, nnz: int, outIx: int -> int, inIx: int -> int) : Vec =
         let values = Array.zeroCreate outLen
-        GatherSumOp.Apply(nnz, outIx, inIx, Span<float>(x.Arr, x.Off, x.Length), Span<float>(values))
+        GatherSumOp.Apply(nnz, outIx, inIx, Span<float>(x.Arr, x.Off, x.Length), Span<float>(values), 1)
         if x.Tid = 0 then Vec values
         else
             let t = Vec.FastTrace(x.Tid, 0)

@@ -17,22 +17,20 @@ type LogDetOp(a: VecRef, n: int, g: Matrix<float>, spd: bool, out: VecRef) =
     inherit VecOp(out)
     let gv = Dense.values g
     override _.Jvp(tan) =
-        let ta = tan.Span a
+        let ta = Dense.read tan a
         let mutable s = 0.0
         for k in 0 .. n * n - 1 do s <- s + gv[k] * ta[k]
-        (tan.Span out)[0] <- s
+        Dense.write tan out [| s |]
     override _.Vjp(adj) =
-        let gbar = (adj.Span out)[0]
-        let aa = adj.Span a
-        for k in 0 .. n * n - 1 do aa[k] <- aa[k] + gbar * gv[k]
+        let gbar = (Dense.read adj out)[0]
+        Dense.addInto adj a (Array.map (fun v -> gbar * v) gv)
     override _.VjpTangent(adj, tan, adjT) =
-        let gbar = (adj.Span out)[0]
-        let gdot = (adjT.Span out)[0]
+        let gbar = (Dense.read adj out)[0]
+        let gdot = (Dense.read adjT out)[0]
         let h = g * (Dense.mat n n (Dense.read tan a)).TransposeThisAndMultiply g // G·Ȧᵀ·G
         let h = if spd then Dense.sym h else h
         let hv = Dense.values h
-        let aa = adjT.Span a
-        for k in 0 .. n * n - 1 do aa[k] <- aa[k] + gdot * gv[k] - gbar * hv[k]
+        Dense.addInto adjT a (Array.init (n * n) (fun k -> gdot * gv[k] - gbar * hv[k]))
 
     static member private Square(name: string, r: int, c: int) =
         if r <> c then invalidArg "A" (sprintf "%s: A is %s; the determinant needs a square matrix." name (Dense.shape r c))

@@ -67,6 +67,22 @@ public class VmapTests
     }
 
     [Fact]
+    public void RowVmapWithAuxIsDifferentiable()
+    {
+        // per row: value Σr², aux the index of the largest entry; d/dX Σ values = 2X
+        double[] data = { 1.0, -3.0, 2.0, 0.5 }; // column-major 2×2: rows (1, 2), (−3, 0.5)
+        int[] argmax = null!;
+        var g = Fn.Grad((Vec d) =>
+        {
+            var (values, aux) = Fn.Vmap((Vec r) => (Vec.Dot(r, r), r[0] > r[1] ? 0 : 1))(new Mat(d, 2, 2));
+            argmax = aux;
+            return Vec.Sum(values);
+        })(data);
+        Assert.Equal(data.Select(v => 2 * v).ToArray(), (double[])g);
+        Assert.Equal(new[] { 1, 1 }, argmax);
+    }
+
+    [Fact]
     public void RowOutputsOfDifferentLengthsAreAnError()
     {
         var xs = new Mat(new[,] { { 1.0, 2.0 }, { 3.0, 4.0 } });

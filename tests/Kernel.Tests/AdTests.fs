@@ -143,3 +143,24 @@ let replay =
                 close 1e-14 "inner product" (Array.fold2 (fun s a b -> s + a * b) 0.0 u jv) (Array.fold2 (fun s a b -> s + a * b) 0.0 jtu v)
         }
     ]
+
+[<Tests>]
+let blocks =
+    testList "Ad.blocks" [
+        test "a Hessian replayed k directions at a time equals one direction at a time (scalar, vector and matrix ops)" {
+            let a = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.DenseOfArray(array2D [ [ 2.0; 0.3; 0.1 ]; [ 0.3; 1.5; -0.2 ]; [ 0.1; -0.2; 1.2 ] ])
+            let f (x: Vec) =
+                let m = Mat(x[0..8], 3, 3)
+                let s = Mat.LogDet(Mat.op_Implicit a + m * Mat.Transpose m)
+                let v = Mat.MatVec(Mat.op_Implicit a, x[6..8])
+                s + Vec.Sum(Vec.Sin(x[0..4]) * x[5..9]) + Vec.Dot(v, Vec.Exp(x[1..3])) + x[9] * x[0] / (1.0 + x[3] * x[3])
+            let x = Array.init 10 (fun i -> 0.1 * float i - 0.35)
+            let tape = Ad.RecordSecondOrder("test", Func<Vec, Real>(f), Vec x)
+            let h1 = tape.Hessian(1)
+            for k in [ 2; 3; 7; 10 ] do
+                let hk = tape.Hessian(k)
+                for i in 0 .. 9 do
+                    for j in 0 .. 9 do close 1e-12 (sprintf "k=%d H[%d,%d]" k i j) h1[i, j] hk[i, j]
+            tape.Release()
+        }
+    ]

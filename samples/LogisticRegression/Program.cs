@@ -17,10 +17,17 @@ var backend = Linalg.UseBest();
 // --- synthetic data: x ~ N(0, 1), true weights ~ N(0, 9/d) so that |xᵀw| is a few units, y ~ Bernoulli(σ(xᵀw))
 var rng = new Random(20_000);
 double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-var wTrue = Vector<double>.Build.Dense(d, _ => 3 * Normal() / Math.Sqrt(d));
-var xData = Matrix<double>.Build.Dense(N, d, (_, _) => Normal());
+// (drawn into arrays in a plain loop: MathNet's Build.Dense(rows, cols, init) may call init from several threads)
+var wValues = new double[d];
+for (var j = 0; j < d; j++) wValues[j] = 3 * Normal() / Math.Sqrt(d);
+var xValues = new double[N * d];
+for (var k = 0; k < xValues.Length; k++) xValues[k] = Normal();
+var wTrue = Vector<double>.Build.Dense(wValues);
+var xData = Matrix<double>.Build.Dense(N, d, xValues); // column-major
 var zTrue = xData * wTrue;
-var yData = Vector<double>.Build.Dense(N, i => rng.NextDouble() < 1 / (1 + Math.Exp(-zTrue[i])) ? 1.0 : 0.0);
+var yValues = new double[N];
+for (var i = 0; i < N; i++) yValues[i] = rng.NextDouble() < 1 / (1 + Math.Exp(-zTrue[i])) ? 1.0 : 0.0;
+var yData = Vector<double>.Build.Dense(yValues);
 
 var X = Mat.Wrap(xData);      // a constant: no copy, no derivative
 var y = new Vec(yData.ToArray());

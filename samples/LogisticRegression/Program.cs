@@ -69,7 +69,7 @@ Console.WriteLine($"iterations:         {result.Iterations}");
 Console.WriteLine($"final ‖∇NLL‖:       {result.GradientNorm:E3} (hand-written gradient: {handGradient.L2Norm():E3})");
 Console.WriteLine($"NLL:                {result.Value:F6}");
 Console.WriteLine($"time:               {clock.Elapsed.TotalSeconds:F2} s ({clock.Elapsed.TotalSeconds / Math.Max(1, result.Iterations):F2} s per iteration)");
-Console.WriteLine($"one Hessian:        {hessianSeconds:F2} s (Fn.Hessian, {d} tape replays); one Cholesky solve {choleskySeconds * 1e3:F1} ms");
+Console.WriteLine($"one Hessian:        {hessianSeconds:F2} s (Fn.Hessian: replays of one recording, 64 directions per replay); one Cholesky solve {choleskySeconds * 1e3:F1} ms");
 Console.WriteLine($"training accuracy:  {accuracy:P1}; cos(w, w_true) = {w.DotProduct(wTrue) / (w.L2Norm() * wTrue.L2Norm()):F4}");
 Console.WriteLine($"backend:            {Linalg.Backend}");
 return result.Converged ? 0 : 1;

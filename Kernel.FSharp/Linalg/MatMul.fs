@@ -34,6 +34,11 @@ type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: f
         for e in 0 .. z.Length - 1 do dst[e * w + j] <- dst[e * w + j] + z[e]
 
     override _.Batched = true
+    /// A pooled exact-size copy of a derivative span (BLAS needs exact-size arrays).
+    static member private Copy(s: Span<float>) =
+        let a = ExactBuffers.Rent s.Length
+        s.CopyTo(a.AsSpan())
+        a
 
     override _.Jvp(tan) =
         let w = tan.Width
@@ -45,24 +50,27 @@ type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: f
         else
             // k tangents at once: the (w·m)×n interleaved Ċ is one dgemm where the layout allows
             // (tangent on a non-transposed A; tangent on a vector B), else a dgemm per direction.
-            let z = Array.zeroCreate (m * n * w)
+            let z = ExactBuffers.RentZeroed(m * n * w)
             if not a.IsNone then
-                let ta' = tan.Span(a).ToArray()
+                let ta' = GemmOp.Copy(tan.Span a)
                 if not ta then Dense.gemm false ta' (w * ra) ca tb bv rb cb 1.0 z
                 else
                     for j in 0 .. w - 1 do
                         let zj = Array.zeroCreate (m * n)
                         push (gather ta' (ra * ca) w j) bv zj
                         scatterAdd z zj w j
+                ExactBuffers.Return ta'
             if not b.IsNone then
-                let tb' = tan.Span(b).ToArray()
+                let tb' = GemmOp.Copy(tan.Span b)
                 if not tb && cb = 1 then Dense.gemm false tb' w rb (not ta) av ra ca 1.0 z
                 else
                     for j in 0 .. w - 1 do
                         let zj = Array.zeroCreate (m * n)
                         push av (gather tb' (rb * cb) w j) zj
                         scatterAdd z zj w j
+                ExactBuffers.Return tb'
             z.AsSpan().CopyTo(tan.Span out)
+            ExactBuffers.Return z
 
     override _.Vjp(adj) =
         let g = Dense.read adj out
@@ -91,12 +99,13 @@ type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: f
                 if not a.IsNone then pullB (Dense.read tan a) g z
                 Dense.addInto adjT b z
         else
-            let gt = adjT.Span(out).ToArray() // (w·m)×n interleaved
+            let gt = GemmOp.Copy(adjT.Span out) // (w·m)×n interleaved
             let addAll (r: VecRef) (z: float[]) =
                 let d = adjT.Span r
                 for i in 0 .. z.Length - 1 do d[i] <- d[i] + z[i]
+                ExactBuffers.Return z
             if not a.IsNone then
-                let z = Array.zeroCreate (ra * ca * w)
+                let z = ExactBuffers.RentZeroed(ra * ca * w)
                 // pullA(Ċ̄, B): one dgemm when A is not transposed
                 if not ta then Dense.gemm false gt (w * m) n (not tb) bv rb cb 1.0 z
                 else
@@ -106,14 +115,14 @@ type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: f
                         scatterAdd z zj w j
                 // pullA(C̄, Ḃ): per direction
                 if not b.IsNone then
-                    let tb' = tan.Span(b).ToArray()
+                    let tb' = GemmOp.Copy(tan.Span b)
                     for j in 0 .. w - 1 do
                         let zj = Array.zeroCreate (ra * ca)
                         pullA g (gather tb' (rb * cb) w j) zj
                         scatterAdd z zj w j
                 addAll a z
             if not b.IsNone then
-                let z = Array.zeroCreate (rb * cb * w)
+                let z = ExactBuffers.RentZeroed(rb * cb * w)
                 // pullB(A, Ċ̄): one dgemm when B is a vector (not transposed)
                 if not tb && cb = 1 then Dense.gemm false gt w m ta av ra ca 1.0 z
                 else
@@ -123,12 +132,13 @@ type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: f
                         scatterAdd z zj w j
                 // pullB(Ȧ, C̄): per direction
                 if not a.IsNone then
-                    let ta' = tan.Span(a).ToArray()
+                    let ta' = GemmOp.Copy(tan.Span a)
                     for j in 0 .. w - 1 do
                         let zj = Array.zeroCreate (rb * cb)
                         pullB (gather ta' (ra * ca) w j) g zj
                         scatterAdd z zj w j
                 addAll b z
+            ExactBuffers.Return gt
 
     /// op(A)·op(B) as m×n column-major storage: one tape node on a bottom-level trace, plain dgemm
     /// for constants, element by element through `Real` when nested. `name` is for messages.

@@ -99,8 +99,8 @@ type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
         tan.Release()
         adjT.Release()
         r
-    /// The dense Hessian: replays of the tape carrying `chunk` unit directions at a time (default
-    /// min(n, 64)), symmetrised to remove rounding asymmetry.
+    /// The dense Hessian: replays of the tape carrying `chunk` unit directions at a time,
+    /// symmetrised to remove rounding asymmetry.
     member s.Hessian(chunk: int) : float[,] =
         if chunk < 1 then invalidArg "chunk" "Hessian: the chunk size must be at least 1."
         let h = Array2D.zeroCreate n n
@@ -119,7 +119,11 @@ type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
                 h[i, j] <- m
                 h[j, i] <- m
         h
-    member s.Hessian() = s.Hessian(min n 64)
+    /// The dense Hessian with a chunk chosen by size: as many directions per replay as fit in
+    /// about 256 MB of tangents per store (at most 256), so matrix primitives see wide blocks.
+    member s.Hessian() =
+        let perDirection = t.Count + Seq.sum t.OpLengths
+        s.Hessian(max 1 (min n (min 256 (32_000_000 / max 1 perDirection))))
     /// Returns the tape's pooled buffers (the tape is unusable afterwards).
     member _.Release() =
         adj.Release()

@@ -36,3 +36,30 @@ type Buffers =
         if not (isNull a) && a.Length >= 16 && (a.Length &&& (a.Length - 1)) = 0 then
             let c = Buffers.ClassOf a.Length
             if classes[c].Count < keepPerClass then classes[c].Push a
+
+/// Exact-length scratch arrays for BLAS calls (which take an array as a matrix only when its
+/// length is exactly rows·cols), pooled by length: the same shapes recur across the chunks of a
+/// Hessian and the iterations of a solver, and a fresh large array costs page faults.
+[<AbstractClass; Sealed>]
+type ExactBuffers =
+    static let pools = ConcurrentDictionary<int, ConcurrentStack<float[]>>()
+    static let keepPerLength = 8
+
+    /// An array of exactly `length` doubles, contents unspecified.
+    static member Rent(length: int) : float[] =
+        let mutable a = null
+        match pools.TryGetValue length with
+        | true, s when s.TryPop(&a) -> a
+        | _ -> Array.zeroCreate length
+
+    /// An array of exactly `length` zeros.
+    static member RentZeroed(length: int) : float[] =
+        let a = ExactBuffers.Rent length
+        Array.Clear a
+        a
+
+    /// Gives an array back for reuse (the caller must not use it afterwards).
+    static member Return(a: float[]) =
+        if not (isNull a) && a.Length >= 1024 then
+            let s = pools.GetOrAdd(a.Length, fun _ -> ConcurrentStack<float[]>())
+            if s.Count < keepPerLength then s.Push a

@@ -92,27 +92,41 @@ public static partial class Fn
     }
 
     /// <summary>
-    /// J·eⱼ for every basis vector eⱼ (the columns of J): by replaying <paramref name="recording"/>
-    /// forward when it is a top-level recording, else one Jvp pass of f per column (differentiable by
-    /// enclosing transforms). This is the one place a chunked forward mode (k tangents per pass)
-    /// will plug in.
+    /// J·eⱼ for every basis vector eⱼ (the columns of J). For a top-level recording: forward replays
+    /// of that one recording carrying <see cref="ForwardChunk"/> basis tangents each (chunked forward
+    /// mode: ⌈n/k⌉ passes, none of them re-running f). Inside another transform: one Jvp pass of f per
+    /// column, which stays differentiable by the enclosing transforms.
     /// </summary>
     private static Vec[] PushForwardBasis(string owner, Func<Vec, Vec> f, Vec x, Pullback? recording)
     {
         var n = x.Length;
         var columns = new Vec[n];
+        if (recording is { CanPushForward: true })
+        {
+            var m = recording.OutputCount;
+            for (var first = 0; first < n; first += ForwardChunk)
+            {
+                var k = Math.Min(ForwardChunk, n - first);
+                var basis = new double[n * k];
+                for (var j = 0; j < k; j++) basis[first + j + j * n] = 1.0;
+                var block = recording.PushForwardBlock(basis, k);
+                for (var j = 0; j < k; j++) columns[first + j] = new Vec(block.AsSpan(j * m, m).ToArray());
+            }
+            return columns;
+        }
         var e = new double[n];
         for (var j = 0; j < n; j++)
         {
             e[j] = 1.0;
-            columns[j] = recording is { CanPushForward: true }
-                ? new Vec(recording.PushForward(e))
-                : Ad.Jvp(owner, f, x, new Vec(e)).Item2; // e is read during the call only
+            columns[j] = Ad.Jvp(owner, f, x, new Vec(e)).Item2; // e is read during the call only
             e[j] = 0.0;
             if (j > 0) Check.SameOutputLength(columns[0].Length, columns[j].Length, owner, $"for the tangent e{j}");
         }
         return columns;
     }
+
+    /// <summary>Tangents pushed per forward replay by <see cref="JacFwd"/> (ForwardDiff's chunk size).</summary>
+    private const int ForwardChunk = 16;
 
     /// <summary>Jᵀeᵢ for every basis cotangent eᵢ (the rows of J), m sweeps of one recording.</summary>
     private static Mat PullBackBasis(Pullback recording, int m)

@@ -53,6 +53,26 @@ type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[],
         tan.Release()
         r
 
+    /// J·V for k tangents at once (V is n×k column-major): one forward replay carrying k tangents
+    /// per slot (chunked forward mode, as ForwardDiff's chunks, without re-running f). Returns m×k.
+    member _.PushForwardBlock(v: float[], k: int) : float[] =
+        if isNull v then nullArg "v"
+        if k < 1 || v.Length <> inputCount * k then
+            invalidArg "v" (sprintf "%s: V has %d values, expected n·k = %d·%d." owner v.Length inputCount k)
+        if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
+        let tan = Sweep.storeOf t k
+        for j in 0 .. k - 1 do
+            for i in 0 .. inputCount - 1 do tan.Scalars[(inputs + i) * k + j] <- v[i + j * inputCount]
+        Sweep.forwardTangents t tan
+        let m = outputs.Length
+        let r = Array.zeroCreate (m * k)
+        for i in 0 .. m - 1 do
+            let o = outputs[i]
+            if o.Tid = tid then
+                for j in 0 .. k - 1 do r[i + j * m] <- tan.Scalars[o.I * k + j]
+        tan.Release()
+        r
+
 /// A function recorded once with second partials (forward-over-reverse on the tape): its value,
 /// gradient, and Hessian-vector products by replaying the tape in doubles, without re-running f.
 [<Sealed>]

@@ -90,3 +90,21 @@ public class JacobianTests
             Approx.Equal(fd, Fn.Grad((Real a) => SumJ(mode(F), a))(0.9).Value, 1e-9);
     }
 }
+
+public class JacobianChunkTests
+{
+    [Fact]
+    public void JacFwdInChunksEqualsJacRevAcrossSeveralChunksAndAPartialLastOne()
+    {
+        // n = 37 inputs: chunks of 16, 16 and 5 tangents per forward replay
+        Func<Vec, Vec> f = x => Vec.OfReals(Enumerable.Range(0, 5).Select(i => Vec.Sum(Vec.Sin(x * (1.0 + i))) * x[i] + x[36 - i] * x[i + 1]).ToArray());
+        var x = Enumerable.Range(0, 37).Select(i => 0.1 * i - 1.3).ToArray();
+        var fwd = Fn.JacFwd(f)(x);
+        var rev = Fn.JacRev(f)(x);
+        Assert.Equal(5, fwd.Rows);
+        Assert.Equal(37, fwd.Cols);
+        for (var i = 0; i < 5; i++)
+            for (var j = 0; j < 37; j++)
+                Assert.Equal(rev[i, j].Value, fwd[i, j].Value, 12);
+    }
+}

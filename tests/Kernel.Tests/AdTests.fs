@@ -164,3 +164,26 @@ let blocks =
             tape.Release()
         }
     ]
+
+[<Tests>]
+let allocation =
+    testList "Ad.allocation" [
+        test "a gradient allocates the same few objects whatever the number of scalar operations (none per operation)" {
+            let chain (ops: int) =
+                Func<Vec, Real>(fun x ->
+                    let mutable s = x[0]
+                    for _ in 1 .. ops do s <- s * x[1] + Real.Sin s
+                    s)
+            let x = Vec [| 0.3; 0.9 |]
+            let measure ops =
+                let f = chain ops
+                for _ in 1..3 do Ad.Grad("alloc", f, x) |> ignore // warm up: pooled tape and buffers grow once
+                let before = GC.GetAllocatedBytesForCurrentThread()
+                for _ in 1..10 do Ad.Grad("alloc", f, x) |> ignore
+                (GC.GetAllocatedBytesForCurrentThread() - before) / 10L
+            let small = measure 100
+            let large = measure 10_000
+            Expect.isLessThanOrEqual large (small + 64L) (sprintf "bytes per gradient: %d for 300 ops, %d for 30 000 ops" small large)
+            Expect.isLessThan small 2048L "a gradient's fixed cost stays small"
+        }
+    ]

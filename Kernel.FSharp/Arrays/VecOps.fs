@@ -30,14 +30,16 @@ type MapOp(x: VecRef, d: float[], d2: float[], n: int, out: VecRef) =
     override _.Jvp(tan) =
         let w = tan.Width
         let tx = tan.Span x
-        let ty = tan.Span out
+        let ty = tan.Out out
         for e in 0 .. n - 1 do
             let de = d[e]
             for j in e * w .. e * w + w - 1 do ty[j] <- de * tx[j]
     override _.Vjp(adj) =
         let g = adj.Span out
-        let ax = adj.Span x
-        for k in 0 .. n - 1 do ax[k] <- ax[k] + d[k] * g[k]
+        let mutable assign = false
+        let ax = adj.Target(x, &assign)
+        if assign then for k in 0 .. n - 1 do ax[k] <- d[k] * g[k]
+        else for k in 0 .. n - 1 do ax[k] <- ax[k] + d[k] * g[k]
     override _.VjpTangent(adj, tan, adjT) =
         let w = tan.Width
         let g = adj.Span out
@@ -56,12 +58,24 @@ type ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial, hxy: Pa
     inherit VecOp(out)
     /// Index of element e, direction j in a span that is broadcast (1 element) or not.
     static member inline private Ix(s: Span<float>, w: int, e: int, j: int) = if s.Length = w then j else e * w + j
+    /// a[r] += d ⊙ g, or a sum into a broadcast r; assigns when r is an untouched whole buffer.
+    static member private Pull(adj: Store, r: VecRef, d: Partial, g: Span<float>, n: int) =
+        if r.Length = 1 && n > 1 then
+            let a = adj.Span r
+            let mutable s = 0.0
+            for e in 0 .. n - 1 do s <- s + d[e] * g[e]
+            a[0] <- a[0] + s
+        else
+            let mutable assign = false
+            let a = adj.Target(r, &assign)
+            if assign then for e in 0 .. n - 1 do a[e] <- d[e] * g[e]
+            else for e in 0 .. n - 1 do a[e] <- a[e] + d[e] * g[e]
     static member inline private At(s: Span<float>, w: int, e: int, j: int) =
         if s.Length = 0 then 0.0 elif s.Length = w then s[j] else s[e * w + j]
     override _.Batched = true
     override _.Jvp(tan) =
         let w = tan.Width
-        let tz = tan.Span out
+        let tz = tan.Out out
         tz.Clear()
         if not x.IsNone then
             let tx = tan.Span x
@@ -73,16 +87,8 @@ type ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial, hxy: Pa
                 for j in 0 .. w - 1 do tz[e * w + j] <- tz[e * w + j] + dy[e] * ty[ZipOp.Ix(ty, w, e, j)]
     override _.Vjp(adj) =
         let g = adj.Span out
-        if not x.IsNone then
-            let ax = adj.Span x
-            for e in 0 .. n - 1 do
-                let i = ZipOp.Ix(ax, 1, e, 0)
-                ax[i] <- ax[i] + dx[e] * g[e]
-        if not y.IsNone then
-            let ay = adj.Span y
-            for e in 0 .. n - 1 do
-                let i = ZipOp.Ix(ay, 1, e, 0)
-                ay[i] <- ay[i] + dy[e] * g[e]
+        if not x.IsNone then ZipOp.Pull(adj, x, dx, g, n)
+        if not y.IsNone then ZipOp.Pull(adj, y, dy, g, n)
     override _.VjpTangent(adj, tan, adjT) =
         let w = tan.Width
         let g = adj.Span out
@@ -110,14 +116,16 @@ type SumOp(x: VecRef, n: int, out: VecRef) =
     override _.Jvp(tan) =
         let w = tan.Width
         let tx = tan.Span x
-        let ts = tan.Span out
+        let ts = tan.Out out
         ts.Clear()
         for e in 0 .. n - 1 do
             for j in 0 .. w - 1 do ts[j] <- ts[j] + tx[e * w + j]
     override _.Vjp(adj) =
         let g = (adj.Span out)[0]
-        let ax = adj.Span x
-        for k in 0 .. n - 1 do ax[k] <- ax[k] + g
+        let mutable assign = false
+        let ax = adj.Target(x, &assign)
+        if assign then ax.Fill g
+        else for k in 0 .. n - 1 do ax[k] <- ax[k] + g
     override _.VjpTangent(_, _, adjT) =
         let w = adjT.Width
         let gt = adjT.Span out
@@ -132,7 +140,7 @@ type DotOp(x: VecRef, y: VecRef, xv: View, yv: View, n: int, out: VecRef) =
     override _.Batched = true
     override _.Jvp(tan) =
         let w = tan.Width
-        let ts = tan.Span out
+        let ts = tan.Out out
         ts.Clear()
         if not x.IsNone then
             let tx = tan.Span x
@@ -144,12 +152,13 @@ type DotOp(x: VecRef, y: VecRef, xv: View, yv: View, n: int, out: VecRef) =
                 for j in 0 .. w - 1 do ts[j] <- ts[j] + xv[e] * ty[e * w + j]
     override _.Vjp(adj) =
         let g = (adj.Span out)[0]
-        if not x.IsNone then
-            let ax = adj.Span x
-            for k in 0 .. n - 1 do ax[k] <- ax[k] + yv[k] * g
-        if not y.IsNone then
-            let ay = adj.Span y
-            for k in 0 .. n - 1 do ay[k] <- ay[k] + xv[k] * g
+        let pull (r: VecRef) (v: View) =
+            let mutable assign = false
+            let a = adj.Target(r, &assign)
+            if assign then for k in 0 .. n - 1 do a[k] <- v[k] * g
+            else for k in 0 .. n - 1 do a[k] <- a[k] + v[k] * g
+        if not x.IsNone then pull x yv
+        if not y.IsNone then pull y xv
     override _.VjpTangent(adj, tan, adjT) =
         let w = tan.Width
         let g = (adj.Span out)[0]

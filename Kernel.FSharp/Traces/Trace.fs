@@ -60,18 +60,20 @@ type Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: bool, wid
     member _.Scalars
         with get () = scalars
         and set v = scalars <- v
-    /// The op's buffer, allocated and zeroed on first use.
-    member _.Buffer(op: int) : float[] =
+    member private _.Alloc(op: int, zero: bool) : float[] =
         if op >= bufs.Length then
             let b = Array.zeroCreate (max (op + 1) (2 * bufs.Length))
             Array.Copy(bufs, b, bufs.Length)
             bufs <- b
         let b = bufs[op]
         if isNull b then
-            let b = Buffers.RentZeroed(opLengths[op] * width)
+            let n = opLengths[op] * width
+            let b = if zero then Buffers.RentZeroed n else Buffers.Rent n
             bufs[op] <- b
             b
         else b
+    /// The op's buffer, allocated and zeroed on first use.
+    member s.Buffer(op: int) : float[] = s.Alloc(op, true)
     /// The derivatives of `r` in all directions (Length·Width doubles, direction-fastest), writable.
     /// Only batched ops may use it when Width > 1; others go through Read / Write / AddInto.
     member s.Span(r: VecRef) : Span<float> =
@@ -79,6 +81,21 @@ type Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: bool, wid
             invalidOp "Hybrid internal error: an op that is not Batched used Store.Span in a multi-direction replay."
         if r.Slot >= 0 then Span<float>(scalars, r.Slot * width, r.Length * width)
         else Span<float>(s.Buffer r.Op, r.Offset * width, r.Length * width)
+    /// As Span, for an output the caller assigns in full (a Jvp result): a new op buffer is not
+    /// zeroed first.
+    member s.Out(r: VecRef) : Span<float> =
+        if r.Slot >= 0 || width > 1 && direction >= 0 then s.Span r
+        else Span<float>(s.Alloc(r.Op, false), r.Offset * width, r.Length * width)
+    /// As Span, for adding into `r`; `assign` comes back true when r is a whole op buffer nothing
+    /// has touched yet, and the caller must then write every element instead of adding (this saves
+    /// zeroing — and, for large vectors, touching — a buffer only to add into it).
+    member s.Target(r: VecRef, assign: byref<bool>) : Span<float> =
+        assign <- false
+        if r.Slot < 0 && r.Op >= 0 && width = 1 && r.Offset = 0 && r.Length = opLengths[r.Op]
+           && (r.Op >= bufs.Length || isNull bufs[r.Op]) then
+            assign <- true
+            Span<float>(s.Alloc(r.Op, false), 0, r.Length)
+        else s.Span r
     member private s.Raw(r: VecRef) : struct (float[] * int) =
         if r.Slot >= 0 then struct (scalars, r.Slot * width) else struct (s.Buffer r.Op, r.Offset * width)
     /// The derivatives of `r` in the current direction (all of them at width 1) as a new array.

@@ -53,8 +53,11 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
         let b = defaultArg hi (len - 1)
         x.Slice(a, b - a + 1)
 
-    /// The primal values as a new array.
-    member _.ToArray() = Array.sub arr off len
+    /// The primal values as a new array. A vector of a transform that has returned throws: its
+    /// pooled storage may already hold another computation's values.
+    member _.ToArray() =
+        if tid <> 0 && r.Op >= 0 then Traces.Find tid |> ignore
+        Array.sub arr off len
     /// The primal values as a MathNet vector (a copy).
     member x.ToVector() = Vector<float>.Build.Dense(x.ToArray())
     /// Elements as Reals.

@@ -187,3 +187,14 @@ let allocation =
             Expect.isLessThan small 2048L "a gradient's fixed cost stays small"
         }
     ]
+
+[<Tests>]
+let escapes =
+    testList "Ad.escape" [
+        test "reading the values of a vector kept from a finished transform throws instead of returning recycled storage" {
+            let mutable kept: Vec = null
+            Ad.Grad("escape", Func<Vec, Real>(fun x -> kept <- Vec.Exp x; Vec.Sum kept), Vec [| 1.0; 2.0 |]) |> ignore
+            Expect.throwsT<EscapedValueException> (fun () -> kept.ToArray() |> ignore) "ToArray of an escaped op output"
+            Expect.throwsT<EscapedValueException> (fun () -> kept[0] |> ignore) "indexing an escaped op output"
+        }
+    ]

@@ -107,12 +107,22 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
 
     /// n inputs of trace t standing for x (constants or lower-level values), with tangents `tan`
     /// on forward traces.
-    static member Input(t: Trace, x: Vec, tan: float[]) : Vec =
+    static member Input(t: Trace, x: Vec, tan: float[]) : Vec = Vec.Input(t, x, tan, false)
+
+    /// As Input; with `share`, a constant x on a bottom-level reverse trace is viewed in place
+    /// rather than copied (no op writes into its operands' arrays). Only for a trace that is
+    /// swept before the call returns: a kept recording must not see later changes to x.
+    static member Input(t: Trace, x: Vec, tan: float[], share: bool) : Vec =
         let n = x.Length
-        let first = t.Count
-        for i in 0 .. n - 1 do
-            Real.Lift(t, x[i], Real(if isNull tan then 0.0 else tan[i])) |> ignore
-        Vec(Array.sub x.Arr x.Off n, 0, n, t.Id, VecRef.Slots(first, n))
+        if x.Tid = 0 && not t.Nested && t.Kind = TraceKind.Reverse then
+            let first = t.PushInputs n
+            let values = if share then x.Arr else Array.sub x.Arr x.Off n
+            Vec(values, (if share then x.Off else 0), n, t.Id, VecRef.Slots(first, n))
+        else
+            let first = t.Count
+            for i in 0 .. n - 1 do
+                Real.Lift(t, x[i], Real(if isNull tan then 0.0 else tan[i])) |> ignore
+            Vec(Array.sub x.Arr x.Off n, 0, n, t.Id, VecRef.Slots(first, n))
 
     // --------------------------------------------------------------------------- primitives
 

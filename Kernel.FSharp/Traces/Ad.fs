@@ -7,10 +7,12 @@ open System
 [<Sealed>]
 type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[], owner: string) =
     let tid = t.Id // the trace is closed (its id retired) once Vjp returns
+    let mutable released = 0
     /// Number of outputs (the cotangent's length).
     member _.OutputCount = outputs.Length
     /// uᵀJ for a cotangent u of the outputs; values of the level below when nested.
     member _.Apply(u: Vec) : Vec =
+        if released = 1 then invalidOp (sprintf "%s: this pullback was released; record again." owner)
         if isNull u then nullArg "u"
         if u.Length <> outputs.Length then
             invalidArg "u" (sprintf "%s pullback: the cotangent has length %d but the function has %d outputs; pass one cotangent per output." owner u.Length outputs.Length)
@@ -36,12 +38,15 @@ type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[],
 
     /// Returns the recording's pooled buffers once no more pullbacks or push-forwards are needed
     /// (the pullback is unusable afterwards), as SecondOrderTape.Release; without it the GC reclaims them.
-    member _.Release() = t.ReleaseRented()
+    /// Gives the recording's buffers and trace back for reuse (the pullback is unusable afterwards).
+    member _.Release() =
+        if Threading.Interlocked.Exchange(&released, 1) = 0 then DetachedTraces.Give t
     /// True when the recording can also be replayed forward (a bottom-level trace: plain doubles).
     member _.CanPushForward = not t.Nested
     /// J·v by replaying the same recording forward (no re-run of f): what JacFwd and Linearize use
     /// at the top level, one cheap pass per tangent.
     member _.PushForward(v: float[]) : float[] =
+        if released = 1 then invalidOp (sprintf "%s: this recording was released; record again." owner)
         if isNull v then nullArg "v"
         if v.Length <> inputCount then
             invalidArg "v" (sprintf "%s: the tangent has length %d but x has length %d." owner v.Length inputCount)
@@ -56,6 +61,7 @@ type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[],
     /// J·V for k tangents at once (V is n×k column-major): one forward replay carrying k tangents
     /// per slot (chunked forward mode, as ForwardDiff's chunks, without re-running f). Returns m×k.
     member _.PushForwardBlock(v: float[], k: int) : float[] =
+        if released = 1 then invalidOp (sprintf "%s: this recording was released; record again." owner)
         if isNull v then nullArg "v"
         if k < 1 || v.Length <> inputCount * k then
             invalidArg "v" (sprintf "%s: V has %d values, expected n·k = %d·%d." owner v.Length inputCount k)
@@ -77,6 +83,7 @@ type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[],
 /// gradient, and Hessian-vector products by replaying the tape in doubles, without re-running f.
 [<Sealed>]
 type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
+    let mutable released = 0
     let adj =
         let a = Sweep.store t
         if output.Tid = t.Id then
@@ -91,6 +98,7 @@ type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
     member _.Length = n
     /// H·v, one forward and one reverse replay of the tape.
     member _.Hvp(v: float[]) : float[] =
+        if released = 1 then invalidOp "Hvp: this second-order tape was released; record again."
         if isNull v then nullArg "v"
         if v.Length <> n then invalidArg "v" (sprintf "Hvp: the direction has length %d but x has length %d." v.Length n)
         let tan = Sweep.store t
@@ -105,6 +113,7 @@ type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
     /// H·V for k directions at once (V is n×k column-major): one forward and one reverse replay
     /// carrying k tangents per slot, so matrix primitives do matrix–matrix products. Returns n×k.
     member _.HvpBlock(v: float[], k: int) : float[] =
+        if released = 1 then invalidOp "HvpBlock: this second-order tape was released; record again."
         if isNull v then nullArg "v"
         if k < 1 || v.Length <> n * k then invalidArg "v" (sprintf "HvpBlock: V has %d values, expected n·k = %d·%d." v.Length n k)
         let tan = Sweep.storeOf t k
@@ -146,8 +155,9 @@ type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
         s.Hessian(max 1 (min n (min 256 (32_000_000 / max 1 perDirection))))
     /// Returns the tape's pooled buffers (the tape is unusable afterwards).
     member _.Release() =
-        adj.Release()
-        t.ReleaseRented()
+        if Threading.Interlocked.Exchange(&released, 1) = 0 then
+            adj.Release()
+            DetachedTraces.Give t
 
 /// The mechanisms the transforms are built from: run a function on a fresh trace, then read
 /// tangents (forward) or sweep adjoints (reverse). Values in and out are of the level below the
@@ -202,7 +212,7 @@ type Ad =
         let t = Traces.Open(TraceKind.Reverse, owner)
         try
             let n = x.Length
-            let xt = Vec.Input(t, x, null)
+            let xt = Vec.Input(t, x, null, true)
             let y = f.Invoke xt
             if y.Tid > t.Id then Traces.Escaped y.Tid
             let value = Ad.Primal(t, y)

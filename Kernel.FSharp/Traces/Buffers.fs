@@ -10,7 +10,7 @@ open System.Collections.Concurrent
 [<AbstractClass; Sealed>]
 type Buffers =
     static let classes = Array.init 40 (fun _ -> ConcurrentStack<float[]>())
-    static let keepPerClass = 16
+    static let keepPerClass = 64 // a sliced function at large n holds ~20 same-size buffers at once
 
     static member private ClassOf(length: int) =
         let mutable c = 4 // 16 doubles at least

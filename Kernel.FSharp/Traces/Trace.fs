@@ -331,6 +331,22 @@ type Trace internal () =
 type EscapedValueException(message: string) =
     inherit InvalidOperationException(message)
 
+/// Traces that were kept alive for a pullback or a second-order tape and then released: their
+/// grown arrays are reused by the next trace opened where the thread's stack has no trace, instead
+/// of growing a new one from 256 slots (each doubling a copy and fresh pages).
+[<AbstractClass; Sealed>]
+type DetachedTraces =
+    static let pool = System.Collections.Concurrent.ConcurrentStack<Trace>()
+    /// A released trace, or a new one.
+    static member Take() : Trace =
+        let mutable t = null
+        if pool.TryPop(&t) then t else Trace()
+    /// Gives back a detached trace whose pullback or tape is done (it must not be used again).
+    static member Give(t: Trace) =
+        if not (isNull t) && pool.Count < 8 then
+            t.ReleaseRented()
+            pool.Push t
+
 /// Unique trace ids, increasing with time.
 [<AbstractClass; Sealed>]
 type TraceIds =
@@ -359,7 +375,7 @@ type Traces =
             Traces.stack <- s
         let mutable t = Traces.stack[d]
         if isNull t then
-            t <- Trace()
+            t <- DetachedTraces.Take()
             Traces.stack[d] <- t
         t.Reset(TraceIds.Next(), kind, d + 1, owner)
         Traces.depth <- d + 1

@@ -48,10 +48,18 @@ public static partial class Fn
         Check.NotNull(v, nameof(v), owner);
         Check.Input(new Vec(x), nameof(x), owner);
         Check.Tangent(new Vec(x), new Vec(v), nameof(v), owner);
-        var d = new Dual[x.Length];
-        for (var i = 0; i < d.Length; i++) d[i] = new Dual(x[i], v[i]);
-        var y = f.Invoke<Dual>(d);
-        return (y.Value, y.Tangent);
+        // pooled: a fresh Dual[] per call lands on the large-object heap from n ≈ 5300
+        var d = System.Buffers.ArrayPool<Dual>.Shared.Rent(x.Length);
+        try
+        {
+            for (var i = 0; i < x.Length; i++) d[i] = new Dual(x[i], v[i]);
+            var y = f.Invoke<Dual>(d.AsSpan(0, x.Length));
+            return (y.Value, y.Tangent);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<Dual>.Shared.Return(d);
+        }
     }
 
     /// <summary>

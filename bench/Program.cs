@@ -7,6 +7,8 @@ using BenchmarkDotNet.Running;
 using Hybrid.Bench;
 using Perfolizer.Horology;
 
+if (args.Length > 0 && args[0] == "profile") { Profile.Run(); return; }
+
 var config = ManualConfig.Create(DefaultConfig.Instance)
     .AddExporter(MarkdownExporter.GitHub)
     .AddColumn(StatisticColumn.Median)

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Hybrid.Kernel;
+
+namespace Hybrid.Bench;
+
+/// `dotnet bench/bin/Release/net10.0/Bench.dll profile`: what a gradient costs besides time — tape
+/// nodes and vector ops per element, GC bytes, minor page faults and Gen0/Gen2 collections per call
+/// — for the Rosenbrock gradient at each size. Not a benchmark (no BDN); numbers for RESULTS.md.
+public static class Profile
+{
+    static long MinorFaults()
+    {
+        // /proc/self/stat field 10 (1-based) is minflt; the comm field (2) is in parentheses
+        var s = File.ReadAllText("/proc/self/stat");
+        var rest = s[(s.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(rest[7]);
+    }
+
+    public static void Run()
+    {
+        Linalg.UseBest();
+        Console.WriteLine($"backend: {Linalg.Backend}");
+        Console.WriteLine("| case | n | µs/call | tape nodes/elem | vec ops | GC bytes/call | minor faults/call | gen0/gen2 per 100 calls |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int n in new[] { 100, 10_000, 1_000_000 })
+        {
+            var x = Rosenbrock.Point(n);
+            var g = new double[n];
+            Measure("floor", n, () => Rosenbrock.ValueAndGradient(x, g), null);
+            foreach (var (name, f) in new[] { ("loop", Transforms.RosenLoop), ("sliced", Transforms.RosenSliced) })
+            {
+                int nodes = 0, ops = 0;
+                Func<Vec, Real> counted = v => { var r = f(v); nodes = Traces.Top.Count; ops = Traces.Top.Ops.Count; return r; };
+                Measure(name, n, () => Transforms.GradAndValue(f, x), () => { Transforms.GradAndValue(counted, x); return (nodes, ops); });
+            }
+            if (n <= 10_000)
+            {
+                var v = Rosenbrock.Point(n, 2);
+                Measure("Hvp sliced (record+replay)", n, () => { var t = Ad.RecordSecondOrder("p", Transforms.RosenSliced, x); t.Hvp(v); t.Release(); }, null);
+                Measure("Hvp loop (record+replay)", n, () => { var t = Ad.RecordSecondOrder("p", Transforms.RosenLoop, x); t.Hvp(v); t.Release(); }, null);
+            }
+        }
+    }
+
+    static void Measure(string name, int n, Action call, Func<(int Nodes, int Ops)>? count)
+    {
+        for (int i = 0; i < 5; i++) call(); // warm up (tier-up, pools)
+        int reps = Math.Max(5, (int)(2_000_000 / Math.Max(1, n)));
+        reps = Math.Min(reps, 20_000);
+        long bytes0 = GC.GetAllocatedBytesForCurrentThread(), faults0 = MinorFaults();
+        int g0 = GC.CollectionCount(0), g2 = GC.CollectionCount(2);
+        var times = new List<double>();
+        var sw = new Stopwatch();
+        for (int i = 0; i < reps; i++) { sw.Restart(); call(); times.Add(sw.Elapsed.TotalMicroseconds); }
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - bytes0, faults = MinorFaults() - faults0;
+        int d0 = GC.CollectionCount(0) - g0, d2 = GC.CollectionCount(2) - g2;
+        times.Sort();
+        var (nodes, ops) = count?.Invoke() ?? (0, 0);
+        Console.WriteLine($"| {name} | {n} | {times[times.Count / 2]:F2} | {(count is null ? "" : ((double)nodes / n).ToString("F2"))} | {(count is null ? "" : ops.ToString())} | {bytes / reps} | {(double)faults / reps:F1} | {100.0 * d0 / reps:F1}/{100.0 * d2 / reps:F1} |");
+    }
+}

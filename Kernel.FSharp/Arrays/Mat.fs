@@ -75,9 +75,137 @@ type Mat(data: Vec, rows: int, cols: int) =
         let m = rowsIn.Length
         Mat(Vec.OfReals(Array.init (m * c) (fun k -> rowsIn[k % m][k / m])), m, c)
 
+    // ------------------------------------------------- matrix primitives (their rules: Linalg/*.fs)
+
+    /// A constant matrix over a dense MathNet matrix's own storage (no copy: later changes to `m`
+    /// show through); other storage kinds are copied.
+    static member Wrap(m: Matrix<float>) =
+        if isNull m then nullArg "m"
+        match m.AsColumnMajorArray() with
+        | null -> Mat m
+        | a -> Mat(Vec a, m.RowCount, m.ColumnCount)
+
+    static member private SameShape(name: string, a: Mat, b: Mat) =
+        if isNull a then nullArg "a"
+        if isNull b then nullArg "b"
+        if a.Rows <> b.Rows || a.Cols <> b.Cols then
+            invalidArg "b" (sprintf "%s: A is %d×%d but B is %d×%d; elementwise operations need equal shapes." name a.Rows a.Cols b.Rows b.Cols)
+    static member private Like(a: Mat, data: Vec) = Mat(data, a.Rows, a.Cols)
+
+    /// A·B (dgemm; one tape node). Ċ = ȦB + AḂ; Ā += C̄Bᵀ, B̄ += AᵀC̄.
+    static member MatMul(a: Mat, b: Mat) =
+        Mat(GemmOp.Record("MatMul", a.Data, false, a.Rows, a.Cols, b.Data, false, b.Rows, b.Cols), a.Rows, b.Cols)
+    /// Aᵀ·B without forming Aᵀ (dgemm with transa = T).
+    static member TransposeTimes(a: Mat, b: Mat) =
+        Mat(GemmOp.Record("TransposeTimes", a.Data, true, a.Rows, a.Cols, b.Data, false, b.Rows, b.Cols), a.Cols, b.Cols)
+    /// A·Bᵀ without forming Bᵀ (dgemm with transb = T).
+    static member TimesTranspose(a: Mat, b: Mat) =
+        Mat(GemmOp.Record("TimesTranspose", a.Data, false, a.Rows, a.Cols, b.Data, true, b.Rows, b.Cols), a.Rows, b.Rows)
+    /// A·x (one tape node).
+    static member MatVec(a: Mat, x: Vec) : Vec =
+        if x.Length <> a.Cols then
+            invalidArg "x" (sprintf "MatVec: A is %d×%d but x has length %d; x needs %d elements (A's columns)." a.Rows a.Cols x.Length a.Cols)
+        GemmOp.Record("MatVec", a.Data, false, a.Rows, a.Cols, x, false, x.Length, 1)
+    /// xᵀ·A = Aᵀx (one tape node).
+    static member VecMat(x: Vec, a: Mat) : Vec =
+        if x.Length <> a.Rows then
+            invalidArg "x" (sprintf "VecMat: A is %d×%d but x has length %d; xᵀA needs %d elements (A's rows)." a.Rows a.Cols x.Length a.Rows)
+        GemmOp.Record("VecMat", a.Data, true, a.Rows, a.Cols, x, false, x.Length, 1)
+    /// The outer product x·yᵀ (one tape node).
+    static member Outer(x: Vec, y: Vec) =
+        Mat(GemmOp.Record("Outer", x, false, x.Length, 1, y, true, y.Length, 1), x.Length, y.Length)
+    /// A·B.
+    static member (*)(a: Mat, b: Mat) = Mat.MatMul(a, b)
+    /// A·x.
+    static member (*)(a: Mat, x: Vec) = Mat.MatVec(a, x)
+    /// xᵀ·A.
+    static member (*)(x: Vec, a: Mat) = Mat.VecMat(x, a)
+
+    /// Aᵀ (one tape node).
+    static member Transpose(a: Mat) = Mat(Linear.Transpose(a.Data, a.Rows, a.Cols), a.Cols, a.Rows)
+    /// Aᵀ.
+    member m.T = Mat.Transpose m
+    /// Σᵢⱼ Aᵢⱼ.
+    static member Sum(a: Mat) : Real = Vec.Sum a.Data
+    /// Row sums Σⱼ Aᵢⱼ (length Rows).
+    static member SumRows(a: Mat) : Vec = Linear.SumRows(a.Data, a.Rows, a.Cols)
+    /// Column sums Σᵢ Aᵢⱼ (length Cols).
+    static member SumCols(a: Mat) : Vec = Linear.SumCols(a.Data, a.Rows, a.Cols)
+    /// ⟨A, B⟩ = Σᵢⱼ AᵢⱼBᵢⱼ (Frobenius inner product).
+    static member Dot(a: Mat, b: Mat) : Real =
+        Mat.SameShape("Dot", a, b)
+        Vec.Dot(a.Data, b.Data)
+    /// tr A (A square).
+    static member Trace(a: Mat) : Real = Linear.Trace(a.Data, a.Rows, a.Cols)
+    /// The main diagonal (length min(Rows, Cols)).
+    static member Diag(a: Mat) : Vec = Linear.Diag(a.Data, a.Rows, a.Cols)
+    /// The square matrix with v on its diagonal.
+    static member Diag(v: Vec) : Mat = Mat(Linear.DiagMatrix v, v.Length, v.Length)
+
+    /// A⁻¹b for square nonsingular A (LU; one tape node). Throws SingularMatrixException.
+    static member Solve(a: Mat, b: Vec) : Vec = SolveOp.Record("Solve", a.Data, a.Rows, a.Cols, b, b.Length, 1)
+    /// A⁻¹B for square nonsingular A (LU; one tape node). Throws SingularMatrixException.
+    static member Solve(a: Mat, b: Mat) : Mat = Mat(SolveOp.Record("Solve", a.Data, a.Rows, a.Cols, b.Data, b.Rows, b.Cols), a.Rows, b.Cols)
+    /// A⁻¹ (LU; one tape node). Throws SingularMatrixException.
+    static member Inverse(a: Mat) : Mat = Mat(SolveOp.Record("Inverse", a.Data, a.Rows, a.Cols, null, a.Rows, a.Rows), a.Rows, a.Rows)
+    /// The lower Cholesky factor L, LLᵀ = (A + Aᵀ)/2 (one tape node). Throws NotPositiveDefiniteException.
+    static member Cholesky(a: Mat) : Mat = Mat(CholeskyOp.Record(a.Data, a.Rows, a.Cols), a.Rows, a.Rows)
+    /// log|det A| by LU (one tape node). Throws SingularMatrixException.
+    static member LogDet(a: Mat) : Real = LogDetOp.Record(a.Data, a.Rows, a.Cols)
+    /// log det A for symmetric positive definite A, by Cholesky (one tape node). Throws NotPositiveDefiniteException.
+    static member LogDetSpd(a: Mat) : Real = LogDetOp.RecordSpd(a.Data, a.Rows, a.Cols)
+
+    // Elementwise arithmetic and rule-table functions: the vector primitives over Data.
+
+    /// f applied to the element storage (f must keep the length), e.g. a rule-table map.
+    static member Map(f: Func<Vec, Vec>, a: Mat) = Mat.Like(a, f.Invoke a.Data)
+    static member (~-)(a: Mat) = Mat.Like(a, -a.Data)
+    static member (+)(a: Mat, b: Mat) =
+        Mat.SameShape("+", a, b)
+        Mat.Like(a, a.Data + b.Data)
+    static member (-)(a: Mat, b: Mat) =
+        Mat.SameShape("-", a, b)
+        Mat.Like(a, a.Data - b.Data)
+    /// Elementwise A ∘ B.
+    static member PointwiseMultiply(a: Mat, b: Mat) =
+        Mat.SameShape("PointwiseMultiply", a, b)
+        Mat.Like(a, a.Data * b.Data)
+    /// Elementwise A ⊘ B.
+    static member PointwiseDivide(a: Mat, b: Mat) =
+        Mat.SameShape("PointwiseDivide", a, b)
+        Mat.Like(a, a.Data / b.Data)
+    static member (+)(a: Mat, s: Real) = Mat.Like(a, a.Data + s)
+    static member (+)(s: Real, a: Mat) = Mat.Like(a, s + a.Data)
+    static member (+)(a: Mat, c: float) = Mat.Like(a, a.Data + c)
+    static member (+)(c: float, a: Mat) = Mat.Like(a, c + a.Data)
+    static member (-)(a: Mat, s: Real) = Mat.Like(a, a.Data - s)
+    static member (-)(s: Real, a: Mat) = Mat.Like(a, s - a.Data)
+    static member (-)(a: Mat, c: float) = Mat.Like(a, a.Data - c)
+    static member (-)(c: float, a: Mat) = Mat.Like(a, c - a.Data)
+    static member (*)(a: Mat, s: Real) = Mat.Like(a, a.Data * s)
+    static member (*)(s: Real, a: Mat) = Mat.Like(a, s * a.Data)
+    static member (*)(a: Mat, c: float) = Mat.Like(a, a.Data * c)
+    static member (*)(c: float, a: Mat) = Mat.Like(a, c * a.Data)
+    static member (/)(a: Mat, s: Real) = Mat.Like(a, a.Data / s)
+    static member (/)(a: Mat, c: float) = Mat.Like(a, a.Data / c)
+    static member Abs(a: Mat) = Mat.Like(a, Vec.Abs a.Data)
+    static member Square(a: Mat) = Mat.Like(a, Vec.Square a.Data)
+    static member Sqrt(a: Mat) = Mat.Like(a, Vec.Sqrt a.Data)
+    static member Exp(a: Mat) = Mat.Like(a, Vec.Exp a.Data)
+    static member Log(a: Mat) = Mat.Like(a, Vec.Log a.Data)
+    static member LogP1(a: Mat) = Mat.Like(a, Vec.LogP1 a.Data)
+    static member ExpM1(a: Mat) = Mat.Like(a, Vec.ExpM1 a.Data)
+    static member Sin(a: Mat) = Mat.Like(a, Vec.Sin a.Data)
+    static member Cos(a: Mat) = Mat.Like(a, Vec.Cos a.Data)
+    static member Tanh(a: Mat) = Mat.Like(a, Vec.Tanh a.Data)
+    static member Erf(a: Mat) = Mat.Like(a, Vec.Erf a.Data)
+    static member Pow(a: Mat, c: float) = Mat.Like(a, Vec.Pow(a.Data, c))
+
     override m.ToString() = sprintf "Mat %d×%d %s" rows cols (m.ToMatrix().ToMatrixString())
 
-    static member op_Implicit(m: Matrix<float>) : Mat = Mat m
+    /// A constant over a dense matrix's own storage, as `Wrap` (no copy, so constants mix into
+    /// matrix primitives at no cost; other storage kinds are copied).
+    static member op_Implicit(m: Matrix<float>) : Mat = Mat.Wrap m
     static member op_Implicit(a: float[,]) : Mat = Mat a
     /// The values as a MathNet matrix, for results at the top level. A matrix that still carries
     /// derivatives (inside a transform) throws rather than silently dropping them; use ToMatrix().

@@ -18,101 +18,130 @@ type Partial =
 
 // The vector primitives. Each holds what its rules need (partials computed while the value was,
 // so the rules never re-dispatch on the function) and owns its jvp, vjp and second-order rule.
-// A length-1 operand broadcasts: its tangent is reused, its adjoint receives the sum.
+// A length-1 operand broadcasts: its tangent is reused, its adjoint receives the sum. All are
+// `Batched`: tangents come `w = Store.Width` per element, direction-fastest (element e, direction j
+// at e·w + j); adjoints are always one per element.
 
 /// Elementwise f(x) for a rule-table function: y' = f'(x)·x'.
 [<Sealed>]
 type MapOp(x: VecRef, d: float[], d2: float[], n: int, out: VecRef) =
     inherit VecOp(out)
+    override _.Batched = true
     override _.Jvp(tan) =
+        let w = tan.Width
         let tx = tan.Span x
         let ty = tan.Span out
-        for k in 0 .. n - 1 do ty[k] <- d[k] * tx[k]
+        for e in 0 .. n - 1 do
+            let de = d[e]
+            for j in e * w .. e * w + w - 1 do ty[j] <- de * tx[j]
     override _.Vjp(adj) =
         let g = adj.Span out
         let ax = adj.Span x
         for k in 0 .. n - 1 do ax[k] <- ax[k] + d[k] * g[k]
     override _.VjpTangent(adj, tan, adjT) =
+        let w = tan.Width
         let g = adj.Span out
         let gt = adjT.Span out
         let tx = tan.Span x
         let ax = adjT.Span x
-        for k in 0 .. n - 1 do ax[k] <- ax[k] + d[k] * gt[k] + d2[k] * tx[k] * g[k]
+        for e in 0 .. n - 1 do
+            let de = d[e]
+            let ce = d2[e] * g[e]
+            for j in e * w .. e * w + w - 1 do ax[j] <- ax[j] + de * gt[j] + ce * tx[j]
 
 /// Elementwise f(x, y) for a binary rule, either side possibly a broadcast scalar or a constant
 /// (`VecRef.None`): z' = f_x·x' + f_y·y'. Second partials (hxx, hxy, hyy) only on second-order traces.
 [<Sealed>]
 type ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial, hxy: Partial, hyy: Partial, n: int, out: VecRef) =
     inherit VecOp(out)
-    static member inline private Accumulate(a: Span<float>, k: int, v: float) =
-        let j = if a.Length = 1 then 0 else k
-        a[j] <- a[j] + v
-    /// Element k of a tangent span that may be empty (constant: 0) or broadcast (length 1).
-    static member inline private At(s: Span<float>, k: int) = if s.Length = 0 then 0.0 elif s.Length = 1 then s[0] else s[k]
+    /// Index of element e, direction j in a span that is broadcast (1 element) or not.
+    static member inline private Ix(s: Span<float>, w: int, e: int, j: int) = if s.Length = w then j else e * w + j
+    static member inline private At(s: Span<float>, w: int, e: int, j: int) =
+        if s.Length = 0 then 0.0 elif s.Length = w then s[j] else s[e * w + j]
+    override _.Batched = true
     override _.Jvp(tan) =
+        let w = tan.Width
         let tz = tan.Span out
-        if x.IsNone then tz.Clear()
-        else
+        tz.Clear()
+        if not x.IsNone then
             let tx = tan.Span x
-            let bx = tx.Length = 1
-            for k in 0 .. n - 1 do tz[k] <- dx[k] * tx[if bx then 0 else k]
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do tz[e * w + j] <- tz[e * w + j] + dx[e] * tx[ZipOp.Ix(tx, w, e, j)]
         if not y.IsNone then
             let ty = tan.Span y
-            let by = ty.Length = 1
-            for k in 0 .. n - 1 do tz[k] <- tz[k] + dy[k] * ty[if by then 0 else k]
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do tz[e * w + j] <- tz[e * w + j] + dy[e] * ty[ZipOp.Ix(ty, w, e, j)]
     override _.Vjp(adj) =
         let g = adj.Span out
         if not x.IsNone then
             let ax = adj.Span x
-            for k in 0 .. n - 1 do ZipOp.Accumulate(ax, k, dx[k] * g[k])
+            for e in 0 .. n - 1 do
+                let i = ZipOp.Ix(ax, 1, e, 0)
+                ax[i] <- ax[i] + dx[e] * g[e]
         if not y.IsNone then
             let ay = adj.Span y
-            for k in 0 .. n - 1 do ZipOp.Accumulate(ay, k, dy[k] * g[k])
+            for e in 0 .. n - 1 do
+                let i = ZipOp.Ix(ay, 1, e, 0)
+                ay[i] <- ay[i] + dy[e] * g[e]
     override _.VjpTangent(adj, tan, adjT) =
+        let w = tan.Width
         let g = adj.Span out
         let gt = adjT.Span out
         let tx = if x.IsNone then Span<float>.Empty else tan.Span x
         let ty = if y.IsNone then Span<float>.Empty else tan.Span y
         if not x.IsNone then
             let ax = adjT.Span x
-            for k in 0 .. n - 1 do
-                ZipOp.Accumulate(ax, k, dx[k] * gt[k] + (hxx[k] * ZipOp.At(tx, k) + hxy[k] * ZipOp.At(ty, k)) * g[k])
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do
+                    let i = ZipOp.Ix(ax, w, e, j)
+                    ax[i] <- ax[i] + dx[e] * gt[e * w + j] + (hxx[e] * ZipOp.At(tx, w, e, j) + hxy[e] * ZipOp.At(ty, w, e, j)) * g[e]
         if not y.IsNone then
             let ay = adjT.Span y
-            for k in 0 .. n - 1 do
-                ZipOp.Accumulate(ay, k, dy[k] * gt[k] + (hxy[k] * ZipOp.At(tx, k) + hyy[k] * ZipOp.At(ty, k)) * g[k])
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do
+                    let i = ZipOp.Ix(ay, w, e, j)
+                    ay[i] <- ay[i] + dy[e] * gt[e * w + j] + (hxy[e] * ZipOp.At(tx, w, e, j) + hyy[e] * ZipOp.At(ty, w, e, j)) * g[e]
 
 /// Σ x: a scalar (its output is the op node's own slot).
 [<Sealed>]
 type SumOp(x: VecRef, n: int, out: VecRef) =
     inherit VecOp(out)
+    override _.Batched = true
     override _.Jvp(tan) =
+        let w = tan.Width
         let tx = tan.Span x
-        let mutable s = 0.0
-        for k in 0 .. n - 1 do s <- s + tx[k]
-        (tan.Span out)[0] <- s
+        let ts = tan.Span out
+        ts.Clear()
+        for e in 0 .. n - 1 do
+            for j in 0 .. w - 1 do ts[j] <- ts[j] + tx[e * w + j]
     override _.Vjp(adj) =
         let g = (adj.Span out)[0]
         let ax = adj.Span x
         for k in 0 .. n - 1 do ax[k] <- ax[k] + g
     override _.VjpTangent(_, _, adjT) =
-        let gt = (adjT.Span out)[0]
+        let w = adjT.Width
+        let gt = adjT.Span out
         let ax = adjT.Span x
-        for k in 0 .. n - 1 do ax[k] <- ax[k] + gt
+        for e in 0 .. n - 1 do
+            for j in 0 .. w - 1 do ax[e * w + j] <- ax[e * w + j] + gt[j]
 
-/// x·y = Σ xₖyₖ: a scalar. Either side may be a constant (`VecRef.None`).
+/// x·y = Σₖ xₖyₖ: a scalar. Either side may be a constant (`VecRef.None`).
 [<Sealed>]
 type DotOp(x: VecRef, y: VecRef, xv: View, yv: View, n: int, out: VecRef) =
     inherit VecOp(out)
+    override _.Batched = true
     override _.Jvp(tan) =
-        let mutable s = 0.0
+        let w = tan.Width
+        let ts = tan.Span out
+        ts.Clear()
         if not x.IsNone then
             let tx = tan.Span x
-            for k in 0 .. n - 1 do s <- s + tx[k] * yv[k]
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do ts[j] <- ts[j] + tx[e * w + j] * yv[e]
         if not y.IsNone then
             let ty = tan.Span y
-            for k in 0 .. n - 1 do s <- s + xv[k] * ty[k]
-        (tan.Span out)[0] <- s
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do ts[j] <- ts[j] + xv[e] * ty[e * w + j]
     override _.Vjp(adj) =
         let g = (adj.Span out)[0]
         if not x.IsNone then
@@ -122,15 +151,18 @@ type DotOp(x: VecRef, y: VecRef, xv: View, yv: View, n: int, out: VecRef) =
             let ay = adj.Span y
             for k in 0 .. n - 1 do ay[k] <- ay[k] + xv[k] * g
     override _.VjpTangent(adj, tan, adjT) =
+        let w = tan.Width
         let g = (adj.Span out)[0]
-        let gt = (adjT.Span out)[0]
+        let gt = adjT.Span out
         if not x.IsNone then
             let ax = adjT.Span x
             let ty = if y.IsNone then Span<float>.Empty else tan.Span y
-            for k in 0 .. n - 1 do
-                ax[k] <- ax[k] + yv[k] * gt + (if ty.Length = 0 then 0.0 else ty[k] * g)
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do
+                    ax[e * w + j] <- ax[e * w + j] + yv[e] * gt[j] + (if ty.Length = 0 then 0.0 else ty[e * w + j] * g)
         if not y.IsNone then
             let ay = adjT.Span y
             let tx = if x.IsNone then Span<float>.Empty else tan.Span x
-            for k in 0 .. n - 1 do
-                ay[k] <- ay[k] + xv[k] * gt + (if tx.Length = 0 then 0.0 else tx[k] * g)
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do
+                    ay[e * w + j] <- ay[e * w + j] + xv[e] * gt[j] + (if tx.Length = 0 then 0.0 else tx[e * w + j] * g)

@@ -5,20 +5,28 @@ open System
 /// A square matrix is exactly singular: a pivot of its LU factorization (or a diagonal
 /// entry of a triangular factor) is zero, so a solve or an inverse has no answer.
 /// Derives from ArgumentException because the matrix argument is what is wrong.
-type SingularMatrixException(message: string, order: int, pivot: int) =
-    inherit ArgumentException(message)
-    /// The order n of the n×n matrix.
+type SingularMatrixException(message: string, order: int, pivot: int, inner: exn) =
+    inherit ArgumentException(message, inner)
+    new(message: string, order: int, pivot: int) = SingularMatrixException(message, order, pivot, null)
+    /// A singular matrix found by a differentiable primitive (order and pivot unknown: −1).
+    new(message: string, inner: exn) = SingularMatrixException(message, -1, -1, inner)
+    new(message: string) = SingularMatrixException(message, -1, -1, null)
+    /// The order n of the n×n matrix (−1 when unknown).
     member _.Order = order
-    /// The 1-based column whose pivot is zero (LAPACK's info).
+    /// The 1-based column whose pivot is zero (LAPACK's info; −1 when unknown).
     member _.Pivot = pivot
 
 /// A symmetric matrix given to a Cholesky factorization is not positive definite.
 /// Derives from ArgumentException, as MathNet's managed Cholesky throws ArgumentException.
-type NotPositiveDefiniteException(message: string, order: int, minorOrder: int) =
-    inherit ArgumentException(message)
-    /// The order n of the n×n matrix.
+type NotPositiveDefiniteException(message: string, order: int, minorOrder: int, inner: exn) =
+    inherit ArgumentException(message, inner)
+    new(message: string, order: int, minorOrder: int) = NotPositiveDefiniteException(message, order, minorOrder, null)
+    /// A matrix that is not positive definite found by a differentiable primitive (orders unknown: −1).
+    new(message: string, inner: exn) = NotPositiveDefiniteException(message, -1, -1, inner)
+    new(message: string) = NotPositiveDefiniteException(message, -1, -1, null)
+    /// The order n of the n×n matrix (−1 when unknown).
     member _.Order = order
-    /// The order k of the leading k×k minor that is not positive (LAPACK's info from dpotrf).
+    /// The order k of the leading k×k minor that is not positive (LAPACK's info from dpotrf; −1 when unknown).
     member _.MinorOrder = minorOrder
 
 /// Turns LAPACK's info into exceptions with messages that name the routine, the shape and the fix.

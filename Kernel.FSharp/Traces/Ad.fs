@@ -34,6 +34,25 @@ type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[],
             Sweep.reverseNested t adj touched
             Vec.OfReals(Array.init inputCount (fun i -> if touched[inputs + i] then adj[inputs + i] else Real 0.0))
 
+    /// Returns the recording's pooled buffers once no more pullbacks or push-forwards are needed
+    /// (the pullback is unusable afterwards), as SecondOrderTape.Release; without it the GC reclaims them.
+    member _.Release() = t.ReleaseRented()
+    /// True when the recording can also be replayed forward (a bottom-level trace: plain doubles).
+    member _.CanPushForward = not t.Nested
+    /// J·v by replaying the same recording forward (no re-run of f): what JacFwd and Linearize use
+    /// at the top level, one cheap pass per tangent.
+    member _.PushForward(v: float[]) : float[] =
+        if isNull v then nullArg "v"
+        if v.Length <> inputCount then
+            invalidArg "v" (sprintf "%s: the tangent has length %d but x has length %d." owner v.Length inputCount)
+        if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
+        let tan = Sweep.store t
+        Array.blit v 0 tan.Scalars inputs inputCount
+        Sweep.forwardTangents t tan
+        let r = outputs |> Array.map (fun o -> if o.Tid = tid then tan.Scalars[o.I] else 0.0)
+        tan.Release()
+        r
+
 /// A function recorded once with second partials (forward-over-reverse on the tape): its value,
 /// gradient, and Hessian-vector products by replaying the tape in doubles, without re-running f.
 [<Sealed>]
@@ -63,21 +82,44 @@ type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
         tan.Release()
         adjT.Release()
         r
-    /// The dense Hessian, one replay per column (symmetrised to remove rounding asymmetry).
-    member s.Hessian() : float[,] =
+    /// H·V for k directions at once (V is n×k column-major): one forward and one reverse replay
+    /// carrying k tangents per slot, so matrix primitives do matrix–matrix products. Returns n×k.
+    member _.HvpBlock(v: float[], k: int) : float[] =
+        if isNull v then nullArg "v"
+        if k < 1 || v.Length <> n * k then invalidArg "v" (sprintf "HvpBlock: V has %d values, expected n·k = %d·%d." v.Length n k)
+        let tan = Sweep.storeOf t k
+        for j in 0 .. k - 1 do
+            for i in 0 .. n - 1 do tan.Scalars[(inputs + i) * k + j] <- v[i + j * n]
+        Sweep.forwardTangents t tan
+        let adjT = Sweep.storeOf t k
+        Sweep.reverseTangents t adj tan adjT
+        let r = Array.zeroCreate (n * k)
+        for j in 0 .. k - 1 do
+            for i in 0 .. n - 1 do r[i + j * n] <- adjT.Scalars[(inputs + i) * k + j]
+        tan.Release()
+        adjT.Release()
+        r
+    /// The dense Hessian: replays of the tape carrying `chunk` unit directions at a time (default
+    /// min(n, 64)), symmetrised to remove rounding asymmetry.
+    member s.Hessian(chunk: int) : float[,] =
+        if chunk < 1 then invalidArg "chunk" "Hessian: the chunk size must be at least 1."
         let h = Array2D.zeroCreate n n
-        let e = Array.zeroCreate n
-        for j in 0 .. n - 1 do
-            e[j] <- 1.0
-            let col = s.Hvp e
-            e[j] <- 0.0
-            for i in 0 .. n - 1 do h[i, j] <- col[i]
+        let mutable first = 0
+        while first < n do
+            let k = min chunk (n - first)
+            let e = Array.zeroCreate (n * k)
+            for j in 0 .. k - 1 do e[first + j + j * n] <- 1.0
+            let cols = s.HvpBlock(e, k)
+            for j in 0 .. k - 1 do
+                for i in 0 .. n - 1 do h[i, first + j] <- cols[i + j * n]
+            first <- first + k
         for i in 0 .. n - 1 do
             for j in i + 1 .. n - 1 do
                 let m = 0.5 * (h[i, j] + h[j, i])
                 h[i, j] <- m
                 h[j, i] <- m
         h
+    member s.Hessian() = s.Hessian(min n 64)
     /// Returns the tape's pooled buffers (the tape is unusable afterwards).
     member _.Release() =
         adj.Release()

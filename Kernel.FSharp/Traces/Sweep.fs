@@ -23,10 +23,14 @@ module Sweep =
             match kinds[i] with
             | NodeKind.Scalar ->
                 let g = a[i]
-                let j = arg0[i]
-                if j >= 0 then a[j] <- a[j] + d0[i] * g
-                let k = arg1[i]
-                if k >= 0 then a[k] <- a[k] + d1[i] * g
+                // a zero adjoint is a symbolic zero: a node that does not reach the seeded outputs
+                // contributes nothing, even when its partial is NaN or ±∞ (e.g. the unused ∂/∂y of
+                // x^y = x^y·log x at x < 0, recorded here by a nested level's rule)
+                if g <> 0.0 then
+                    let j = arg0[i]
+                    if j >= 0 then a[j] <- a[j] + d0[i] * g
+                    let k = arg1[i]
+                    if k >= 0 then a[k] <- a[k] + d1[i] * g
             | NodeKind.Element ->
                 let g = a[i]
                 if g <> 0.0 then
@@ -57,10 +61,24 @@ module Sweep =
                 | NodeKind.Input -> ()
                 | kind -> invalidOp (sprintf "Hybrid internal error: %A node on a nested trace" kind)
 
-    /// The tangent pass of the Hvp replay: `tan` holds the input slots' tangents; afterwards every
-    /// slot's tangent.
+    /// A fresh store for w directions per slot (scalars zeroed).
+    let storeOf (t: Trace) (w: int) = Store(Buffers.RentZeroed(t.Count * w), t.OpLengths, true, w)
+
+    /// Runs a vector op's tangent rule on every direction of the stores: at once when it is
+    /// Batched, else one direction at a time.
+    let private eachDirection (op: VecOp) (w: int) (stores: Store list) (run: unit -> unit) =
+        if w = 1 || op.Batched then run ()
+        else
+            for j in 0 .. w - 1 do
+                for s in stores do s.Direction <- j
+                run ()
+            for s in stores do s.Direction <- -1
+
+    /// The tangent pass of a replay: `tan` holds the input slots' tangents (Width directions);
+    /// afterwards every slot's tangents. The forward mode of a recorded tape.
     let forwardTangents (t: Trace) (tan: Store) =
         let s = tan.Scalars
+        let w = tan.Width
         let kinds = t.Kinds
         let arg0 = t.Arg0
         let arg1 = t.Arg1
@@ -71,17 +89,28 @@ module Sweep =
             | NodeKind.Scalar ->
                 let j = arg0[i]
                 let k = arg1[i]
-                s[i] <- (if j >= 0 then d0[i] * s[j] else 0.0) + (if k >= 0 then d1[i] * s[k] else 0.0)
-            | NodeKind.Element -> s[i] <- (tan.Buffer arg0[i])[arg1[i]]
-            | NodeKind.Vector -> t.Ops[arg0[i]].Jvp tan
+                if w = 1 then
+                    s[i] <- (if j >= 0 then d0[i] * s[j] else 0.0) + (if k >= 0 then d1[i] * s[k] else 0.0)
+                else
+                    let o = i * w
+                    for q in 0 .. w - 1 do
+                        s[o + q] <- (if j >= 0 then d0[i] * s[j * w + q] else 0.0) + (if k >= 0 then d1[i] * s[k * w + q] else 0.0)
+            | NodeKind.Element ->
+                let b = tan.Buffer arg0[i]
+                for q in 0 .. w - 1 do s[i * w + q] <- b[arg1[i] * w + q]
+            | NodeKind.Vector ->
+                let op = t.Ops[arg0[i]]
+                eachDirection op w [ tan ] (fun () -> op.Jvp tan)
             | _ -> ()
 
-    /// The adjoint-tangent pass of the Hvp replay (the tangent of `reverse` along `tan`): with `adj`
-    /// from `reverse` seeded at the output, `adjT` ends holding H·v at the input slots.
+    /// The adjoint-tangent pass of the replay (the tangent of `reverse` along `tan`): with `adj`
+    /// from `reverse` seeded at the output (one direction), `adjT` (Width directions, like `tan`)
+    /// ends holding H·V at the input slots.
     let reverseTangents (t: Trace) (adj: Store) (tan: Store) (adjT: Store) =
         let a = adj.Scalars
         let s = tan.Scalars
         let at = adjT.Scalars
+        let w = tan.Width
         let kinds = t.Kinds
         let arg0 = t.Arg0
         let arg1 = t.Arg1
@@ -89,19 +118,27 @@ module Sweep =
             match kinds[i] with
             | NodeKind.Scalar ->
                 let g = a[i]
-                let gt = at[i]
                 let j = arg0[i]
                 let k = arg1[i]
-                let tj = if j >= 0 then s[j] else 0.0
-                let tk = if k >= 0 then s[k] else 0.0
-                if j >= 0 then at[j] <- at[j] + t.D0[i] * gt + (t.H00[i] * tj + t.H01[i] * tk) * g
-                if k >= 0 then at[k] <- at[k] + t.D1[i] * gt + (t.H01[i] * tj + t.H11[i] * tk) * g
+                let d0 = t.D0[i]
+                let d1 = t.D1[i]
+                let h00 = t.H00[i] * g
+                let h01 = t.H01[i] * g
+                let h11 = t.H11[i] * g
+                for q in 0 .. w - 1 do
+                    let gt = at[i * w + q]
+                    if g <> 0.0 || gt <> 0.0 then // symbolic zeros, as in `reverse`
+                        let tj = if j >= 0 then s[j * w + q] else 0.0
+                        let tk = if k >= 0 then s[k * w + q] else 0.0
+                        if j >= 0 then at[j * w + q] <- at[j * w + q] + d0 * gt + h00 * tj + h01 * tk
+                        if k >= 0 then at[k * w + q] <- at[k * w + q] + d1 * gt + h01 * tj + h11 * tk
             | NodeKind.Element ->
-                let g = at[i]
-                if g <> 0.0 then
-                    let b = adjT.Buffer arg0[i]
-                    b[arg1[i]] <- b[arg1[i]] + g
+                let b = adjT.Buffer arg0[i]
+                for q in 0 .. w - 1 do
+                    let g = at[i * w + q]
+                    if g <> 0.0 then b[arg1[i] * w + q] <- b[arg1[i] * w + q] + g
             | NodeKind.Vector ->
                 let op = t.Ops[arg0[i]]
-                if not (adj.Untouched op.Out && adjT.Untouched op.Out) then op.VjpTangent(adj, tan, adjT)
+                if not (adj.Untouched op.Out && adjT.Untouched op.Out) then
+                    eachDirection op w [ tan; adjT ] (fun () -> op.VjpTangent(adj, tan, adjT))
             | _ -> ()

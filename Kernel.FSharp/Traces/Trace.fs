@@ -37,13 +37,26 @@ type VecRef =
         elif r.Op >= 0 then { Slot = -1; Op = r.Op; Offset = r.Offset + start; Length = length }
         else r
 
-/// Derivative storage for one sweep: one double per scalar slot, and one buffer per vector op
-/// (allocated on first touch, so ops whose outputs never receive a derivative cost nothing).
+/// Derivative storage for one sweep: per scalar slot and per vector-op element, `Width` doubles —
+/// one per direction when a replay pushes several tangents at once (Hessian blocks), laid out
+/// direction-fastest: slot i, direction j at i·Width + j; element e of an op buffer at e·Width + j.
+/// (So the k tangents of an r×c matrix form a (k·r)×c column-major matrix, and those of a vector a
+/// k×n one: matrix primitives push all k with one dgemm.) Op buffers are allocated on first touch,
+/// so ops whose outputs never receive a derivative cost nothing.
 [<Sealed; AllowNullLiteral>]
-type Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: bool) =
+type Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: bool, width: int) =
     let mutable scalars = scalars
     let mutable bufs: float[][] = Array.zeroCreate (max 4 opLengths.Count)
-    /// One double per scalar slot.
+    let mutable direction = -1
+    new(scalars, opLengths, ownsScalars) = Store(scalars, opLengths, ownsScalars, 1)
+    /// Directions held per element (1 for adjoints and single tangents).
+    member _.Width = width
+    /// For an op that handles one direction at a time (not `Batched`): the direction that `Read`,
+    /// `Write` and `AddInto` address. −1 outside such a call.
+    member _.Direction
+        with get () = direction
+        and set v = direction <- v
+    /// Width doubles per scalar slot.
     member _.Scalars
         with get () = scalars
         and set v = scalars <- v
@@ -55,15 +68,41 @@ type Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: bool) =
             bufs <- b
         let b = bufs[op]
         if isNull b then
-            let n = opLengths[op]
-            let b = Buffers.RentZeroed n
+            let b = Buffers.RentZeroed(opLengths[op] * width)
             bufs[op] <- b
             b
         else b
-    /// The derivatives of `r`, writable (r must not be `VecRef.None`).
+    /// The derivatives of `r` in all directions (Length·Width doubles, direction-fastest), writable.
+    /// Only batched ops may use it when Width > 1; others go through Read / Write / AddInto.
     member s.Span(r: VecRef) : Span<float> =
-        if r.Slot >= 0 then Span<float>(scalars, r.Slot, r.Length)
-        else Span<float>(s.Buffer r.Op, r.Offset, r.Length)
+        if width > 1 && direction >= 0 then
+            invalidOp "Hybrid internal error: an op that is not Batched used Store.Span in a multi-direction replay."
+        if r.Slot >= 0 then Span<float>(scalars, r.Slot * width, r.Length * width)
+        else Span<float>(s.Buffer r.Op, r.Offset * width, r.Length * width)
+    member private s.Raw(r: VecRef) : struct (float[] * int) =
+        if r.Slot >= 0 then struct (scalars, r.Slot * width) else struct (s.Buffer r.Op, r.Offset * width)
+    /// The derivatives of `r` in the current direction (all of them at width 1) as a new array.
+    member s.Read(r: VecRef) : float[] =
+        let struct (a, o) = s.Raw r
+        if width = 1 then Array.sub a o r.Length
+        else
+            let z = Array.zeroCreate r.Length
+            for e in 0 .. r.Length - 1 do z[e] <- a[o + e * width + direction]
+            z
+    /// s[r] ← z in the current direction.
+    member s.Write(r: VecRef, z: float[]) =
+        let struct (a, o) = s.Raw r
+        if width = 1 then Array.blit z 0 a o r.Length
+        else for e in 0 .. r.Length - 1 do a[o + e * width + direction] <- z[e]
+    /// s[r] += z in the current direction (skipped for constants).
+    member s.AddInto(r: VecRef, z: float[]) =
+        if not r.IsNone then
+            let struct (a, o) = s.Raw r
+            if width = 1 then for e in 0 .. r.Length - 1 do a[o + e] <- a[o + e] + z[e]
+            else
+                for e in 0 .. r.Length - 1 do
+                    let i = o + e * width + direction
+                    a[i] <- a[i] + z[e]
     /// True when nothing was ever written for `r` (so its derivatives are all zero).
     member _.Untouched(r: VecRef) = r.Slot < 0 && (r.Op < 0 || r.Op >= bufs.Length || isNull bufs[r.Op])
     /// Returns pooled buffers (the op buffers, and the scalars when the store owns them).
@@ -89,6 +128,11 @@ type VecOp(outRef: VecRef) =
     /// adding J'ᵀ·adj[Out] + Jᵀ·adjTan[Out] into the inputs' adjoint tangents, where J' is
     /// the derivative of J along `tan`.
     abstract VjpTangent: adj: Store * tan: Store * adjTan: Store -> unit
+    /// True when Jvp and VjpTangent handle every direction of a multi-direction replay at once
+    /// (`Store.Width` > 1). Otherwise the sweep calls them once per direction, with
+    /// `Store.Direction` set, and they must use Read / Write / AddInto.
+    abstract Batched: bool
+    default _.Batched = false
 
 /// A trace at one level: forward (tangents) or reverse (tape). Struct-of-arrays, grown by doubling,
 /// reset (not freed) between uses. A trace on the bottom of a thread's stack (`Nested = false`)

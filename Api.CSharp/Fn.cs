@@ -1,1 +1,0 @@
-namespace Hybrid; public static class Placeholder0 {}

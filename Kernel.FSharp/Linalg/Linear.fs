@@ -1,0 +1,96 @@
+namespace Hybrid.Kernel
+
+open System
+
+/// The structural linear primitives (JAX's `deflinear`): y = L·x where L is a 0/1 matrix given by
+/// pairs p ↦ (outIx p, inIx p), meaning yₒᵤₜ += xᵢₙ. Transpose, the sums (all, by row, by column),
+/// Trace, Diag (extract) and Diag (build) are each one line of index arithmetic here.
+///
+/// A linear map is its own derivative: ẏ = L·ẋ; the reverse rule is the transpose, x̄ += Lᵀ·ȳ
+/// (a scatter-add: x̄ᵢₙ += ȳₒᵤₜ); the second-order rule is the same transpose applied to the
+/// adjoint tangent, since J' = 0: x̄̇ += Lᵀ·ȳ̇.
+[<Sealed>]
+type GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> int, out: VecRef) =
+    inherit VecOp(out)
+    /// y += L·x, for w directions stored direction-fastest.
+    static member Apply(nnz: int, outIx: int -> int, inIx: int -> int, xs: Span<float>, ys: Span<float>, w: int) =
+        for p in 0 .. nnz - 1 do
+            let o = outIx p * w
+            let i = inIx p * w
+            for j in 0 .. w - 1 do ys[o + j] <- ys[o + j] + xs[i + j]
+    /// x̄ += Lᵀ·ȳ, for w directions stored direction-fastest.
+    static member ApplyT(nnz: int, outIx: int -> int, inIx: int -> int, ybar: Span<float>, xbar: Span<float>, w: int) =
+        for p in 0 .. nnz - 1 do
+            let i = inIx p * w
+            let o = outIx p * w
+            for j in 0 .. w - 1 do xbar[i + j] <- xbar[i + j] + ybar[o + j]
+    override _.Batched = true
+    override _.Jvp(tan) =
+        let ty = tan.Span out
+        ty.Clear()
+        GatherSumOp.Apply(nnz, outIx, inIx, tan.Span x, ty, tan.Width)
+    override _.Vjp(adj) = GatherSumOp.ApplyT(nnz, outIx, inIx, adj.Span out, adj.Span x, 1)
+    override _.VjpTangent(_, _, adjT) = GatherSumOp.ApplyT(nnz, outIx, inIx, adjT.Span out, adjT.Span x, adjT.Width)
+
+    /// y = L·x with `outLen` outputs: one tape node on a bottom-level trace; element by element
+    /// through `Real` when nested.
+    static member Record(x: Vec, outLen: int, nnz: int, outIx: int -> int, inIx: int -> int) : Vec =
+        let values = Array.zeroCreate outLen
+        GatherSumOp.Apply(nnz, outIx, inIx, Span<float>(x.Arr, x.Off, x.Length), Span<float>(values), 1)
+        if x.Tid = 0 then Vec values
+        else
+            let t = Vec.FastTrace(x.Tid, 0)
+            if isNull t then
+                let ys = Array.create outLen (Real 0.0)
+                let touched = Array.zeroCreate<bool> outLen
+                for p in 0 .. nnz - 1 do
+                    let o = outIx p
+                    let v = x[inIx p]
+                    ys[o] <- (if touched[o] then ys[o] + v else v)
+                    touched[o] <- true
+                Vec.OfReals ys
+            else Dense.record t values outLen (fun o -> GatherSumOp(x.Ref, nnz, outIx, inIx, o) :> VecOp)
+
+    /// A scalar y = Σₚ x_{inIx p} (one tape node; the op's own slot holds the output).
+    static member RecordScalar(x: Vec, nnz: int, inIx: int -> int) : Real =
+        let mutable s = 0.0
+        for p in 0 .. nnz - 1 do s <- s + x.Arr[x.Off + inIx p]
+        if x.Tid = 0 then Real s
+        else
+            let t = Vec.FastTrace(x.Tid, 0)
+            if isNull t then
+                let mutable acc = Real 0.0
+                for p in 0 .. nnz - 1 do acc <- (if p = 0 then x[inIx p] else acc + x[inIx p])
+                acc
+            else Vec.ScalarOp(t, s, fun slot -> GatherSumOp(x.Ref, nnz, (fun _ -> 0), inIx, VecRef.Slots(slot, 1)) :> VecOp)
+
+/// The structural primitives on column-major r×c storage, each one `GatherSumOp`.
+[<AbstractClass; Sealed>]
+type Linear =
+    /// Aᵀ (c×r): (Aᵀ)ⱼᵢ = Aᵢⱼ.
+    static member Transpose(a: Vec, r: int, c: int) =
+        Linear.Check(a, r, c)
+        GatherSumOp.Record(a, r * c, r * c, (fun p -> p / r + (p % r) * c), id)
+    /// Row sums (length r): yᵢ = Σⱼ Aᵢⱼ.
+    static member SumRows(a: Vec, r: int, c: int) =
+        Linear.Check(a, r, c)
+        GatherSumOp.Record(a, r, r * c, (fun p -> p % r), id)
+    /// Column sums (length c): yⱼ = Σᵢ Aᵢⱼ.
+    static member SumCols(a: Vec, r: int, c: int) =
+        Linear.Check(a, r, c)
+        GatherSumOp.Record(a, c, r * c, (fun p -> p / r), id)
+    /// tr A = Σᵢ Aᵢᵢ (A square).
+    static member Trace(a: Vec, r: int, c: int) =
+        Linear.Check(a, r, c)
+        if r <> c then invalidArg "A" (sprintf "Trace: A is %s; the trace needs a square matrix." (Dense.shape r c))
+        GatherSumOp.RecordScalar(a, r, fun p -> p * (r + 1))
+    /// The main diagonal (length min(r, c)): yᵢ = Aᵢᵢ.
+    static member Diag(a: Vec, r: int, c: int) =
+        Linear.Check(a, r, c)
+        GatherSumOp.Record(a, min r c, min r c, id, fun p -> p * (r + 1))
+    /// The n×n matrix with v on its diagonal and zeros elsewhere.
+    static member DiagMatrix(v: Vec) =
+        let n = v.Length
+        GatherSumOp.Record(v, n * n, n, (fun p -> p * (n + 1)), id)
+    static member private Check(a: Vec, r: int, c: int) =
+        if r * c <> a.Length then invalidArg "A" (sprintf "A %s matrix needs %d elements, got %d." (Dense.shape r c) (r * c) a.Length)

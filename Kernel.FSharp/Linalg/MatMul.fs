@@ -1,0 +1,91 @@
+namespace Hybrid.Kernel
+
+open System
+
+/// C = op(A)·op(B), op = identity or transpose (BLAS dgemm): matrix×matrix, matrix×vector,
+/// vectorᵀ×matrix, AᵀB, ABᵀ and the outer product x·yᵀ are all this one bilinear primitive
+/// (JAX's `defbilinear`). A is stored ra×ca, B rb×cb; C is m×n.
+///
+/// Forward:  Ċ = op(Ȧ)·op(B) + op(A)·op(Ḃ).
+/// Reverse:  Ā += C̄·op(B)ᵀ (stored transposed when A is: op(B)·C̄ᵀ),
+///           B̄ += op(A)ᵀ·C̄ (stored transposed when B is: C̄ᵀ·op(A)).
+/// Second order (the tangent of the reverse rule, bilinear in (C̄, B) and (A, C̄)):
+///           Ā̇ += pullA(C̄̇, B) + pullA(C̄, Ḃ),  B̄̇ += pullB(A, C̄̇) + pullB(Ȧ, C̄).
+/// A constant side (no derivative ref) gets no adjoint work and contributes no tangent.
+[<Sealed>]
+type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: float[], tb: bool, rb: int, cb: int, out: VecRef) =
+    inherit VecOp(out)
+    let m = if ta then ca else ra
+    let n = if tb then rb else cb
+    /// z += op(A)·op(B) for the given A and B values.
+    let push (aa: float[]) (bb: float[]) (z: float[]) = Dense.gemm ta aa ra ca tb bb rb cb 1.0 z
+    /// z (shaped like stored A) += the A-adjoint of cotangent g against B values bb.
+    let pullA (g: float[]) (bb: float[]) (z: float[]) =
+        if ta then Dense.gemm tb bb rb cb true g m n 1.0 z
+        else Dense.gemm false g m n (not tb) bb rb cb 1.0 z
+    /// z (shaped like stored B) += the B-adjoint of cotangent g against A values aa.
+    let pullB (aa: float[]) (g: float[]) (z: float[]) =
+        if tb then Dense.gemm true g m n ta aa ra ca 1.0 z
+        else Dense.gemm (not ta) aa ra ca false g m n 1.0 z
+
+    override _.Jvp(tan) =
+        let z = Array.zeroCreate (m * n)
+        if not a.IsNone then push (Dense.read tan a) bv z
+        if not b.IsNone then push av (Dense.read tan b) z
+        Dense.write tan out z
+    override _.Vjp(adj) =
+        let g = Dense.read adj out
+        if not a.IsNone then
+            let z = Array.zeroCreate (ra * ca)
+            pullA g bv z
+            Dense.addInto adj a z
+        if not b.IsNone then
+            let z = Array.zeroCreate (rb * cb)
+            pullB av g z
+            Dense.addInto adj b z
+    override _.VjpTangent(adj, tan, adjT) =
+        let g = Dense.read adj out
+        let gt = Dense.read adjT out
+        if not a.IsNone then
+            let z = Array.zeroCreate (ra * ca)
+            pullA gt bv z
+            if not b.IsNone then pullA g (Dense.read tan b) z
+            Dense.addInto adjT a z
+        if not b.IsNone then
+            let z = Array.zeroCreate (rb * cb)
+            pullB av gt z
+            if not a.IsNone then pullB (Dense.read tan a) g z
+            Dense.addInto adjT b z
+
+    /// op(A)·op(B) as m×n column-major storage: one tape node on a bottom-level trace, plain dgemm
+    /// for constants, element by element through `Real` when nested. `name` is for messages.
+    static member Record(name: string, a: Vec, ta: bool, ra: int, ca: int, b: Vec, tb: bool, rb: int, cb: int) : Vec =
+        let m = if ta then ca else ra
+        let k = if ta then ra else ca
+        let kb = if tb then cb else rb
+        let n = if tb then rb else cb
+        if k <> kb then
+            let sa = if ta then sprintf "Aᵀ is %s" (Dense.shape m k) else sprintf "A is %s" (Dense.shape m k)
+            let sb = if tb then sprintf "Bᵀ is %s" (Dense.shape kb n) else sprintf "B is %s" (Dense.shape kb n)
+            invalidArg "B" (sprintf "%s: %s but %s; inner dimensions must match." name sa sb)
+        let t = if a.Tid = 0 && b.Tid = 0 then null else Vec.FastTrace(a.Tid, b.Tid)
+        if (a.Tid <> 0 || b.Tid <> 0) && isNull t then
+            // nested or mixed traces: Σₗ op(A)ᵢₗ·op(B)ₗⱼ in Reals, so every partial stays differentiable
+            let ar = a.ToReals()
+            let br = b.ToReals()
+            let opA i l = if ta then ar[l + i * ra] else ar[i + l * ra]
+            let opB l j = if tb then br[j + l * rb] else br[l + j * rb]
+            let c = Array.zeroCreate<Real> (m * n)
+            for j in 0 .. n - 1 do
+                for i in 0 .. m - 1 do
+                    let mutable s = Real 0.0
+                    for l in 0 .. k - 1 do s <- (if l = 0 then opA i l * opB l j else s + opA i l * opB l j)
+                    c[i + j * m] <- s
+            Vec.OfReals c
+        else
+            let av = Dense.exact a
+            let bv = Dense.exact b
+            let z = Array.zeroCreate (m * n)
+            Dense.gemm ta av ra ca tb bv rb cb 1.0 z
+            if isNull t then Vec z
+            else Dense.record t z (m * n) (fun o -> GemmOp(Dense.refOf a, av, ta, ra, ca, Dense.refOf b, bv, tb, rb, cb, o) :> VecOp)

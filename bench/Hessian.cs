@@ -12,6 +12,9 @@ public class RosenbrockHessian
 
     double[] x = [], v = [], hv = [], h = [];
     SecondOrderTape? tape;
+    static readonly Func<Vec, Vec, Vec> HvpSliced = Fn.Hvp(Transforms.RosenSliced);
+    static readonly Func<Vec, Vec, Vec> HvpLoop = Fn.Hvp(Transforms.RosenLoop);
+    static readonly Func<Vec, Mat> HessSliced = Fn.Hessian(Transforms.RosenSliced);
 
     [GlobalSetup]
     public void Setup()
@@ -21,14 +24,12 @@ public class RosenbrockHessian
         hv = new double[N];
         h = new double[N * N];
         Rosenbrock.Hvp(x, v, hv);
-        Check.Close("Hvp (sliced)", hv, HybridHvpSliced());
-        Check.Close("Hvp (loop)", hv, HybridHvpLoop());
-        Rosenbrock.Hessian(x, h);
-        var hh = HybridHessian();
-        for (int i = 0; i < N; i++)
-            for (int j = 0; j < N; j++)
-                Check.Close($"H[{i},{j}]", h[i * N + j], hh[i, j]);
+        Check.Close("Hvp (sliced)", hv, HybridHvpSliced().ToArray());
+        Check.Close("Hvp (loop)", hv, HybridHvpLoop().ToArray());
+        Rosenbrock.Hessian(x, h); // symmetric, so row- and column-major agree
+        Check.Close("Hessian", h, HybridHessian().ToMatrix().AsColumnMajorArray()!);
         tape = Ad.RecordSecondOrder("bench", Transforms.RosenSliced, x);
+        Check.Close("Hvp replay", hv, HybridHvpReplay());
     }
 
     [GlobalCleanup]
@@ -40,46 +41,28 @@ public class RosenbrockHessian
     [Benchmark(Description = "hand-written dense Hessian")]
     public double[] HandHessian() { Rosenbrock.Hessian(x, h); return h; }
 
-    [Benchmark(Description = "Hybrid Hvp (record + replay), slices")]
-    public double[] HybridHvpSliced()
-    {
-        var t = Ad.RecordSecondOrder("bench", Transforms.RosenSliced, x);
-        var r = t.Hvp(v);
-        t.Release();
-        return r;
-    }
+    [Benchmark(Description = "Fn.Hvp, slices (record + replay)")]
+    public Vec HybridHvpSliced() => HvpSliced(x, v);
 
-    [Benchmark(Description = "Hybrid Hvp (record + replay), scalar loop")]
-    public double[] HybridHvpLoop()
-    {
-        var t = Ad.RecordSecondOrder("bench", Transforms.RosenLoop, x);
-        var r = t.Hvp(v);
-        t.Release();
-        return r;
-    }
+    [Benchmark(Description = "Fn.Hvp, scalar loop (record + replay)")]
+    public Vec HybridHvpLoop() => HvpLoop(x, v);
 
-    [Benchmark(Description = "Hybrid Hvp replay only (tape kept)")]
+    [Benchmark(Description = "kernel tape.Hvp replay only (tape kept)")]
     public double[] HybridHvpReplay() => tape!.Hvp(v);
 
-    [Benchmark(Description = "Hybrid dense Hessian, slices")]
-    public double[,] HybridHessian()
-    {
-        var t = Ad.RecordSecondOrder("bench", Transforms.RosenSliced, x);
-        var r = t.Hessian();
-        t.Release();
-        return r;
-    }
+    [Benchmark(Description = "Fn.Hessian, slices")]
+    public Mat HybridHessian() => HessSliced(x);
 }
 
-/// Issue 2: the hyper-dual Hessian of the generic function (n(n+1)/2 evaluations), n = 100 only.
+/// Issue 2: the hyper-dual Hessian of the generic function (Fn.Hessian(IScalarFunction, x):
+/// n(n+1)/2 evaluations), n = 100 only (at n = 1000 it is O(n³) ≈ seconds).
 [MemoryDiagnoser]
 public class HyperDualHessian
 {
     [Params(100)] public int N;
 
     double[] x = [], v = [], hv = [];
-    HyperDual[] xh = [];
-    double[,] hd = new double[0, 0];
+    static readonly Func<Vec, Mat> HessSliced = Fn.Hessian(Transforms.RosenSliced);
 
     [GlobalSetup]
     public void Setup()
@@ -87,46 +70,17 @@ public class HyperDualHessian
         x = Rosenbrock.Point(N);
         v = Rosenbrock.Point(N, seed: 2);
         hv = new double[N];
-        xh = new HyperDual[N];
-        hd = new double[N, N];
         var h = new double[N * N];
         Rosenbrock.Hessian(x, h);
-        HyperDualDense();
-        for (int i = 0; i < N; i++)
-            for (int j = 0; j < N; j++)
-                Check.Close($"H[{i},{j}]", h[i * N + j], hd[i, j]);
+        Check.Close("HyperDual Hessian", h, HyperDualDense().ToMatrix().AsColumnMajorArray()!);
     }
 
     [Benchmark(Baseline = true, Description = "hand-written Hvp")]
     public double[] HandHvp() { Rosenbrock.Hvp(x, v, hv); return hv; }
 
-    [Benchmark(Description = "Hybrid dense Hessian, slices")]
-    public double[,] HybridHessian()
-    {
-        var t = Ad.RecordSecondOrder("bench", Transforms.RosenSliced, x);
-        var r = t.Hessian();
-        t.Release();
-        return r;
-    }
+    [Benchmark(Description = "Fn.Hessian, slices (tape)")]
+    public Mat HybridHessian() => HessSliced(x);
 
-    [Benchmark(Description = "HyperDual dense Hessian, generic f")]
-    public double[,] HyperDualDense()
-    {
-        int n = x.Length;
-        var xs = xh;
-        for (int k = 0; k < n; k++) xs[k] = new HyperDual(x[k], 0, 0, 0);
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = i; j < n; j++)
-            {
-                xs[i] = new HyperDual(x[i], 1, i == j ? 1 : 0, 0);
-                if (j != i) xs[j] = new HyperDual(x[j], 0, 1, 0);
-                double e12 = Rosenbrock.Generic<HyperDual>(xs).E12;
-                hd[i, j] = e12; hd[j, i] = e12;
-                if (j != i) xs[j] = new HyperDual(x[j], 0, 0, 0);
-            }
-            xs[i] = new HyperDual(x[i], 0, 0, 0);
-        }
-        return hd;
-    }
+    [Benchmark(Description = "Fn.Hessian(IScalarFunction): HyperDual")]
+    public Mat HyperDualDense() => Fn.Hessian(RosenbrockGeneric.Instance, x);
 }

@@ -35,11 +35,11 @@ public class RosenbrockGradient
     [Benchmark(Description = "plain double f alone")]
     public double PlainF() => Rosenbrock.Value(x);
 
-    [Benchmark(Description = "Hybrid scalar loop over Real")]
-    public double HybridLoop() => Transforms.GradAndValue(Transforms.RosenLoop, x).Value;
+    [Benchmark(Description = "Fn.GradAndValue, scalar loop over Real")]
+    public Vec HybridLoop() => Transforms.GradLoop(x).Grad;
 
-    [Benchmark(Description = "Hybrid slices (Vec ops)")]
-    public double HybridSliced() => Transforms.GradAndValue(Transforms.RosenSliced, x).Value;
+    [Benchmark(Description = "Fn.GradAndValue, slices (Vec ops)")]
+    public Vec HybridSliced() => Transforms.GradSliced(x).Grad;
 }
 
 /// Issue 2: MathNet's finite-difference gradient, n = 100 only (it costs O(n) evaluations of f).
@@ -68,6 +68,6 @@ public class RosenbrockNumerical
     [Benchmark(Description = "MathNet NumericalJacobian gradient")]
     public double[] MathNetNumerical() => jac.Evaluate(f, x);
 
-    [Benchmark(Description = "Hybrid slices (Vec ops)")]
-    public double HybridSliced() => Transforms.GradAndValue(Transforms.RosenSliced, x).Value;
+    [Benchmark(Description = "Fn.GradAndValue, slices (Vec ops)")]
+    public Vec HybridSliced() => Transforms.GradSliced(x).Grad;
 }

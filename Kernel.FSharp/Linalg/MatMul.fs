@@ -28,11 +28,42 @@ type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: f
         if tb then Dense.gemm true g m n ta aa ra ca 1.0 z
         else Dense.gemm (not ta) aa ra ca false g m n 1.0 z
 
+    /// Direction j of an interleaved array (w directions, direction-fastest), and the reverse.
+    static let gather (src: float[]) (len: int) (w: int) (j: int) = Array.init len (fun e -> src[e * w + j])
+    static let scatterAdd (dst: float[]) (z: float[]) (w: int) (j: int) =
+        for e in 0 .. z.Length - 1 do dst[e * w + j] <- dst[e * w + j] + z[e]
+
+    override _.Batched = true
+
     override _.Jvp(tan) =
-        let z = Array.zeroCreate (m * n)
-        if not a.IsNone then push (Dense.read tan a) bv z
-        if not b.IsNone then push av (Dense.read tan b) z
-        Dense.write tan out z
+        let w = tan.Width
+        if w = 1 then
+            let z = Array.zeroCreate (m * n)
+            if not a.IsNone then push (Dense.read tan a) bv z
+            if not b.IsNone then push av (Dense.read tan b) z
+            Dense.write tan out z
+        else
+            // k tangents at once: the (w·m)×n interleaved Ċ is one dgemm where the layout allows
+            // (tangent on a non-transposed A; tangent on a vector B), else a dgemm per direction.
+            let z = Array.zeroCreate (m * n * w)
+            if not a.IsNone then
+                let ta' = tan.Span(a).ToArray()
+                if not ta then Dense.gemm false ta' (w * ra) ca tb bv rb cb 1.0 z
+                else
+                    for j in 0 .. w - 1 do
+                        let zj = Array.zeroCreate (m * n)
+                        push (gather ta' (ra * ca) w j) bv zj
+                        scatterAdd z zj w j
+            if not b.IsNone then
+                let tb' = tan.Span(b).ToArray()
+                if not tb && cb = 1 then Dense.gemm false tb' w rb (not ta) av ra ca 1.0 z
+                else
+                    for j in 0 .. w - 1 do
+                        let zj = Array.zeroCreate (m * n)
+                        push av (gather tb' (rb * cb) w j) zj
+                        scatterAdd z zj w j
+            z.AsSpan().CopyTo(tan.Span out)
+
     override _.Vjp(adj) =
         let g = Dense.read adj out
         if not a.IsNone then
@@ -43,19 +74,61 @@ type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: f
             let z = Array.zeroCreate (rb * cb)
             pullB av g z
             Dense.addInto adj b z
+
     override _.VjpTangent(adj, tan, adjT) =
+        let w = tan.Width
         let g = Dense.read adj out
-        let gt = Dense.read adjT out
-        if not a.IsNone then
-            let z = Array.zeroCreate (ra * ca)
-            pullA gt bv z
-            if not b.IsNone then pullA g (Dense.read tan b) z
-            Dense.addInto adjT a z
-        if not b.IsNone then
-            let z = Array.zeroCreate (rb * cb)
-            pullB av gt z
-            if not a.IsNone then pullB (Dense.read tan a) g z
-            Dense.addInto adjT b z
+        if w = 1 then
+            let gt = Dense.read adjT out
+            if not a.IsNone then
+                let z = Array.zeroCreate (ra * ca)
+                pullA gt bv z
+                if not b.IsNone then pullA g (Dense.read tan b) z
+                Dense.addInto adjT a z
+            if not b.IsNone then
+                let z = Array.zeroCreate (rb * cb)
+                pullB av gt z
+                if not a.IsNone then pullB (Dense.read tan a) g z
+                Dense.addInto adjT b z
+        else
+            let gt = adjT.Span(out).ToArray() // (w·m)×n interleaved
+            let addAll (r: VecRef) (z: float[]) =
+                let d = adjT.Span r
+                for i in 0 .. z.Length - 1 do d[i] <- d[i] + z[i]
+            if not a.IsNone then
+                let z = Array.zeroCreate (ra * ca * w)
+                // pullA(Ċ̄, B): one dgemm when A is not transposed
+                if not ta then Dense.gemm false gt (w * m) n (not tb) bv rb cb 1.0 z
+                else
+                    for j in 0 .. w - 1 do
+                        let zj = Array.zeroCreate (ra * ca)
+                        pullA (gather gt (m * n) w j) bv zj
+                        scatterAdd z zj w j
+                // pullA(C̄, Ḃ): per direction
+                if not b.IsNone then
+                    let tb' = tan.Span(b).ToArray()
+                    for j in 0 .. w - 1 do
+                        let zj = Array.zeroCreate (ra * ca)
+                        pullA g (gather tb' (rb * cb) w j) zj
+                        scatterAdd z zj w j
+                addAll a z
+            if not b.IsNone then
+                let z = Array.zeroCreate (rb * cb * w)
+                // pullB(A, Ċ̄): one dgemm when B is a vector (not transposed)
+                if not tb && cb = 1 then Dense.gemm false gt w m ta av ra ca 1.0 z
+                else
+                    for j in 0 .. w - 1 do
+                        let zj = Array.zeroCreate (rb * cb)
+                        pullB av (gather gt (m * n) w j) zj
+                        scatterAdd z zj w j
+                // pullB(Ȧ, C̄): per direction
+                if not a.IsNone then
+                    let ta' = tan.Span(a).ToArray()
+                    for j in 0 .. w - 1 do
+                        let zj = Array.zeroCreate (rb * cb)
+                        pullB (gather ta' (ra * ca) w j) g zj
+                        scatterAdd z zj w j
+                addAll b z
 
     /// op(A)·op(B) as m×n column-major storage: one tape node on a bottom-level trace, plain dgemm
     /// for constants, element by element through `Real` when nested. `name` is for messages.

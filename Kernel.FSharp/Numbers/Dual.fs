@@ -126,6 +126,12 @@ type Dual =
     static member (/)(x: Dual, c: float) = Dual.Apply2L(Fun2.Div, x, c)
     /// c / y.
     static member (/)(c: float, y: Dual) = Dual.Apply2R(Fun2.Div, c, y)
+    /// x % y (remainder with the sign of x); ∂/∂x = 1, ∂/∂y = −trunc(x/y).
+    static member (%)(x: Dual, y: Dual) = Dual.Apply2(Fun2.Mod, x, y)
+    /// x % c.
+    static member (%)(x: Dual, c: float) = Dual.Apply2L(Fun2.Mod, x, c)
+    /// c % y.
+    static member (%)(c: float, y: Dual) = Dual.Apply2R(Fun2.Mod, c, y)
     /// x + 1.
     static member op_Increment(x: Dual) = Dual.Apply2L(Fun2.Add, x, 1.0)
     /// x − 1.
@@ -446,6 +452,8 @@ type Dual =
     interface IEqualityOperators<Dual, Dual, bool> with
         static member op_Equality(x, y) = Dual.op_Equality(x, y)
         static member op_Inequality(x, y) = Dual.op_Inequality(x, y)
+    interface IModulusOperators<Dual, Dual, Dual> with
+        static member op_Modulus(x, y) = x % y
     interface IComparisonOperators<Dual, Dual, bool> with
         static member op_LessThan(x, y) = Dual.op_LessThan(x, y)
         static member op_LessThanOrEqual(x, y) = Dual.op_LessThanOrEqual(x, y)

@@ -132,6 +132,12 @@ type DualN<'P when 'P: struct and 'P :> IPartials<'P>> =
     static member (/)(x: DualN<'P>, c: float) = DualN<'P>.Apply2L(Fun2.Div, x, c)
     /// c / y.
     static member (/)(c: float, y: DualN<'P>) = DualN<'P>.Apply2R(Fun2.Div, c, y)
+    /// x % y (remainder with the sign of x); ∂/∂x = 1, ∂/∂y = −trunc(x/y).
+    static member (%)(x: DualN<'P>, y: DualN<'P>) = DualN<'P>.Apply2(Fun2.Mod, x, y)
+    /// x % c.
+    static member (%)(x: DualN<'P>, c: float) = DualN<'P>.Apply2L(Fun2.Mod, x, c)
+    /// c % y.
+    static member (%)(c: float, y: DualN<'P>) = DualN<'P>.Apply2R(Fun2.Mod, c, y)
     /// x + 1.
     static member op_Increment(x: DualN<'P>) = DualN<'P>.Apply2L(Fun2.Add, x, 1.0)
     /// x − 1.
@@ -452,6 +458,8 @@ type DualN<'P when 'P: struct and 'P :> IPartials<'P>> =
     interface IEqualityOperators<DualN<'P>, DualN<'P>, bool> with
         static member op_Equality(x, y) = DualN<'P>.op_Equality(x, y)
         static member op_Inequality(x, y) = DualN<'P>.op_Inequality(x, y)
+    interface IModulusOperators<DualN<'P>, DualN<'P>, DualN<'P>> with
+        static member op_Modulus(x, y) = x % y
     interface IComparisonOperators<DualN<'P>, DualN<'P>, bool> with
         static member op_LessThan(x, y) = DualN<'P>.op_LessThan(x, y)
         static member op_LessThanOrEqual(x, y) = DualN<'P>.op_LessThanOrEqual(x, y)

@@ -151,6 +151,12 @@ type HyperDual =
     static member (/)(x: HyperDual, c: float) = HyperDual.Apply2L(Fun2.Div, x, c)
     /// c / y.
     static member (/)(c: float, y: HyperDual) = HyperDual.Apply2R(Fun2.Div, c, y)
+    /// x % y (remainder with the sign of x); ∂/∂x = 1, ∂/∂y = −trunc(x/y).
+    static member (%)(x: HyperDual, y: HyperDual) = HyperDual.Apply2(Fun2.Mod, x, y)
+    /// x % c.
+    static member (%)(x: HyperDual, c: float) = HyperDual.Apply2L(Fun2.Mod, x, c)
+    /// c % y.
+    static member (%)(c: float, y: HyperDual) = HyperDual.Apply2R(Fun2.Mod, c, y)
     /// x + 1.
     static member op_Increment(x: HyperDual) = HyperDual.Apply2L(Fun2.Add, x, 1.0)
     /// x − 1.
@@ -471,6 +477,8 @@ type HyperDual =
     interface IEqualityOperators<HyperDual, HyperDual, bool> with
         static member op_Equality(x, y) = HyperDual.op_Equality(x, y)
         static member op_Inequality(x, y) = HyperDual.op_Inequality(x, y)
+    interface IModulusOperators<HyperDual, HyperDual, HyperDual> with
+        static member op_Modulus(x, y) = x % y
     interface IComparisonOperators<HyperDual, HyperDual, bool> with
         static member op_LessThan(x, y) = HyperDual.op_LessThan(x, y)
         static member op_LessThanOrEqual(x, y) = HyperDual.op_LessThanOrEqual(x, y)

@@ -45,6 +45,8 @@ type Fun2 =
     | Hypot = 6
     | Min = 7
     | Max = 8
+    /// x % y, the remainder with the sign of x (C#'s %, IEEE fmod): x − trunc(x/y)·y.
+    | Mod = 9
 
 /// The one rule table. Every elementary function has its value, first and second derivative written
 /// here exactly once; Dual, HyperDual, the reverse tape, nested traces and the elementwise vector
@@ -142,6 +144,7 @@ module Rules =
         | Fun2.Hypot -> hypot x y
         | Fun2.Min -> if Double.IsNaN x || Double.IsNaN y then Double.NaN else Math.Min(x, y)
         | Fun2.Max -> if Double.IsNaN x || Double.IsNaN y then Double.NaN else Math.Max(x, y)
+        | Fun2.Mod -> x % y
         | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
 
     // ------------------------------------------------- first derivatives, generic
@@ -230,6 +233,11 @@ module Rules =
             if gt x y then struct ('T.One, 'T.Zero)
             elif gt y x then struct ('T.Zero, 'T.One)
             else struct (k 0.5, k 0.5)
+        // x % y = x − trunc(x/y)·y: piecewise linear; at the jumps (x/y an integer) the derivative
+        // of the piece to the right is taken, as for floor in JAX.
+        | Fun2.Mod ->
+            let q: float = Double.CreateTruncating<'T>(x / y)
+            struct ('T.One, k (-(Math.Truncate q)))
         | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
 
     // ------------------------------------------------ second derivatives, double
@@ -274,7 +282,8 @@ module Rules =
         | Fun2.Add
         | Fun2.Sub
         | Fun2.Min
-        | Fun2.Max -> struct (0.0, 0.0, 0.0)
+        | Fun2.Max
+        | Fun2.Mod -> struct (0.0, 0.0, 0.0)
         | Fun2.Mul -> struct (0.0, 1.0, 0.0)
         | Fun2.Div -> let r = 1.0 / y in struct (0.0, -r * r, 2.0 * fz * r * r)
         | Fun2.Pow ->
@@ -335,4 +344,5 @@ module Rules =
           Fun2.Atan2, "Atan2", 0.3, 3.0
           Fun2.Hypot, "Hypot", 0.3, 3.0
           Fun2.Min, "Min", -3.0, 3.0
-          Fun2.Max, "Max", -3.0, 3.0 ]
+          Fun2.Max, "Max", -3.0, 3.0
+          Fun2.Mod, "Mod", 0.3, 3.0 ]

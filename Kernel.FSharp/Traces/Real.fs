@@ -229,6 +229,12 @@ type Real =
     static member (/)(x: Real, c: float) = Real.Apply2L(Fun2.Div, x, c)
     /// c / y.
     static member (/)(c: float, y: Real) = Real.Apply2R(Fun2.Div, c, y)
+    /// x % y (remainder with the sign of x); ∂/∂x = 1, ∂/∂y = −trunc(x/y).
+    static member (%)(x: Real, y: Real) = Real.Apply2(Fun2.Mod, x, y)
+    /// x % c.
+    static member (%)(x: Real, c: float) = Real.Apply2L(Fun2.Mod, x, c)
+    /// c % y.
+    static member (%)(c: float, y: Real) = Real.Apply2R(Fun2.Mod, c, y)
     /// x + 1.
     static member op_Increment(x: Real) = Real.Apply2L(Fun2.Add, x, 1.0)
     /// x − 1.
@@ -549,6 +555,8 @@ type Real =
     interface IEqualityOperators<Real, Real, bool> with
         static member op_Equality(x, y) = Real.op_Equality(x, y)
         static member op_Inequality(x, y) = Real.op_Inequality(x, y)
+    interface IModulusOperators<Real, Real, Real> with
+        static member op_Modulus(x, y) = x % y
     interface IComparisonOperators<Real, Real, bool> with
         static member op_LessThan(x, y) = Real.op_LessThan(x, y)
         static member op_LessThanOrEqual(x, y) = Real.op_LessThanOrEqual(x, y)

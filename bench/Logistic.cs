@@ -1,4 +1,3 @@
-#if HYBRID_MATRIX // compiled once the matrix primitives, Fn and Newton are on main (see Bench.csproj)
 using BenchmarkDotNet.Attributes;
 using Hybrid.Kernel;
 using MathNet.Numerics.LinearAlgebra;
@@ -158,7 +157,6 @@ public class LogisticHessian
     public Mat Hybrid() => hess(w);
 }
 
-#if HYBRID_NEWTON
 /// Issue 3: a Newton fit end to end from w = 0: Hybrid's Newton.Minimize (gradient + Hessian from the
 /// transforms, Cholesky on MKL, Armijo) vs a hand-written Newton (Baseline). Iterations in the log.
 [MemoryDiagnoser]
@@ -184,5 +182,3 @@ public class LogisticNewton
     [Benchmark(Description = "Hybrid Newton.Minimize")]
     public int Hybrid() => Newton.Minimize(m.Nll, w0).Iterations;
 }
-#endif
-#endif

@@ -24,7 +24,14 @@ public sealed unsafe class DirectBlas
 
     public static DirectBlas Mkl => mkl.Value;
     public static DirectBlas OpenBlas => openBlas.Value;
-    static readonly Lazy<DirectBlas> mkl = new(() => new DirectBlas("libmkl_rt.so", NativeLibrary.Load("libmkl_rt.so")));
+    // Hybrid's loader first: it makes an OpenMP runtime global and selects MKL's threading layer,
+    // without which libmkl_rt's threading library fails to resolve omp_* symbols.
+    static readonly Lazy<DirectBlas> mkl = new(() =>
+    {
+        if (!Hybrid.Kernel.Linalg.IsAvailable(Hybrid.Kernel.BackendKind.Mkl))
+            throw new InvalidOperationException(Hybrid.Kernel.Linalg.WhyUnavailable(Hybrid.Kernel.BackendKind.Mkl));
+        return new DirectBlas("libmkl_rt.so", NativeLibrary.Load("libmkl_rt.so"));
+    });
     static readonly Lazy<DirectBlas> openBlas = new(() => new DirectBlas("libopenblas.so.0", NativeLibrary.Load("libopenblas.so.0")));
 
     /// OpenBLAS's kernel choice (e.g. "Haswell", "Zen"); "" for MKL.

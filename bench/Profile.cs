@@ -27,11 +27,11 @@ public static class Profile
             var x = Rosenbrock.Point(n);
             var g = new double[n];
             Measure("floor", n, () => Rosenbrock.ValueAndGradient(x, g), null);
-            foreach (var (name, f) in new[] { ("loop", Transforms.RosenLoop), ("sliced", Transforms.RosenSliced) })
+            foreach (var (name, f, gv) in new[] { ("loop", Transforms.RosenLoop, Transforms.GradLoop), ("sliced", Transforms.RosenSliced, Transforms.GradSliced) })
             {
                 int nodes = 0, ops = 0;
                 Func<Vec, Real> counted = v => { var r = f(v); nodes = Traces.Top.Count; ops = Traces.Top.Ops.Count; return r; };
-                Measure(name, n, () => Transforms.GradAndValue(f, x), () => { Transforms.GradAndValue(counted, x); return (nodes, ops); });
+                Measure(name, n, () => gv(x), () => { Fn.GradAndValue(counted)(x); return (nodes, ops); });
             }
             if (n <= 10_000)
             {

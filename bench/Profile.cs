@@ -42,11 +42,45 @@ public static class Profile
         }
     }
 
-    static void Measure(string name, int n, Action call, Func<(int Nodes, int Ops)>? count)
+    /// Where Fn.Jvp(IScalarFunction) and the logistic Hessian spend their time (stopwatch medians).
+    public static void Extra()
     {
-        for (int i = 0; i < 5; i++) call(); // warm up (tier-up, pools)
-        int reps = Math.Max(5, (int)(2_000_000 / Math.Max(1, n)));
-        reps = Math.Min(reps, 20_000);
+        Linalg.UseBest();
+        foreach (int n in new[] { 100, 10_000 })
+        {
+            var x = Rosenbrock.Point(n); var v = Rosenbrock.Point(n, 2);
+            var d = new Dual[n];
+            IScalarFunction viaInterface = RosenbrockGeneric.Instance;
+            Measure("Dual: Generic<Dual> direct", n, () => { for (int i = 0; i < n; i++) d[i] = new Dual(x[i], v[i]); Rosenbrock.Generic<Dual>(d); }, null);
+            Measure("Dual: IScalarFunction.Invoke<Dual>", n, () => { for (int i = 0; i < n; i++) d[i] = new Dual(x[i], v[i]); viaInterface.Invoke<Dual>(d); }, null);
+            Measure("Dual: Fn.Jvp(IScalarFunction)", n, () => Fn.Jvp(viaInterface, x, v), null);
+        }
+        var m = new LogisticModel();
+        var w = LogisticModel.Start();
+        var X = Mat.Wrap(m.X); var y = new Vec(m.Y.AsArray()!);
+        var parts = new (string, Func<Vec, Real>)[]
+        {
+            ("logistic H: full NLL", m.Nll),
+            ("logistic H: Sum(LogP1(Exp(Xw)))", ww => Vec.Sum(Vec.LogP1(Vec.Exp(X * ww)))),
+            ("logistic H: Dot(y, Xw)", ww => Vec.Dot(y, X * ww)),
+            ("logistic H: Sum(Xw)", ww => Vec.Sum(X * ww)),
+            ("logistic H: 0.5 w·w", ww => 0.5 * Vec.Dot(ww, ww)),
+        };
+        foreach (var (name, f) in parts)
+        {
+            var h = Fn.Hessian(f);
+            Measure(name, LogisticModel.D, () => h(w), null, reps: 3);
+        }
+        var tape = Ad.RecordSecondOrder("p", m.Nll, w);
+        foreach (int k in new[] { 1, 8, 64, 200 })
+            Measure($"logistic H: tape.Hessian(chunk={k})", LogisticModel.D, () => tape.Hessian(k), null, reps: 3);
+        tape.Release();
+    }
+
+    static void Measure(string name, int n, Action call, Func<(int Nodes, int Ops)>? count, int reps = 0)
+    {
+        for (int i = 0; i < (reps > 0 ? 1 : 5); i++) call(); // warm up (tier-up, pools)
+        if (reps == 0) reps = Math.Min(20_000, Math.Max(5, (int)(2_000_000 / Math.Max(1, n))));
         long bytes0 = GC.GetAllocatedBytesForCurrentThread(), faults0 = MinorFaults();
         int g0 = GC.CollectionCount(0), g2 = GC.CollectionCount(2);
         var times = new List<double>();

@@ -8,6 +8,7 @@ using Hybrid.Bench;
 using Perfolizer.Horology;
 
 if (args.Length > 0 && args[0] == "profile") { Profile.Run(); return; }
+if (args.Length > 0 && args[0] == "profile-extra") { Profile.Extra(); return; }
 
 var config = ManualConfig.Create(DefaultConfig.Instance)
     .AddExporter(MarkdownExporter.GitHub)

@@ -21,5 +21,8 @@ dotnet bin/Release/net10.0/Bench.dll --filter "$filter" --artifacts "$art" "$@"
   echo "- load before: ${load_before##*load average: }; after: $(uptime | sed 's/.*load average: //')"
   echo "- OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}"
   for f in "$art"/results/*-report-github.md; do echo; echo "## $(basename "$f" -report-github.md)"; echo; cat "$f"; done
+  echo
+  echo "## Compact: median, ratio to each suite's baseline, allocation"
+  python3 summarize.py "$art/results"
 } > "$art/summary.md"
 echo "summary: bench/$art/summary.md"

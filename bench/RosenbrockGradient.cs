@@ -20,7 +20,10 @@ public class RosenbrockGradient
         g = new double[N];
         Linalg.UseBest();
         // correctness guard: the transforms must agree with the floor before anything is timed
-        double f0 = Rosenbrock.ValueAndGradient(x, g);
+        double f0 = Rosenbrock.ValueAndGradientNaive(x, g);
+        var gt = new double[N];
+        Check.Close("floor value", f0, Rosenbrock.ValueAndGradient(x, gt));
+        Check.Close("floor grad", g, gt);
         foreach (var (name, f) in new[] { ("loop", Transforms.RosenLoop), ("sliced", Transforms.RosenSliced) })
         {
             var (v, gr) = Transforms.GradAndValue(f, x);
@@ -31,6 +34,9 @@ public class RosenbrockGradient
 
     [Benchmark(Baseline = true, Description = "floor: hand-written value+grad")]
     public double Floor() => Rosenbrock.ValueAndGradient(x, g);
+
+    [Benchmark(Description = "hand-written value+grad, naive g[i] += form")]
+    public double FloorNaive() => Rosenbrock.ValueAndGradientNaive(x, g);
 
     [Benchmark(Description = "plain double f alone")]
     public double PlainF() => Rosenbrock.Value(x);

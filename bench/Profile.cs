@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Hybrid.Kernel;
+
+namespace Hybrid.Bench;
+
+/// `dotnet bench/bin/Release/net10.0/Bench.dll profile`: what a gradient costs besides time — tape
+/// nodes and vector ops per element, GC bytes, minor page faults and Gen0/Gen2 collections per call
+/// — for the Rosenbrock gradient at each size. Not a benchmark (no BDN); numbers for RESULTS.md.
+public static class Profile
+{
+    static long MinorFaults()
+    {
+        // /proc/self/stat field 10 (1-based) is minflt; the comm field (2) is in parentheses
+        var s = File.ReadAllText("/proc/self/stat");
+        var rest = s[(s.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(rest[7]);
+    }
+
+    public static void Run()
+    {
+        Linalg.UseBest();
+        Console.WriteLine($"backend: {Linalg.Backend}");
+        Console.WriteLine("| case | n | µs/call | tape nodes/elem | vec ops | GC bytes/call | minor faults/call | gen0/gen2 per 100 calls |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int n in new[] { 100, 10_000, 1_000_000 })
+        {
+            var x = Rosenbrock.Point(n);
+            var g = new double[n];
+            Measure("floor", n, () => Rosenbrock.ValueAndGradient(x, g), null);
+            foreach (var (name, f, gv) in new[] { ("loop", Transforms.RosenLoop, Transforms.GradLoop), ("sliced", Transforms.RosenSliced, Transforms.GradSliced) })
+            {
+                int nodes = 0, ops = 0;
+                Func<Vec, Real> counted = v => { var r = f(v); nodes = Traces.Top.Count; ops = Traces.Top.Ops.Count; return r; };
+                Measure(name, n, () => gv(x), () => { Fn.GradAndValue(counted)(x); return (nodes, ops); });
+            }
+            if (n <= 10_000)
+            {
+                var v = Rosenbrock.Point(n, 2);
+                Measure("Hvp sliced (record+replay)", n, () => { var t = Ad.RecordSecondOrder("p", Transforms.RosenSliced, x); t.Hvp(v); t.Release(); }, null);
+                Measure("Hvp loop (record+replay)", n, () => { var t = Ad.RecordSecondOrder("p", Transforms.RosenLoop, x); t.Hvp(v); t.Release(); }, null);
+            }
+        }
+    }
+
+    /// Where Fn.Jvp(IScalarFunction) and the logistic Hessian spend their time (stopwatch medians).
+    public static void Extra()
+    {
+        Linalg.UseBest();
+        foreach (int n in new[] { 100, 10_000 })
+        {
+            var x = Rosenbrock.Point(n); var v = Rosenbrock.Point(n, 2);
+            var d = new Dual[n];
+            IScalarFunction viaInterface = RosenbrockGeneric.Instance;
+            Measure("Dual: Generic<Dual> direct", n, () => { for (int i = 0; i < n; i++) d[i] = new Dual(x[i], v[i]); Rosenbrock.Generic<Dual>(d); }, null);
+            Measure("Dual: IScalarFunction.Invoke<Dual>", n, () => { for (int i = 0; i < n; i++) d[i] = new Dual(x[i], v[i]); viaInterface.Invoke<Dual>(d); }, null);
+            Measure("Dual: Fn.Jvp(IScalarFunction)", n, () => Fn.Jvp(viaInterface, x, v), null);
+        }
+        var m = new LogisticModel();
+        var w = LogisticModel.Start();
+        var X = Mat.Wrap(m.X); var y = new Vec(m.Y.AsArray()!);
+        var parts = new (string, Func<Vec, Real>)[]
+        {
+            ("logistic H: full NLL", m.Nll),
+            ("logistic H: Sum(LogP1(Exp(Xw)))", ww => Vec.Sum(Vec.LogP1(Vec.Exp(X * ww)))),
+            ("logistic H: Dot(y, Xw)", ww => Vec.Dot(y, X * ww)),
+            ("logistic H: Sum(Xw)", ww => Vec.Sum(X * ww)),
+            ("logistic H: 0.5 w·w", ww => 0.5 * Vec.Dot(ww, ww)),
+        };
+        foreach (var (name, f) in parts)
+        {
+            var h = Fn.Hessian(f);
+            Measure(name, LogisticModel.D, () => h(w), null, reps: 3);
+        }
+        var tape = Ad.RecordSecondOrder("p", m.Nll, w);
+        foreach (int k in new[] { 1, 8, 64, 200 })
+            Measure($"logistic H: tape.Hessian(chunk={k})", LogisticModel.D, () => tape.Hessian(k), null, reps: 3);
+        tape.Release();
+    }
+
+    static void Measure(string name, int n, Action call, Func<(int Nodes, int Ops)>? count, int reps = 0)
+    {
+        for (int i = 0; i < (reps > 0 ? 1 : 5); i++) call(); // warm up (tier-up, pools)
+        if (reps == 0) reps = Math.Min(20_000, Math.Max(5, (int)(2_000_000 / Math.Max(1, n))));
+        long bytes0 = GC.GetAllocatedBytesForCurrentThread(), faults0 = MinorFaults();
+        int g0 = GC.CollectionCount(0), g2 = GC.CollectionCount(2);
+        var times = new List<double>();
+        var sw = new Stopwatch();
+        for (int i = 0; i < reps; i++) { sw.Restart(); call(); times.Add(sw.Elapsed.TotalMicroseconds); }
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - bytes0, faults = MinorFaults() - faults0;
+        int d0 = GC.CollectionCount(0) - g0, d2 = GC.CollectionCount(2) - g2;
+        times.Sort();
+        var (nodes, ops) = count?.Invoke() ?? (0, 0);
+        Console.WriteLine($"| {name} | {n} | {times[times.Count / 2]:F2} | {(count is null ? "" : ((double)nodes / n).ToString("F2"))} | {(count is null ? "" : ops.ToString())} | {bytes / reps} | {(double)faults / reps:F1} | {100.0 * d0 / reps:F1}/{100.0 * d2 / reps:F1} |");
+    }
+}

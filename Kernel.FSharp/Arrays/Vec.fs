@@ -27,19 +27,24 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
     /// True when no element carries derivative information.
     member _.IsConstant = tid = 0
 
-    /// Element i as a differentiable scalar.
-    member _.Item
-        with get (i: int) : Real =
-            if uint i >= uint len then
-                raise (IndexOutOfRangeException(sprintf "Vec index %d is outside [0, %d)." i len))
-            let v = arr[off + i]
-            if tid = 0 then Real v
-            elif r.Slot >= 0 then Real(v, r.Slot + i, tid)
-            else
-                // an element of a vector op's output: one Element node on the op's trace
-                let t = Traces.Find tid
-                if t.Kind = TraceKind.Reverse then Real(v, t.Push(NodeKind.Element, r.Op, r.Offset + i, 0.0, 0.0), tid)
-                else Real(v, t.Push(NodeKind.Scalar, -1, -1, (t.Tangents.Buffer r.Op)[r.Offset + i], 0.0), tid)
+    /// Element i as a differentiable scalar (small, so the JIT inlines it into loops).
+    member x.Item
+        with [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)>]
+             get (i: int) : Real =
+            if uint i >= uint len then Vec.OutOfRange(i, len)
+            if tid = 0 then Real arr[off + i]
+            elif r.Slot >= 0 then Real(arr[off + i], r.Slot + i, tid)
+            else x.OpElement i
+
+    static member private OutOfRange(i: int, len: int) : unit =
+        raise (IndexOutOfRangeException(sprintf "Vec index %d is outside [0, %d)." i len))
+
+    /// Element i of a vector op's output: one Element node on the op's trace.
+    member private _.OpElement(i: int) : Real =
+        let v = arr[off + i]
+        let t = Traces.Find tid
+        if t.Kind = TraceKind.Reverse then Real(v, t.Push(NodeKind.Element, r.Op, r.Offset + i, 0.0, 0.0), tid)
+        else Real(v, t.Push(NodeKind.Scalar, -1, -1, (t.Tangents.Buffer r.Op)[r.Offset + i], 0.0), tid)
 
     /// Elements [start, start + length) as a view (no copy, no tape node). Supports C# ranges.
     member _.Slice(start: int, length: int) =

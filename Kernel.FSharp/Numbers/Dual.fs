@@ -99,38 +99,54 @@ type Dual =
     static member op_Explicit(x: Dual) : float = Dual.Primal x
 
     /// −x.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (~-)(x: Dual) = Dual.Apply1(Fun1.Neg, 0.0, x)
     /// x.
     static member (~+)(x: Dual) = x
     /// x + y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (+)(x: Dual, y: Dual) = Dual.Apply2(Fun2.Add, x, y)
     /// x + c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (+)(x: Dual, c: float) = Dual.Apply2L(Fun2.Add, x, c)
     /// c + y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (+)(c: float, y: Dual) = Dual.Apply2R(Fun2.Add, c, y)
     /// x − y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (-)(x: Dual, y: Dual) = Dual.Apply2(Fun2.Sub, x, y)
     /// x − c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (-)(x: Dual, c: float) = Dual.Apply2L(Fun2.Sub, x, c)
     /// c − y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (-)(c: float, y: Dual) = Dual.Apply2R(Fun2.Sub, c, y)
     /// x · y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (*)(x: Dual, y: Dual) = Dual.Apply2(Fun2.Mul, x, y)
     /// x · c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (*)(x: Dual, c: float) = Dual.Apply2L(Fun2.Mul, x, c)
     /// c · y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (*)(c: float, y: Dual) = Dual.Apply2R(Fun2.Mul, c, y)
     /// x / y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (/)(x: Dual, y: Dual) = Dual.Apply2(Fun2.Div, x, y)
     /// x / c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (/)(x: Dual, c: float) = Dual.Apply2L(Fun2.Div, x, c)
     /// c / y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (/)(c: float, y: Dual) = Dual.Apply2R(Fun2.Div, c, y)
     /// x % y (remainder with the sign of x); ∂/∂x = 1, ∂/∂y = −trunc(x/y).
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (%)(x: Dual, y: Dual) = Dual.Apply2(Fun2.Mod, x, y)
     /// x % c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (%)(x: Dual, c: float) = Dual.Apply2L(Fun2.Mod, x, c)
     /// c % y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (%)(c: float, y: Dual) = Dual.Apply2R(Fun2.Mod, c, y)
     /// x + 1.
     static member op_Increment(x: Dual) = Dual.Apply2L(Fun2.Add, x, 1.0)

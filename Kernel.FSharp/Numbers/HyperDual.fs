@@ -124,38 +124,54 @@ type HyperDual =
     static member op_Explicit(x: HyperDual) : float = HyperDual.Primal x
 
     /// −x.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (~-)(x: HyperDual) = HyperDual.Apply1(Fun1.Neg, 0.0, x)
     /// x.
     static member (~+)(x: HyperDual) = x
     /// x + y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (+)(x: HyperDual, y: HyperDual) = HyperDual.Apply2(Fun2.Add, x, y)
     /// x + c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (+)(x: HyperDual, c: float) = HyperDual.Apply2L(Fun2.Add, x, c)
     /// c + y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (+)(c: float, y: HyperDual) = HyperDual.Apply2R(Fun2.Add, c, y)
     /// x − y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (-)(x: HyperDual, y: HyperDual) = HyperDual.Apply2(Fun2.Sub, x, y)
     /// x − c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (-)(x: HyperDual, c: float) = HyperDual.Apply2L(Fun2.Sub, x, c)
     /// c − y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (-)(c: float, y: HyperDual) = HyperDual.Apply2R(Fun2.Sub, c, y)
     /// x · y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (*)(x: HyperDual, y: HyperDual) = HyperDual.Apply2(Fun2.Mul, x, y)
     /// x · c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (*)(x: HyperDual, c: float) = HyperDual.Apply2L(Fun2.Mul, x, c)
     /// c · y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (*)(c: float, y: HyperDual) = HyperDual.Apply2R(Fun2.Mul, c, y)
     /// x / y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (/)(x: HyperDual, y: HyperDual) = HyperDual.Apply2(Fun2.Div, x, y)
     /// x / c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (/)(x: HyperDual, c: float) = HyperDual.Apply2L(Fun2.Div, x, c)
     /// c / y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (/)(c: float, y: HyperDual) = HyperDual.Apply2R(Fun2.Div, c, y)
     /// x % y (remainder with the sign of x); ∂/∂x = 1, ∂/∂y = −trunc(x/y).
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (%)(x: HyperDual, y: HyperDual) = HyperDual.Apply2(Fun2.Mod, x, y)
     /// x % c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (%)(x: HyperDual, c: float) = HyperDual.Apply2L(Fun2.Mod, x, c)
     /// c % y.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     static member (%)(c: float, y: HyperDual) = HyperDual.Apply2R(Fun2.Mod, c, y)
     /// x + 1.
     static member op_Increment(x: HyperDual) = HyperDual.Apply2L(Fun2.Add, x, 1.0)

@@ -62,6 +62,8 @@ type Fun2 =
 /// abs'(0) = 0; min/max at a tie split the derivative ½, ½; sqrt'(0) = +∞; cbrt'(0) = +∞;
 /// d/dy x^y at x = 0 is 0 (the limit for y > 0); hypot at (0, 0) has derivative 0;
 /// outside a function's domain the derivative is NaN, as the value is.
+/// In reverse sweeps a zero adjoint is a symbolic zero: a node that does not reach the output adds
+/// nothing even when its partial is NaN or ±∞ (forward mode keeps IEEE's 0·∞ = NaN).
 module Rules =
 
     let sqrtPi2 = 2.0 / Math.Sqrt Math.PI

@@ -13,16 +13,7 @@ public static partial class Fn
     /// <param name="f">The function ℝⁿ → ℝᵐ.</param>
     /// <returns>The function x ↦ J(x) (m×n); it throws <see cref="ArgumentException"/> for an empty x.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="f"/> is null.</exception>
-    public static Func<Vec, Mat> JacFwd(Func<Vec, Vec> f)
-    {
-        const string owner = "Fn.JacFwd";
-        Check.NotNull(f, nameof(f), owner);
-        return x =>
-        {
-            Check.Input(x, nameof(x), owner);
-            return JacobianAt(owner, f, x, JacobianMode.Forward);
-        };
-    }
+    public static Func<Vec, Mat> JacFwd(Func<Vec, Vec> f) => JacobianOf("Fn.JacFwd", f, JacobianMode.Forward);
 
     /// <summary>
     /// The m×n Jacobian <c>J[i, j] = ∂fᵢ/∂xⱼ</c> by reverse mode: f is recorded once and row i is the
@@ -31,16 +22,7 @@ public static partial class Fn
     /// <param name="f">The function ℝⁿ → ℝᵐ.</param>
     /// <returns>The function x ↦ J(x) (m×n); it throws <see cref="ArgumentException"/> for an empty x.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="f"/> is null.</exception>
-    public static Func<Vec, Mat> JacRev(Func<Vec, Vec> f)
-    {
-        const string owner = "Fn.JacRev";
-        Check.NotNull(f, nameof(f), owner);
-        return x =>
-        {
-            Check.Input(x, nameof(x), owner);
-            return JacobianAt(owner, f, x, JacobianMode.Reverse);
-        };
-    }
+    public static Func<Vec, Mat> JacRev(Func<Vec, Vec> f) => JacobianOf("Fn.JacRev", f, JacobianMode.Reverse);
 
     /// <summary>
     /// The m×n Jacobian <c>J[i, j] = ∂fᵢ/∂xⱼ</c>, mode chosen by shape: forward (as
@@ -51,18 +33,20 @@ public static partial class Fn
     /// <param name="f">The function ℝⁿ → ℝᵐ.</param>
     /// <returns>The function x ↦ J(x) (m×n).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="f"/> is null.</exception>
-    public static Func<Vec, Mat> Jacobian(Func<Vec, Vec> f)
+    public static Func<Vec, Mat> Jacobian(Func<Vec, Vec> f) => JacobianOf("Fn.Jacobian", f, JacobianMode.ByShape);
+
+    private enum JacobianMode { Forward, Reverse, ByShape }
+
+    /// <summary>The checked function x ↦ J(x) in the given mode (the three public forms differ only in mode).</summary>
+    private static Func<Vec, Mat> JacobianOf(string owner, Func<Vec, Vec> f, JacobianMode mode)
     {
-        const string owner = "Fn.Jacobian";
         Check.NotNull(f, nameof(f), owner);
         return x =>
         {
             Check.Input(x, nameof(x), owner);
-            return JacobianAt(owner, f, x, JacobianMode.ByShape);
+            return JacobianAt(owner, f, x, mode);
         };
     }
-
-    private enum JacobianMode { Forward, Reverse, ByShape }
 
     /// <summary>J at a checked x in the given mode.</summary>
     private static Mat JacobianAt(string owner, Func<Vec, Vec> f, Vec x, JacobianMode mode)

@@ -14,15 +14,9 @@ public static partial class Fn
     /// <exception cref="ArgumentNullException"><paramref name="f"/> is null.</exception>
     public static Func<Vec, Vec> Vmap(Func<Real, Real> f)
     {
-        const string owner = "Fn.Vmap";
-        Check.NotNull(f, nameof(f), owner);
-        return x =>
-        {
-            Check.NotNull(x, nameof(x), owner);
-            var ys = new Real[x.Length];
-            for (var i = 0; i < ys.Length; i++) ys[i] = f(x[i]);
-            return Vec.OfReals(ys);
-        };
+        Check.NotNull(f, nameof(f), "Fn.Vmap");
+        var mapped = Vmap((Real x) => (f(x), (object?)null));
+        return x => mapped(x).Values;
     }
 
     /// <summary>
@@ -57,15 +51,9 @@ public static partial class Fn
     /// <exception cref="ArgumentNullException"><paramref name="f"/> is null.</exception>
     public static Func<Mat, Vec> Vmap(Func<Vec, Real> f)
     {
-        const string owner = "Fn.Vmap";
-        Check.NotNull(f, nameof(f), owner);
-        return xs =>
-        {
-            Check.Batch(xs, nameof(xs), owner);
-            var ys = new Real[xs.Rows];
-            for (var i = 0; i < ys.Length; i++) ys[i] = f(xs.Row(i));
-            return Vec.OfReals(ys);
-        };
+        Check.NotNull(f, nameof(f), "Fn.Vmap");
+        var mapped = Vmap((Vec row) => (f(row), (object?)null));
+        return xs => mapped(xs).Values;
     }
 
     /// <summary>

@@ -148,12 +148,20 @@ public static partial class Fn
     /// <summary>
     /// An auxiliary result made safe to return from a transform: a Real, Vec or Mat becomes its
     /// constant value (it would otherwise escape the trace that made it); anything else is unchanged.
+    /// A Real, Vec or Mat of a transform that has already returned throws EscapedValueException.
     /// </summary>
     private static TAux StopGradient<TAux>(TAux aux) => aux switch
     {
-        Real r => (TAux)(object)new Real(r.Value),
+        Real r => (TAux)(object)new Real(Live(r).Value),
         Vec v => (TAux)(object)new Vec(v.ToArray()),
         Mat m => (TAux)(object)new Mat(new Vec(m.Data.ToArray()), m.Rows, m.Cols),
         _ => aux,
     };
+
+    /// <summary>r, after checking that it does not belong to a closed trace.</summary>
+    private static Real Live(Real r)
+    {
+        Ad.CheckLive(r);
+        return r;
+    }
 }

@@ -61,6 +61,10 @@ type Dual =
     /// The primal value (what comparisons and predicates see).
     static member inline Primal(x: Dual) = x.V
 
+    /// The explicit conversion to double: the primal value (the derivative parts are dropped, as for any
+    /// plain number type).
+    static member inline ToDouble(x: Dual) = x.V
+
     /// "V + Tε".
     override x.ToString() = x.ToString(null, CultureInfo.InvariantCulture)
     /// "V + Tε", each part formatted with `format`.
@@ -95,8 +99,8 @@ type Dual =
 
     /// The constant x.
     static member op_Implicit(x: float) : Dual = Dual.Const x
-    /// The primal value; drops the derivative parts.
-    static member op_Explicit(x: Dual) : float = Dual.Primal x
+    /// The explicit conversion to double (see ToDouble).
+    static member op_Explicit(x: Dual) : float = Dual.ToDouble x
 
     /// −x.
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]

@@ -65,6 +65,10 @@ type DualN<'P when 'P: struct and 'P :> IPartials<'P>> =
     /// The primal value (what comparisons and predicates see).
     static member inline Primal(x: DualN<'P>) = x.V
 
+    /// The explicit conversion to double: the primal value (the derivative parts are dropped, as for any
+    /// plain number type).
+    static member inline ToDouble(x: DualN<'P>) = x.V
+
     /// "V + [P0, P1, …]ε".
     override x.ToString() = x.ToString(null, CultureInfo.InvariantCulture)
     /// "V + [P0, P1, …]ε", each part formatted with `format`.
@@ -101,8 +105,8 @@ type DualN<'P when 'P: struct and 'P :> IPartials<'P>> =
 
     /// The constant x.
     static member op_Implicit(x: float) : DualN<'P> = DualN<'P>.Const x
-    /// The primal value; drops the derivative parts.
-    static member op_Explicit(x: DualN<'P>) : float = DualN<'P>.Primal x
+    /// The explicit conversion to double (see ToDouble).
+    static member op_Explicit(x: DualN<'P>) : float = DualN<'P>.ToDouble x
 
     /// −x.
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]

@@ -85,6 +85,10 @@ type HyperDual =
     /// The primal value (what comparisons and predicates see).
     static member inline Primal(x: HyperDual) = x.V
 
+    /// The explicit conversion to double: the primal value (the derivative parts are dropped, as for any
+    /// plain number type).
+    static member inline ToDouble(x: HyperDual) = x.V
+
     /// "V + E1ε₁ + E2ε₂ + E12ε₁ε₂".
     override x.ToString() = x.ToString(null, CultureInfo.InvariantCulture)
     /// "V + E1ε₁ + E2ε₂ + E12ε₁ε₂", each part formatted with `format`.
@@ -120,8 +124,8 @@ type HyperDual =
 
     /// The constant x.
     static member op_Implicit(x: float) : HyperDual = HyperDual.Const x
-    /// The primal value; drops the derivative parts.
-    static member op_Explicit(x: HyperDual) : float = HyperDual.Primal x
+    /// The explicit conversion to double (see ToDouble).
+    static member op_Explicit(x: HyperDual) : float = HyperDual.ToDouble x
 
     /// −x.
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]

@@ -38,6 +38,17 @@ type Real =
     /// The primal value (what comparisons and predicates see).
     static member inline Primal(x: Real) = x.V
 
+    /// The explicit conversion `(double)x`: the value of a constant. Inside a transform a traced x
+    /// throws InvalidOperationException instead of silently dropping its derivative (as JAX raises
+    /// on float(tracer)); `.Value` is the way to take a constant copy on purpose.
+    static member ToDouble(x: Real) : float =
+        if x.Tid <> 0 then
+            if Traces.Depth = 0 || isNull (Traces.TryFind x.Tid) then Traces.Escaped x.Tid
+            invalidOp (
+                sprintf "Hybrid: (double) of a differentiable Real (trace #%d) inside a transform would drop its derivative. \
+                         Keep computing with the Real, or read x.Value to take a constant copy on purpose." x.Tid)
+        x.V
+
     /// f(x) for a unary rule, on the innermost trace x belongs to. `c` is PowC's exponent.
     static member inline Apply1(f: Fun1, c: float, x: Real) : Real =
         if x.Tid = 0 then Real(Rules.value1 f c x.V)
@@ -198,8 +209,8 @@ type Real =
 
     /// The constant x.
     static member op_Implicit(x: float) : Real = Real.Const x
-    /// The primal value; drops the derivative parts.
-    static member op_Explicit(x: Real) : float = Real.Primal x
+    /// The explicit conversion to double (see ToDouble).
+    static member op_Explicit(x: Real) : float = Real.ToDouble x
 
     /// −x.
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]

@@ -212,6 +212,27 @@ type Ad =
     /// Throws EscapedValueException when x belongs to a trace that is no longer open on this thread.
     static member CheckLive(x: Real) = if x.Tid <> 0 then Traces.Find x.Tid |> ignore
 
+    /// x as a value of the level enclosing the innermost trace — what an aux result of that trace's
+    /// function becomes: its lower-level value when it belongs to the innermost trace (so enclosing
+    /// transforms can differentiate it), itself when it is constant or belongs to an enclosing
+    /// trace; a value of a closed trace throws EscapedValueException.
+    static member Enclosing(x: Real) : Real =
+        if x.Tid = 0 then x
+        else
+            let t = Traces.Top
+            if not (isNull t) && x.Tid = t.Id then Real.Lower(t, x)
+            else
+                Traces.Find x.Tid |> ignore
+                x
+
+    /// Ad.Enclosing for every element of a vector (a constant vector is returned as it is).
+    static member Enclosing(x: Vec) : Vec =
+        if isNull x || x.IsConstant then x else Vec.OfReals(x.ToReals() |> Array.map (fun r -> Ad.Enclosing r))
+
+    /// Ad.Enclosing for every element of a matrix.
+    static member Enclosing(x: Mat) : Mat =
+        if isNull x || x.IsConstant then x else Mat(Ad.Enclosing x.Data, x.Rows, x.Cols)
+
     /// The value of the level below for an output (itself when it does not depend on t).
     static member private Primal(t: Trace, r: Real) = if r.Tid = t.Id then Real.Lower(t, r) else r
 

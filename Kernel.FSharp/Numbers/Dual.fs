@@ -27,7 +27,7 @@ type Dual =
 
     // ------------------------------------------------------------------------------------------------
     // The primitives: the only place this type applies the rule table. Every other member is
-    // written in terms of these (and the block below is the same text in Dual, DualN and HyperDual).
+    // written in terms of these (and the block below is the same text in Dual, HyperDual and Real).
 
     /// A constant c + 0·ε.
     static member inline Const(c: float) = Dual(c, 0.0)
@@ -74,7 +74,7 @@ type Dual =
     // ------------------------------------------------------------------------------------------------
     // BEGIN generic-math surface. Everything from here to the end of the type is written only in terms
     // of the primitives above, and is the same text in every number type with the type name replaced
-    // (scripts/number-surface.py copies it from Dual.fs into DualN.fs and HyperDual.fs).
+    // (the build appends it, the type name replaced, to HyperDual.fs and Real.fs: NumberSurface.targets).
 
     /// 0.
     static member Zero = Dual.Const 0.0

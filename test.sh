@@ -9,9 +9,6 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 strip() { sed -r 's/\x1B\[[0-9;?]*[A-Za-z]//g'; }
 passed=0; failed=0; skipped=0; status=0
 
-echo "== generated number surfaces (Dual.fs is the master copy)"
-if command -v python3 >/dev/null 2>&1; then python3 scripts/number-surface.py --check || status=1; fi
-
 echo "== build"
 if ! dotnet build Hybrid.sln -c Release -v q -nologo 2>&1 | tail -n 3; then status=1; fi
 

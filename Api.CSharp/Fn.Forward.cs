@@ -81,15 +81,17 @@ public static partial class Fn
     /// <summary>
     /// The linearisation of f at a fixed x: <c>(f(x), v ↦ J(x)·v)</c>, forward mode. At the top level f
     /// is recorded once and each call of the returned function replays that recording forward (no
-    /// re-run of f); inside another transform each call runs f once with tangents, so the result
-    /// stays differentiable. Use <see cref="JacFwd"/> when you need every direction.
+    /// re-run of f; a differentiable v gives a differentiable J·v, whose transpose is the recording's
+    /// pullback); inside another transform each call runs f once with tangents, so the result stays
+    /// differentiable in x too. Use <see cref="JacFwd"/> when you need every direction.
     /// </summary>
     /// <param name="f">The function ℝⁿ → ℝᵐ.</param>
     /// <param name="x">The point (length n ≥ 1).</param>
-    /// <returns>(Output: f(x), Jvp: v ↦ J(x)·v, which checks that v has length n).</returns>
+    /// <returns>(Output: f(x), Jvp: v ↦ J(x)·v, which checks that v has length n); dispose it to give
+    /// the recording back early.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">x is empty.</exception>
-    public static (Vec Output, Func<Vec, Vec> Jvp) Linearize(Func<Vec, Vec> f, Vec x)
+    public static LinearizeResult<Vec, Vec> Linearize(Func<Vec, Vec> f, Vec x)
     {
         const string owner = "Fn.Linearize";
         Check.NotNull(f, nameof(f), owner);
@@ -98,20 +100,18 @@ public static partial class Fn
         if (Ad.CanRecordSecondOrder(x)) // top level: record once, replay per tangent
         {
             var (y, recording) = Ad.Vjp(owner, g, x);
-            return (y, v =>
+            return new(y, v =>
             {
                 Check.Tangent(x, v, nameof(v), owner);
-                return recording.CanPushForward && v.IsConstant
-                    ? new Vec(recording.PushForward(v.ToArray()))
-                    : Ad.Jvp(owner, g, x, v).Item2;
-            });
+                return recording.Push(v);
+            }, recording);
         }
         var output = g(x);
-        return (output, v =>
+        return new(output, v =>
         {
             Check.Tangent(x, v, nameof(v), owner);
             return Ad.Jvp(owner, g, x, v).Item2;
-        });
+        }, null);
     }
 
     /// <summary>
@@ -122,11 +122,11 @@ public static partial class Fn
     /// <param name="x">The point.</param>
     /// <returns>(Output: f(x), Jvp: v ↦ f′(x)·v).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="f"/> is null.</exception>
-    public static (Real Output, Func<Real, Real> Jvp) Linearize(Func<Real, Real> f, Real x)
+    public static LinearizeResult<Real, Real> Linearize(Func<Real, Real> f, Real x)
     {
         const string owner = "Fn.Linearize";
         Check.NotNull(f, nameof(f), owner);
         var output = f(x);
-        return (output, v => Ad.Jvp(owner, u => One(f(u[0])), One(x), One(v)).Item2[0]);
+        return new(output, v => Ad.Jvp(owner, u => One(f(u[0])), One(x), One(v)).Item2[0], null);
     }
 }

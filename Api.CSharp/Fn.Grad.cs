@@ -91,11 +91,13 @@ public static partial class Fn
 
     /// <summary>
     /// <c>has_aux</c>: f returns (Value, Aux); the result is (f′(x), Value, Aux), reverse mode.
-    /// Aux is passed through unchanged and never differentiated; it may be any type. A
-    /// <see cref="Real"/>, <see cref="Vec"/> or <see cref="Mat"/> aux is returned as its constant value
-    /// (no derivative at any level, like <c>stop_gradient</c>); differentiable values nested inside any
-    /// other aux type (a tuple, an array, a list of Reals) would escape the transform and throw
-    /// <see cref="EscapedValueException"/> when used, so take their <c>.Value</c> inside f.
+    /// Aux is never differentiated by this transform and may be any type. A <see cref="Real"/>,
+    /// <see cref="Vec"/> or <see cref="Mat"/> in it — also inside arrays and tuples — comes back as the
+    /// value it stands for in the enclosing level (as in JAX and torch.func): a constant at the top
+    /// level, differentiable by an enclosing transform when nested, so
+    /// <c>Fn.Grad((Real y) => Fn.GradAndValue((Real x) => (x * y, x * y))(2.0).Aux)(3.0)</c> is 2. Other
+    /// containers (lists, your own classes) are passed through as they are: take <c>.Value</c> of
+    /// Reals inside them within f.
     /// </summary>
     /// <typeparam name="TAux">The auxiliary result's type.</typeparam>
     /// <param name="f">The function returning its value and an auxiliary result.</param>
@@ -111,7 +113,7 @@ public static partial class Fn
             var (value, grad) = Ad.Grad(owner, v =>
             {
                 var (y, a) = f(v[0]);
-                aux = StopGradient(a);
+                aux = Enclosing(a);
                 return y;
             }, One(x));
             return (grad[0], value, aux);
@@ -138,7 +140,7 @@ public static partial class Fn
             var (value, grad) = Ad.Grad(owner, v =>
             {
                 var (y, a) = f(v);
-                aux = StopGradient(a);
+                aux = Enclosing(a);
                 return y;
             }, x);
             return (grad, value, aux);
@@ -146,14 +148,52 @@ public static partial class Fn
     }
 
     /// <summary>
-    /// An auxiliary result made safe to return from a transform: a Real, Vec or Mat becomes its
-    /// constant value (it would otherwise escape the trace that made it); anything else is unchanged.
+    /// An auxiliary result as values of the level enclosing the transform (JAX's and torch.func's
+    /// has_aux semantics): a <see cref="Real"/>, <see cref="Vec"/> or <see cref="Mat"/> made inside f —
+    /// also inside arrays and tuples, recursively — becomes the value it stands for one level down, so
+    /// an enclosing transform differentiates it and nothing escapes; at the top level that is its
+    /// constant value. Any other value is passed through unchanged. A value of a transform that has
+    /// already returned throws <see cref="EscapedValueException"/>.
     /// </summary>
-    private static TAux StopGradient<TAux>(TAux aux) => aux switch
+    private static TAux Enclosing<TAux>(TAux aux) => (TAux)Enclose(aux)!;
+
+    private static object? Enclose(object? a)
     {
-        Real r => (TAux)(object)new Real(r.Value),
-        Vec v => (TAux)(object)new Vec(v.ToArray()),
-        Mat m => (TAux)(object)new Mat(new Vec(m.Data.ToArray()), m.Rows, m.Cols),
-        _ => aux,
-    };
+        switch (a)
+        {
+            case null: return null;
+            case Real r: return Ad.Enclosing(r);
+            case Vec v: return Ad.Enclosing(v);
+            case Mat m: return Ad.Enclosing(m);
+            case Array arr when Holds(arr.GetType().GetElementType()!):
+            {
+                var copy = Array.CreateInstance(arr.GetType().GetElementType()!, arr.Length);
+                for (var i = 0; i < arr.Length; i++) copy.SetValue(Enclose(arr.GetValue(i)), i);
+                return copy;
+            }
+            case System.Runtime.CompilerServices.ITuple when Holds(a.GetType()):
+            {
+                var type = a.GetType();
+                if (type.IsValueType)
+                {
+                    var boxed = a; // a boxed copy: set its fields in place
+                    foreach (var field in type.GetFields()) field.SetValue(boxed, Enclose(field.GetValue(boxed)));
+                    return boxed;
+                }
+                var items = type.GetGenericArguments().Select((_, i) => Enclose(type.GetProperty(i < 7 ? $"Item{i + 1}" : "Rest")!.GetValue(a))).ToArray();
+                return Activator.CreateInstance(type, items);
+            }
+            default: return a;
+        }
+    }
+
+    /// <summary>True when values of this type may hold differentiable values (so aux must be walked).</summary>
+    private static bool Holds(Type type)
+    {
+        if (type == typeof(Real) || type == typeof(Vec) || type == typeof(Mat) || type == typeof(object)) return true;
+        if (type.IsArray) return Holds(type.GetElementType()!);
+        if (!type.IsGenericType) return false;
+        var name = type.GetGenericTypeDefinition().FullName!;
+        return (name.StartsWith("System.ValueTuple`") || name.StartsWith("System.Tuple`")) && type.GetGenericArguments().Any(Holds);
+    }
 }

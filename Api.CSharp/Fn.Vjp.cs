@@ -11,20 +11,21 @@ public static partial class Fn
     /// </summary>
     /// <param name="f">The function ℝⁿ → ℝᵐ.</param>
     /// <param name="x">The point (length n ≥ 1).</param>
-    /// <returns>(Output: f(x), Pullback: u ↦ Jᵀu for a cotangent u of length m).</returns>
+    /// <returns>(Output: f(x), Pullback: u ↦ Jᵀu for a cotangent u of length m); dispose it to give the
+    /// recording back early.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">x is empty (and, from the pullback, u's length is not m).</exception>
-    public static (Vec Output, Func<Vec, Vec> Pullback) Vjp(Func<Vec, Vec> f, Vec x)
+    public static VjpResult<Vec, Vec, Vec> Vjp(Func<Vec, Vec> f, Vec x)
     {
         const string owner = "Fn.Vjp";
         Check.NotNull(f, nameof(f), owner);
         Check.Input(x, nameof(x), owner);
         var (y, pb) = Ad.Vjp(owner, v => Check.Result(f(v), owner), x);
-        return (y, u =>
+        return new(y, u =>
         {
             Check.Cotangent(u, pb.OutputCount, owner);
             return pb.Apply(u);
-        });
+        }, pb);
     }
 
     /// <summary>
@@ -36,13 +37,13 @@ public static partial class Fn
     /// <returns>(Output: f(x), Pullback: u ↦ u·∇f(x)).</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">x is empty.</exception>
-    public static (Real Output, Func<Real, Vec> Pullback) Vjp(Func<Vec, Real> f, Vec x)
+    public static VjpResult<Real, Real, Vec> Vjp(Func<Vec, Real> f, Vec x)
     {
         const string owner = "Fn.Vjp";
         Check.NotNull(f, nameof(f), owner);
         Check.Input(x, nameof(x), owner);
         var (y, pb) = Ad.Vjp(owner, v => One(f(v)), x);
-        return (y[0], u => pb.Apply(One(u)));
+        return new(y[0], u => pb.Apply(One(u)), pb);
     }
 
     /// <summary>
@@ -52,12 +53,12 @@ public static partial class Fn
     /// <param name="x">The point.</param>
     /// <returns>(Output: f(x), Pullback: u ↦ u·f′(x)).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="f"/> is null.</exception>
-    public static (Real Output, Func<Real, Real> Pullback) Vjp(Func<Real, Real> f, Real x)
+    public static VjpResult<Real, Real, Real> Vjp(Func<Real, Real> f, Real x)
     {
         const string owner = "Fn.Vjp";
         Check.NotNull(f, nameof(f), owner);
         var (y, pb) = Ad.Vjp(owner, v => One(f(v[0])), One(x));
-        return (y[0], u => pb.Apply(One(u))[0]);
+        return new(y[0], u => pb.Apply(One(u))[0], pb);
     }
 
     /// <summary>
@@ -68,15 +69,15 @@ public static partial class Fn
     /// <param name="x">The point.</param>
     /// <returns>(Output: f(x), Pullback: u ↦ Σₖ uₖ fₖ′(x)).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="f"/> is null.</exception>
-    public static (Vec Output, Func<Vec, Real> Pullback) Vjp(Func<Real, Vec> f, Real x)
+    public static VjpResult<Vec, Vec, Real> Vjp(Func<Real, Vec> f, Real x)
     {
         const string owner = "Fn.Vjp";
         Check.NotNull(f, nameof(f), owner);
         var (y, pb) = Ad.Vjp(owner, v => Check.Result(f(v[0]), owner), One(x));
-        return (y, u =>
+        return new(y, u =>
         {
             Check.Cotangent(u, pb.OutputCount, owner);
             return pb.Apply(u)[0];
-        });
+        }, pb);
     }
 }

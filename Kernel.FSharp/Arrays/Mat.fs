@@ -23,8 +23,11 @@ type Mat(data: Vec, rows: int, cols: int) =
         if isNull a then nullArg "a"
         Mat(Matrix<float>.Build.DenseOfArray a)
 
-    /// The column-major element storage.
-    member _.Data = data
+    /// The column-major element storage. A matrix of a transform that has returned throws
+    /// EscapedValueException here and on every other read.
+    member _.Data =
+        data.CheckLive()
+        data
     member _.Rows = rows
     member _.Cols = cols
     /// True when no element carries derivative information.
@@ -211,5 +214,7 @@ type Mat(data: Vec, rows: int, cols: int) =
     /// derivatives (inside a transform) throws rather than silently dropping them; use ToMatrix().
     static member op_Implicit(m: Mat) : Matrix<float> =
         if isNull m then null
-        elif not m.IsConstant then invalidOp "Hybrid: converting a Mat that carries derivatives to Matrix<double> would drop them; call ToMatrix() to take the values on purpose."
+        elif not m.IsConstant then
+            m.Data.CheckLive()
+            invalidOp "Hybrid: converting a Mat that carries derivatives to Matrix<double> would drop them; call ToMatrix() to take the values on purpose."
         else m.ToMatrix()

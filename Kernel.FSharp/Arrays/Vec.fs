@@ -7,18 +7,34 @@ open MathNet.Numerics.LinearAlgebra
 /// derivatives live there (`Ref`). Whole-vector operations are one tape node each; indexing gives a
 /// `Real`; slicing is free (a view). On a nested trace, operations run element by element through
 /// `Real` so every derivative stays differentiable.
+///
+/// A vector of a trace that has closed (kept from inside a transform's function) throws
+/// `EscapedValueException` on every read: its pooled storage may already hold another
+/// computation's numbers.
 [<Sealed; AllowNullLiteral>]
-type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
+type Vec(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
+    // the trace's id when this vector was made; the trace object is reused with a new id (or a
+    // negated one once closed), so `trace.Id <> tid` tells a stale vector in one comparison
+    let tid = if isNull trace then 0 else trace.Id
+
     /// A constant vector over `values` (not copied).
     new(values: float[]) =
         if isNull values then nullArg "values"
-        Vec(values, 0, values.Length, 0, VecRef.None)
+        Vec(values, 0, values.Length, null, VecRef.None)
 
-    member _.Arr = arr
+    /// Throws EscapedValueException when this vector's trace has closed.
+    member _.CheckLive() = if tid <> 0 && trace.Id <> tid then Traces.Escaped tid
+    member x.Arr =
+        x.CheckLive()
+        arr
     member _.Off = off
     member _.Tid = tid
+    /// The trace this vector belongs to (null for a constant).
+    member _.Trace = trace
     member _.Ref = r
-    member _.View = { Arr = arr; Off = off; Len = len }
+    member x.View =
+        x.CheckLive()
+        { Arr = arr; Off = off; Len = len }
 
     /// Number of elements.
     member _.Length = len
@@ -33,11 +49,15 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
              get (i: int) : Real =
             if uint i >= uint len then Vec.OutOfRange(i, len)
             if tid = 0 then Real arr[off + i]
+            elif trace.Id <> tid then Vec.Stale tid
             elif r.Slot >= 0 then Real(arr[off + i], r.Slot + i, tid)
             else x.OpElement i
 
     static member private OutOfRange(i: int, len: int) : unit =
         raise (IndexOutOfRangeException(sprintf "Vec index %d is outside [0, %d)." i len))
+    static member private Stale(tid: int) : Real =
+        Traces.Escaped tid
+        Real 0.0
 
     /// Element i of a vector op's output: one Element node on the op's trace.
     member private _.OpElement(i: int) : Real =
@@ -47,10 +67,11 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
         else Real(v, t.Push(NodeKind.Scalar, -1, -1, (t.Tangents.Buffer r.Op)[r.Offset + i], 0.0), tid)
 
     /// Elements [start, start + length) as a view (no copy, no tape node). Supports C# ranges.
-    member _.Slice(start: int, length: int) =
-        if start < 0 || length < 0 || start + length > len then
-            raise (ArgumentOutOfRangeException("start", sprintf "Slice [%d, %d) is outside a Vec of length %d." start (start + length) len))
-        Vec(arr, off + start, length, tid, r.Slice(start, length))
+    member x.Slice(start: int, length: int) =
+        if start < 0 || length < 0 || int64 start + int64 length > int64 len then
+            raise (ArgumentOutOfRangeException("start", sprintf "Slice [%d, %d) is outside a Vec of length %d." start (int64 start + int64 length) len))
+        x.CheckLive()
+        Vec(arr, off + start, length, trace, r.Slice(start, length))
 
     /// F# slicing x[a..b].
     member x.GetSlice(lo: int option, hi: int option) =
@@ -60,15 +81,16 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
 
     /// The primal values as a new array. A vector of a transform that has returned throws: its
     /// pooled storage may already hold another computation's values.
-    member _.ToArray() =
-        if tid <> 0 && r.Op >= 0 then Traces.Find tid |> ignore
+    member x.ToArray() =
+        x.CheckLive()
         Array.sub arr off len
     /// The primal values as a MathNet vector (a copy).
     member x.ToVector() = Vector<float>.Build.Dense(x.ToArray())
     /// Elements as Reals.
     member x.ToReals() = Array.init len (fun i -> x[i])
 
-    override _.ToString() =
+    override x.ToString() =
+        x.CheckLive()
         let shown = Array.sub arr off (min len 8) |> Array.map (fun v -> v.ToString("G6", Globalization.CultureInfo.InvariantCulture))
         "[" + String.Join(", ", shown) + (if len > 8 then sprintf ", … (%d)" len else "") + "]"
 
@@ -77,12 +99,16 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
     /// transform) throws rather than silently dropping them; use ToArray() to take values on purpose.
     static member op_Implicit(x: Vec) : float[] =
         if isNull x then null
-        elif not x.IsConstant then invalidOp "Hybrid: converting a Vec that carries derivatives to double[] would drop them; call ToArray() to take the values on purpose."
+        elif not x.IsConstant then
+            x.CheckLive()
+            invalidOp "Hybrid: converting a Vec that carries derivatives to double[] would drop them; call ToArray() to take the values on purpose."
         else x.ToArray()
     /// As the conversion to double[], to a MathNet vector.
     static member op_Implicit(x: Vec) : Vector<float> =
         if isNull x then null
-        elif not x.IsConstant then invalidOp "Hybrid: converting a Vec that carries derivatives to Vector<double> would drop them; call ToVector() to take the values on purpose."
+        elif not x.IsConstant then
+            x.CheckLive()
+            invalidOp "Hybrid: converting a Vec that carries derivatives to Vector<double> would drop them; call ToVector() to take the values on purpose."
         else x.ToVector()
     static member op_Implicit(v: Vector<float>) : Vec =
         if isNull v then nullArg "v"
@@ -104,30 +130,28 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
             for i in 0 .. n - 1 do
                 if xs[i].Tid <> top || xs[i].I <> xs[0].I + i then consecutive <- false
             let t = Traces.Find top
-            if consecutive then Vec(values, 0, n, top, VecRef.Slots(xs[0].I, n))
+            if consecutive then Vec(values, 0, n, t, VecRef.Slots(xs[0].I, n))
             else
                 let first = t.Count
                 for x in xs do Real.Lift(t, x, Real 0.0) |> ignore
-                Vec(values, 0, n, top, VecRef.Slots(first, n))
+                Vec(values, 0, n, t, VecRef.Slots(first, n))
 
     /// n inputs of trace t standing for x (constants or lower-level values), with tangents `tan`
-    /// on forward traces.
-    static member Input(t: Trace, x: Vec, tan: float[]) : Vec = Vec.Input(t, x, tan, false)
-
-    /// As Input; with `share`, a constant x on a bottom-level reverse trace is viewed in place
-    /// rather than copied (no op writes into its operands' arrays). Only for a trace that is
-    /// swept before the call returns: a kept recording must not see later changes to x.
-    static member Input(t: Trace, x: Vec, tan: float[], share: bool) : Vec =
+    /// on forward traces. The values are always a copy taken before f runs (into a buffer of the
+    /// trace's pool for a constant x): the recording must not depend on memory the caller can
+    /// change during the call or, for a kept recording, after it.
+    static member Input(t: Trace, x: Vec, tan: float[]) : Vec =
         let n = x.Length
         if x.Tid = 0 && not t.Nested && t.Kind = TraceKind.Reverse then
             let first = t.PushInputs n
-            let values = if share then x.Arr else Array.sub x.Arr x.Off n
-            Vec(values, (if share then x.Off else 0), n, t.Id, VecRef.Slots(first, n))
+            let values = t.Rent n
+            Array.blit x.Arr x.Off values 0 n
+            Vec(values, 0, n, t, VecRef.Slots(first, n))
         else
             let first = t.Count
             for i in 0 .. n - 1 do
                 Real.Lift(t, x[i], Real(if isNull tan then 0.0 else tan[i])) |> ignore
-            Vec(Array.sub x.Arr x.Off n, 0, n, t.Id, VecRef.Slots(first, n))
+            Vec(Array.sub x.Arr x.Off n, 0, n, t, VecRef.Slots(first, n))
 
     // --------------------------------------------------------------------------- primitives
 
@@ -141,7 +165,7 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
 
     /// A new op output on t: n pooled values, its derivatives in the op's own buffer.
     static member OpOutput(t: Trace, values: float[], n: int) =
-        Vec(values, 0, n, t.Id, VecRef.OfOp(t.NextOp, 0, n))
+        Vec(values, 0, n, t, VecRef.OfOp(t.NextOp, 0, n))
 
     /// Elementwise f(x) for a rule-table function (one tape node).
     static member inline Map(f: Fun1, c: float, x: Vec) : Vec =
@@ -265,7 +289,7 @@ type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
     // ------------------------------------------------------------------------ arithmetic
 
     static member private OfReal(x: Real) =
-        if x.Tid = 0 then Vec([| x.V |]) else Vec([| x.V |], 0, 1, x.Tid, VecRef.Slots(x.I, 1))
+        if x.Tid = 0 then Vec([| x.V |]) else Vec([| x.V |], 0, 1, Traces.Find x.Tid, VecRef.Slots(x.I, 1))
     static member private OfFloat(c: float) = Vec([| c |])
 
     static member (~-)(x: Vec) = Vec.Map(Fun1.Neg, 0.0, x)

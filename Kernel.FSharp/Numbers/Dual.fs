@@ -27,7 +27,7 @@ type Dual =
 
     // ------------------------------------------------------------------------------------------------
     // The primitives: the only place this type applies the rule table. Every other member is
-    // written in terms of these (and the block below is the same text in Dual, DualN and HyperDual).
+    // written in terms of these (and the block below is the same text in Dual, HyperDual and Real).
 
     /// A constant c + 0·ε.
     static member inline Const(c: float) = Dual(c, 0.0)
@@ -61,6 +61,10 @@ type Dual =
     /// The primal value (what comparisons and predicates see).
     static member inline Primal(x: Dual) = x.V
 
+    /// The explicit conversion to double: the primal value (the derivative parts are dropped, as for any
+    /// plain number type).
+    static member inline ToDouble(x: Dual) = x.V
+
     /// "V + Tε".
     override x.ToString() = x.ToString(null, CultureInfo.InvariantCulture)
     /// "V + Tε", each part formatted with `format`.
@@ -70,7 +74,7 @@ type Dual =
     // ------------------------------------------------------------------------------------------------
     // BEGIN generic-math surface. Everything from here to the end of the type is written only in terms
     // of the primitives above, and is the same text in every number type with the type name replaced
-    // (scripts/number-surface.py copies it from Dual.fs into DualN.fs and HyperDual.fs).
+    // (the build appends it, the type name replaced, to HyperDual.fs and Real.fs: NumberSurface.targets).
 
     /// 0.
     static member Zero = Dual.Const 0.0
@@ -95,8 +99,8 @@ type Dual =
 
     /// The constant x.
     static member op_Implicit(x: float) : Dual = Dual.Const x
-    /// The primal value; drops the derivative parts.
-    static member op_Explicit(x: Dual) : float = Dual.Primal x
+    /// The explicit conversion to double (see ToDouble).
+    static member op_Explicit(x: Dual) : float = Dual.ToDouble x
 
     /// −x.
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]

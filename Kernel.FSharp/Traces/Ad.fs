@@ -1,6 +1,7 @@
 namespace Hybrid.Kernel
 
 open System
+open System.Threading
 
 /// A recorded reverse trace kept alive for its pullback (`Ad.Vjp`): pull a cotangent of the
 /// outputs back to the inputs as many times as needed, from any thread.
@@ -8,24 +9,48 @@ open System
 type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[], owner: string) =
     let tid = t.Id // the trace is closed (its id retired) once Vjp returns
     let mutable released = 0
+    let checkLive () =
+        if Volatile.Read &released = 1 then
+            raise (ObjectDisposedException(owner, sprintf "%s: this recording was disposed (its memory given back); call %s again to record the function anew." owner owner))
+
+    /// Jᵀg for cotangent values g (one sweep of the bottom-level recording).
+    let pull (g: float[]) : float[] =
+        checkLive ()
+        let adj = Sweep.store t
+        for k in 0 .. outputs.Length - 1 do
+            let r = outputs[k]
+            if r.Tid = tid then adj.Scalars[r.I] <- adj.Scalars[r.I] + g[k]
+        Sweep.reverse t adj
+        let x = Array.sub adj.Scalars inputs inputCount
+        adj.Release()
+        x
+
+    /// J·v for tangent values v (one forward replay of the bottom-level recording).
+    let push (v: float[]) : float[] =
+        checkLive ()
+        let tan = Sweep.store t
+        Array.blit v 0 tan.Scalars inputs inputCount
+        Sweep.forwardTangents t tan
+        let r = outputs |> Array.map (fun o -> if o.Tid = tid then tan.Scalars[o.I] else 0.0)
+        tan.Release()
+        r
+
     /// Number of outputs (the cotangent's length).
     member _.OutputCount = outputs.Length
-    /// uᵀJ for a cotangent u of the outputs; values of the level below when nested.
+    /// Number of inputs (the tangent's length).
+    member _.InputCount = inputCount
+
+    /// uᵀJ for a cotangent u of the outputs. The result is differentiable in u wherever u is
+    /// (uᵀJ is linear in u: its derivative is Jᵀ, its transpose J, both replays of this recording),
+    /// and, for a recording made inside another transform, in the values of the level below.
     member _.Apply(u: Vec) : Vec =
-        if released = 1 then invalidOp (sprintf "%s: this pullback was released; record again." owner)
+        checkLive ()
         if isNull u then nullArg "u"
         if u.Length <> outputs.Length then
             invalidArg "u" (sprintf "%s pullback: the cotangent has length %d but the function has %d outputs; pass one cotangent per output." owner u.Length outputs.Length)
-        if not t.Nested && u.IsConstant then
-            let adj = Sweep.store t
-            for k in 0 .. outputs.Length - 1 do
-                let r = outputs[k]
-                if r.Tid = tid then adj.Scalars[r.I] <- adj.Scalars[r.I] + u.Arr[u.Off + k]
-            Sweep.reverse t adj
-            let g = Array.sub adj.Scalars inputs inputCount
-            adj.Release()
-            Vec g
+        if not t.Nested then LinearMap.Apply(u, inputCount, pull, push)
         else
+            // a nested recording holds differentiable partials: sweep in the arithmetic below
             let adj = Array.zeroCreate<Real> t.Count
             let touched = Array.zeroCreate<bool> t.Count
             for k in 0 .. outputs.Length - 1 do
@@ -36,32 +61,38 @@ type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[],
             Sweep.reverseNested t adj touched
             Vec.OfReals(Array.init inputCount (fun i -> if touched[inputs + i] then adj[inputs + i] else Real 0.0))
 
-    /// Returns the recording's pooled buffers once no more pullbacks or push-forwards are needed
-    /// (the pullback is unusable afterwards), as SecondOrderTape.Release; without it the GC reclaims them.
-    /// Gives the recording's buffers and trace back for reuse (the pullback is unusable afterwards).
+    /// Gives the recording's buffers and trace back for reuse; the pullback throws
+    /// ObjectDisposedException afterwards. Without it the GC reclaims them.
     member _.Release() =
-        if Threading.Interlocked.Exchange(&released, 1) = 0 then DetachedTraces.Give t
+        if Interlocked.Exchange(&released, 1) = 0 then DetachedTraces.Give t
+    interface IDisposable with
+        member p.Dispose() = p.Release()
     /// True when the recording can also be replayed forward (a bottom-level trace: plain doubles).
     member _.CanPushForward = not t.Nested
     /// J·v by replaying the same recording forward (no re-run of f): what JacFwd and Linearize use
     /// at the top level, one cheap pass per tangent.
     member _.PushForward(v: float[]) : float[] =
-        if released = 1 then invalidOp (sprintf "%s: this recording was released; record again." owner)
+        checkLive ()
         if isNull v then nullArg "v"
         if v.Length <> inputCount then
             invalidArg "v" (sprintf "%s: the tangent has length %d but x has length %d." owner v.Length inputCount)
         if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
-        let tan = Sweep.store t
-        Array.blit v 0 tan.Scalars inputs inputCount
-        Sweep.forwardTangents t tan
-        let r = outputs |> Array.map (fun o -> if o.Tid = tid then tan.Scalars[o.I] else 0.0)
-        tan.Release()
-        r
+        push v
+
+    /// J·v for a tangent v by replaying the recording forward, differentiable in v (J·v is linear
+    /// in v: its transpose is this recording's pullback). Bottom-level recordings only.
+    member _.Push(v: Vec) : Vec =
+        checkLive ()
+        if isNull v then nullArg "v"
+        if v.Length <> inputCount then
+            invalidArg "v" (sprintf "%s: the tangent has length %d but x has length %d." owner v.Length inputCount)
+        if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
+        LinearMap.Apply(v, outputs.Length, push, pull)
 
     /// J·V for k tangents at once (V is n×k column-major): one forward replay carrying k tangents
     /// per slot (chunked forward mode, as ForwardDiff's chunks, without re-running f). Returns m×k.
     member _.PushForwardBlock(v: float[], k: int) : float[] =
-        if released = 1 then invalidOp (sprintf "%s: this recording was released; record again." owner)
+        checkLive ()
         if isNull v then nullArg "v"
         if k < 1 || v.Length <> inputCount * k then
             invalidArg "v" (sprintf "%s: V has %d values, expected n·k = %d·%d." owner v.Length inputCount k)
@@ -169,9 +200,38 @@ type Ad =
     static member private Outputs(t: Trace, y: Vec, owner: string) =
         if isNull y then invalidOp (sprintf "%s: the function returned null; return its result vector." owner)
         let ys = Array.init y.Length (fun k -> y[k])
-        for r in ys do
-            if r.Tid > t.Id then Traces.Escaped r.Tid
+        for r in ys do Ad.CheckResult(t, r)
         ys
+
+    /// A result of trace t's function must be a constant, a value of t, or a value of a trace
+    /// still open below t: a value of a closed trace (an earlier transform's, kept from its
+    /// function) throws EscapedValueException instead of silently having no derivative.
+    static member CheckResult(t: Trace, r: Real) =
+        if r.Tid <> 0 && r.Tid <> t.Id then Traces.Find r.Tid |> ignore
+
+    /// Throws EscapedValueException when x belongs to a trace that is no longer open on this thread.
+    static member CheckLive(x: Real) = if x.Tid <> 0 then Traces.Find x.Tid |> ignore
+
+    /// x as a value of the level enclosing the innermost trace — what an aux result of that trace's
+    /// function becomes: its lower-level value when it belongs to the innermost trace (so enclosing
+    /// transforms can differentiate it), itself when it is constant or belongs to an enclosing
+    /// trace; a value of a closed trace throws EscapedValueException.
+    static member Enclosing(x: Real) : Real =
+        if x.Tid = 0 then x
+        else
+            let t = Traces.Top
+            if not (isNull t) && x.Tid = t.Id then Real.Lower(t, x)
+            else
+                Traces.Find x.Tid |> ignore
+                x
+
+    /// Ad.Enclosing for every element of a vector (a constant vector is returned as it is).
+    static member Enclosing(x: Vec) : Vec =
+        if isNull x || x.IsConstant then x else Vec.OfReals(x.ToReals() |> Array.map (fun r -> Ad.Enclosing r))
+
+    /// Ad.Enclosing for every element of a matrix.
+    static member Enclosing(x: Mat) : Mat =
+        if isNull x || x.IsConstant then x else Mat(Ad.Enclosing x.Data, x.Rows, x.Cols)
 
     /// The value of the level below for an output (itself when it does not depend on t).
     static member private Primal(t: Trace, r: Real) = if r.Tid = t.Id then Real.Lower(t, r) else r
@@ -184,7 +244,7 @@ type Ad =
             let n = x.Length
             let first = t.Count
             for i in 0 .. n - 1 do Real.Lift(t, x[i], v[i]) |> ignore
-            let xt = Vec(Array.sub x.Arr x.Off n, 0, n, t.Id, VecRef.Slots(first, n))
+            let xt = Vec(Array.sub x.Arr x.Off n, 0, n, t, VecRef.Slots(first, n))
             let ys = Ad.Outputs(t, f.Invoke xt, owner)
             let primal = ys |> Array.map (fun r -> Ad.Primal(t, r))
             let tangent = ys |> Array.map (fun r -> if r.Tid = t.Id then Real.Tangent(t, r.I) else Real 0.0)
@@ -203,7 +263,7 @@ type Ad =
             let ys = Ad.Outputs(t, f.Invoke xt, owner)
             let primal = ys |> Array.map (fun r -> Ad.Primal(t, r))
             keep <- true
-            struct (Vec.OfReals primal, Pullback(t, xt.Ref.Slot, n, ys, owner))
+            struct (Vec.OfReals primal, new Pullback(t, xt.Ref.Slot, n, ys, owner))
         finally
             Traces.Close(t, keep)
 
@@ -212,9 +272,9 @@ type Ad =
         let t = Traces.Open(TraceKind.Reverse, owner)
         try
             let n = x.Length
-            let xt = Vec.Input(t, x, null, true)
+            let xt = Vec.Input(t, x, null)
             let y = f.Invoke xt
-            if y.Tid > t.Id then Traces.Escaped y.Tid
+            Ad.CheckResult(t, y)
             let value = Ad.Primal(t, y)
             if y.Tid <> t.Id then struct (value, Vec(Array.zeroCreate n))
             elif not t.Nested then
@@ -249,7 +309,7 @@ type Ad =
             let n = x.Length
             let xt = Vec.Input(t, x, null)
             let y = f.Invoke xt
-            if y.Tid > t.Id then Traces.Escaped y.Tid
+            Ad.CheckResult(t, y)
             let tape = SecondOrderTape(t, xt.Ref.Slot, n, y)
             keep <- true
             tape

@@ -2,15 +2,113 @@ namespace Hybrid.Kernel
 
 open System
 open System.Collections.Concurrent
+open System.Threading
+
+/// The byte budget and the trimming shared by every pool of the kernel (double buffers, BLAS
+/// scratch, detached traces). Pools exist because in a VM a fresh multi-megabyte array costs a page
+/// fault per 4 KB — more than the arithmetic on it — but they must give memory back: each pool
+/// counts the bytes it holds against one process-wide limit, and everything pooled is dropped
+/// after every full (generation 2) garbage collection, so a service that ran one huge gradient
+/// returns to its footprint at the next full GC while a hot loop keeps its buffers between GCs.
+[<AbstractClass; Sealed>]
+type internal PoolBudget =
+    static let mutable held = 0L
+    // 1 GB, or an eighth of the memory the GC may use when that is less
+    static let mutable limit = min (1L <<< 30) (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8L)
+    static let mutable epoch = 0
+    static let trimmers = ConcurrentBag<bool -> unit>()
+
+    /// Bytes currently pooled.
+    static member Held = Interlocked.Read &held
+    /// The most bytes all pools together may hold.
+    static member Limit
+        with get () = Interlocked.Read &limit
+        and set (v: int64) = Interlocked.Exchange(&limit, max 0L v) |> ignore
+
+    /// Reserves `bytes` for a pooled object: false (nothing reserved) when it would exceed the limit.
+    static member TryReserve(bytes: int64) =
+        let mutable ok = false
+        let mutable fin = false
+        while not fin do
+            let h = Interlocked.Read &held
+            if h + bytes > PoolBudget.Limit then fin <- true
+            elif Interlocked.CompareExchange(&held, h + bytes, h) = h then
+                ok <- true
+                fin <- true
+        ok
+
+    /// Gives back the reservation of an object taken out of a pool (or dropped by a trim).
+    static member Release(bytes: int64) = Interlocked.Add(&held, -bytes) |> ignore
+
+    /// Full GCs seen so far: an object pooled at epoch e survives the next full GC and is dropped
+    /// by the one after, so buffers in steady use stay pooled and idle ones go.
+    static member Epoch = Volatile.Read &epoch
+
+    /// Registers a pool's trim function: `all` drops everything, else only what is idle.
+    static member Register(trim: bool -> unit) = trimmers.Add trim
+
+    /// Empties every pool.
+    static member Trim() = for t in trimmers do t true
+
+    /// After a full GC: drops what has been idle since the one before.
+    static member Age() =
+        Interlocked.Increment &epoch |> ignore
+        for t in trimmers do t false
+
+/// Runs PoolBudget.Trim after each generation-2 collection: an unreachable object with a finalizer
+/// is finalized by every GC of its generation and resurrects itself (as .NET's own Gen2GcCallback).
+[<Sealed>]
+type internal Gen2Trim private () =
+    static let mutable lastGen2 = 0
+    static let mutable started = 0
+    /// Starts the callback (once per process).
+    static member Start() = if Interlocked.Exchange(&started, 1) = 0 then Gen2Trim() |> ignore
+    override this.Finalize() =
+        if not (Environment.HasShutdownStarted || AppDomain.CurrentDomain.IsFinalizingForUnload()) then
+            let n = GC.CollectionCount 2
+            if n <> lastGen2 then
+                lastGen2 <- n
+                PoolBudget.Age()
+            GC.ReRegisterForFinalize this
+
+/// A bounded stack of pooled objects of one kind, each weighing `bytes`.
+[<Sealed>]
+type internal Pool<'T when 'T: not struct>(maxCount: int) =
+    let items = ConcurrentStack<struct ('T * int64 * int)>()
+    member _.Count = items.Count
+    member _.TryTake(result: byref<'T>) =
+        let mutable item = Unchecked.defaultof<struct ('T * int64 * int)>
+        if items.TryPop(&item) then
+            let struct (x, b, _) = item
+            PoolBudget.Release b
+            result <- x
+            true
+        else false
+    /// Keeps x when there is room (count and bytes); otherwise the GC takes it.
+    member _.Give(x: 'T, bytes: int64) =
+        if items.Count < maxCount && PoolBudget.TryReserve bytes then items.Push(struct (x, bytes, PoolBudget.Epoch))
+    /// Drops everything (`all`) or what was pooled before the previous full GC; its owner
+    /// registers this with PoolBudget.
+    member _.Trim(all: bool) =
+        let keep = ResizeArray()
+        let mutable item = Unchecked.defaultof<struct ('T * int64 * int)>
+        while items.TryPop(&item) do
+            let struct (_, b, e) = item
+            PoolBudget.Release b
+            if not all && e >= PoolBudget.Epoch - 1 then keep.Add item
+        for i in keep.Count - 1 .. -1 .. 0 do
+            let struct (x, b, e) = keep[i]
+            if PoolBudget.TryReserve b then items.Push(struct (x, b, e))
 
 /// A process-wide pool of double buffers in power-of-two size classes. Vector results, partials
-/// and adjoint buffers come from here and go back when their trace is reset, because in a VM a
-/// fresh multi-megabyte array costs a page fault per 4 KB — more than the arithmetic on it.
-/// (ArrayPool.Shared drops arrays this large.) Thread-safe; a rented buffer may be longer than asked.
+/// and adjoint buffers come from here and go back when their trace is reset (ArrayPool.Shared drops
+/// arrays this large). Thread-safe; a rented buffer may be longer than asked. Bounded by PoolBudget.
 [<AbstractClass; Sealed>]
 type Buffers =
-    static let classes = Array.init 40 (fun _ -> ConcurrentStack<float[]>())
-    static let keepPerClass = 64 // a sliced function at large n holds ~20 same-size buffers at once
+    static let classes = Array.init 40 (fun _ -> Pool<float[]>(64)) // a sliced function at large n holds ~20 same-size buffers at once
+    static do
+        PoolBudget.Register(fun all -> for p in classes do p.Trim all)
+        Gen2Trim.Start()
 
     static member private ClassOf(length: int) =
         let mutable c = 4 // 16 doubles at least
@@ -23,7 +121,7 @@ type Buffers =
         else
             let c = Buffers.ClassOf length
             let mutable a = null
-            if classes[c].TryPop(&a) then a else Array.zeroCreate (1 <<< c)
+            if classes[c].TryTake(&a) then a else Array.zeroCreate (1 <<< c)
 
     /// A buffer of at least `length` doubles whose first `length` are zero.
     static member RentZeroed(length: int) : float[] =
@@ -31,25 +129,27 @@ type Buffers =
         Array.Clear(a, 0, length)
         a
 
-    /// Gives a buffer back (ignored if it is not a pooled size).
+    /// Gives a buffer back (ignored if it is not a pooled size, or the pools are full).
     static member Return(a: float[]) =
         if not (isNull a) && a.Length >= 16 && (a.Length &&& (a.Length - 1)) = 0 then
-            let c = Buffers.ClassOf a.Length
-            if classes[c].Count < keepPerClass then classes[c].Push a
+            classes[Buffers.ClassOf a.Length].Give(a, 8L * int64 a.Length)
 
 /// Exact-length scratch arrays for BLAS calls (which take an array as a matrix only when its
 /// length is exactly rows·cols), pooled by length: the same shapes recur across the chunks of a
 /// Hessian and the iterations of a solver, and a fresh large array costs page faults.
 [<AbstractClass; Sealed>]
 type ExactBuffers =
-    static let pools = ConcurrentDictionary<int, ConcurrentStack<float[]>>()
-    static let keepPerLength = 8
+    static let pools = ConcurrentDictionary<int, Pool<float[]>>()
+    static do
+        Gen2Trim.Start()
+        // (emptied pools stay in the dictionary: removing one could race with a Give into it)
+        PoolBudget.Register(fun all -> for kv in pools do kv.Value.Trim all)
 
     /// An array of exactly `length` doubles, contents unspecified.
     static member Rent(length: int) : float[] =
         let mutable a = null
         match pools.TryGetValue length with
-        | true, s when s.TryPop(&a) -> a
+        | true, p when p.TryTake(&a) -> a
         | _ -> Array.zeroCreate length
 
     /// An array of exactly `length` zeros.
@@ -61,5 +161,4 @@ type ExactBuffers =
     /// Gives an array back for reuse (the caller must not use it afterwards).
     static member Return(a: float[]) =
         if not (isNull a) && a.Length >= 1024 then
-            let s = pools.GetOrAdd(a.Length, fun _ -> ConcurrentStack<float[]>())
-            if s.Count < keepPerLength then s.Push a
+            pools.GetOrAdd(a.Length, fun _ -> Pool<float[]>(8)).Give(a, 8L * int64 a.Length)

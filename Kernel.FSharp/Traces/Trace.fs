@@ -322,6 +322,11 @@ type Trace internal () =
         t.Rented.Add a
         a
 
+    /// Bytes held by the node arrays (what a pool is charged for keeping this trace).
+    member t.Bytes =
+        let per = 25L + (if isNull t.H00 then 0L else 24L) + (if isNull t.PI then 0L else 24L)
+        per * int64 t.Capacity
+
     member t.ReleaseRented() =
         for a in t.Rented do Buffers.Return a
         t.Rented.Clear()
@@ -331,21 +336,24 @@ type Trace internal () =
 type EscapedValueException(message: string) =
     inherit InvalidOperationException(message)
 
-/// Traces that were kept alive for a pullback or a second-order tape and then released: their
-/// grown arrays are reused by the next trace opened where the thread's stack has no trace, instead
-/// of growing a new one from 256 slots (each doubling a copy and fresh pages).
+/// Traces that were kept alive for a pullback or a second-order tape and then released, and
+/// traces that grew large: their arrays are reused by the next trace opened where the thread's
+/// stack has no trace, instead of growing a new one from 256 slots (each doubling a copy and fresh
+/// pages). Process-wide, so a thread that exits leaves nothing behind on its own; bounded and
+/// trimmed with the buffer pools (PoolBudget).
 [<AbstractClass; Sealed>]
 type DetachedTraces =
-    static let pool = System.Collections.Concurrent.ConcurrentStack<Trace>()
+    static let pool = Pool<Trace>(8)
+    static do PoolBudget.Register(fun all -> pool.Trim all)
     /// A released trace, or a new one.
     static member Take() : Trace =
         let mutable t = null
-        if pool.TryPop(&t) then t else Trace()
+        if pool.TryTake(&t) then t else Trace()
     /// Gives back a detached trace whose pullback or tape is done (it must not be used again).
     static member Give(t: Trace) =
-        if not (isNull t) && pool.Count < 8 then
+        if not (isNull t) then
             t.ReleaseRented()
-            pool.Push t
+            pool.Give(t, t.Bytes)
 
 /// Unique trace ids, increasing with time.
 [<AbstractClass; Sealed>]
@@ -361,8 +369,16 @@ type Traces =
     [<ThreadStatic; DefaultValue>] static val mutable private stack: Trace[]
     [<ThreadStatic; DefaultValue>] static val mutable private depth: int
 
+    /// Node slots a thread keeps in each of its idle traces (about 1.6 MB); larger ones are pooled.
+    static member KeepCapacity = 1 <<< 16
+
     /// The innermost active trace on this thread, or null.
     static member Top = Traces.top
+
+    /// Drops this thread's idle trace objects (those above the current depth).
+    static member TrimIdle() =
+        if not (isNull Traces.stack) then
+            for i in Traces.depth .. Traces.stack.Length - 1 do Traces.stack[i] <- null
     static member Depth = Traces.depth
 
     /// Opens a trace at the next level on this thread.
@@ -388,11 +404,26 @@ type Traces =
         let d = Traces.depth
         if d = 0 || not (obj.ReferenceEquals(Traces.stack[d - 1], t)) then
             invalidOp "Hybrid: traces closed out of order (a transform's function returned while an inner transform was still open)."
-        if keep then Traces.stack[d - 1] <- null
-        else t.ReleaseRented()
         t.Id <- -t.Id // stale from here on: its values are no longer found
+        if keep then Traces.stack[d - 1] <- null
+        elif t.Capacity > Traces.KeepCapacity then
+            // a trace that grew large does not stay with the thread: it goes to the process-wide
+            // pool, which keeps it for the next large transform and gives it up at full GCs
+            Traces.stack[d - 1] <- null
+            DetachedTraces.Give t
+        else t.ReleaseRented()
         Traces.depth <- d - 1
         Traces.top <- if d > 1 then Traces.stack[d - 2] else null
+
+    /// The active trace with this id on this thread, or null.
+    static member TryFind(id: int) : Trace =
+        let mutable i = Traces.depth - 1
+        let mutable found = null
+        while isNull found && i >= 0 do
+            let t = Traces.stack[i]
+            if t.Id = id then found <- t
+            i <- i - 1
+        found
 
     /// The active trace with this id, or an exception that says the value escaped its transform.
     static member Find(id: int) : Trace =
@@ -415,3 +446,26 @@ type Traces =
                     id
             )
         )
+
+/// The memory Hybrid keeps for reuse between transforms: pooled vector buffers, BLAS scratch and
+/// recorded traces. Everything pooled counts against one limit (`PoolLimitBytes`), a trace that grew
+/// large is pooled rather than kept by its thread, and whatever sits unused through two full
+/// garbage collections is given back; `Trim` gives everything back at once, for long-running
+/// services after a large computation.
+[<AbstractClass; Sealed>]
+type Memory =
+    /// Bytes currently held in Hybrid's pools.
+    static member PooledBytes = PoolBudget.Held
+    /// The most bytes the pools may hold together (default: 1 GB, or an eighth of the memory
+    /// available to the GC when that is less). Setting 0 turns pooling off.
+    static member PoolLimitBytes
+        with get () = PoolBudget.Limit
+        and set (v: int64) =
+            if v < 0L then invalidArg "value" (sprintf "Memory.PoolLimitBytes must be ≥ 0, got %d." v)
+            PoolBudget.Limit <- v
+            if PoolBudget.Held > v then PoolBudget.Trim()
+    /// Gives back every pooled buffer and trace, and the calling thread's idle traces. Transforms
+    /// keep working afterwards (they allocate afresh).
+    static member Trim() =
+        Traces.TrimIdle()
+        PoolBudget.Trim()

@@ -148,6 +148,6 @@ public class CheckTests
     {
         Vec kept = null!;
         Fn.Grad((Vec x) => { kept = x * 2.0; return Vec.Sum(kept); })(new[] { 1.0, 2.0 });
-        Assert.Throws<InvalidOperationException>(() => { double[] _ = kept; });
+        Assert.Throws<EscapedValueException>(() => { double[] _ = kept; });
     }
 }

@@ -1,4 +1,4 @@
-/// The generic-math surface shared by Dual, DualN and HyperDual: a C#-style generic method
+/// The generic-math surface shared by Dual, HyperDual and Real: a C#-style generic method
 /// (`static T F<T>(T x) where T : …`) at each number type, the interface members against the rule
 /// table, composed members against finite differences, conversions, parsing and formatting.
 module Hybrid.Kernel.Tests.GenericMathTests
@@ -61,21 +61,20 @@ let viaInterfaces<'T
 
 let dualParts (x: Dual) = [| x.V; x.T |]
 let hyperParts (x: HyperDual) = [| x.V; x.E1; x.E2; x.E12 |]
-let chunkParts (x: DualN<Partials4>) = [| x.V; x.[0]; x.[1]; x.[2]; x.[3] |]
 
 let closeAll what (a: float[]) (b: float[]) = Array.iteri2 (fun i u v -> close 1e-13 (sprintf "%s part %d" what i) u v) a b
 
 [<Tests>]
 let tests =
     testList "GenericMath" [
-        test "a C#-style generic method at double, Dual, DualN and HyperDual" {
+        test "a C#-style generic method at double, Dual, HyperDual and Real" {
             let x = 0.8
             let f = Math.Exp x * Math.Sin x
             let f' = Math.Exp x * (Math.Sin x + Math.Cos x)
             let f'' = 2.0 * Math.Exp x * Math.Cos x
             close 1e-15 "double" f (expSin x)
             closeAll "Dual" [| f; f' |] (dualParts (expSin (Dual(x, 1.0))))
-            closeAll "DualN" [| f; f'; 0.0; -f'; 2.0 * f' |] (chunkParts (expSin (DualN<Partials4>(x, Partials4(1.0, 0.0, -1.0, 2.0)))))
+            close 1e-15 "Real (a constant)" f (expSin (Real x)).V
             closeAll "HyperDual" [| f; f'; f'; f'' |] (hyperParts (expSin (HyperDual(x, 1.0, 1.0, 0.0))))
         }
         test "a generic method over every interface: Dual and HyperDual against finite differences" {
@@ -97,9 +96,8 @@ let tests =
                         match viaInterfaces f 2.5 seed with
                         | Some y -> closeAll (name + " HyperDual") (hyperParts (HyperDual.Apply1(f, 2.5, seed))) (hyperParts y)
                         | None -> ()
-                        let s4 = DualN<Partials4>(x, Partials4(1.0, 2.0, 0.0, -1.0))
-                        match viaInterfaces f 2.5 s4 with
-                        | Some y -> closeAll (name + " DualN") (chunkParts (DualN<Partials4>.Apply1(f, 2.5, s4))) (chunkParts y)
+                        match viaInterfaces f 2.5 (Real x) with
+                        | Some y -> close 1e-13 (name + " Real") (Real.Apply1(f, 2.5, Real x)).V y.V
                         | None -> ()
                 }
         ]
@@ -149,8 +147,6 @@ let tests =
             let h = HyperDual.Pow(HyperDual(-0.7, 1.0, 1.0, 0.0), HyperDual.CreateChecked 2)
             close 1e-15 "HyperDual ε₁" -1.4 h.E1
             close 1e-15 "HyperDual ε₁ε₂" 2.0 h.E12
-            let n = DualN<Partials2>.Pow(DualN<Partials2>.Seed(-0.7, 1), DualN<Partials2>.CreateChecked 3)
-            close 1e-15 "DualN" (3.0 * 0.49) n.[1]
             let b = Dual.Pow(Dual.Const -2.0, Dual(3.0, 1.0))
             Expect.equal b.V -8.0 "constant negative base: value as double"
         }
@@ -161,11 +157,11 @@ let tests =
             Expect.equal (Int32.CreateTruncating(Dual(2.7, 1.0))) 2 "to int, truncating"
             Expect.equal (Int32.CreateSaturating(HyperDual(1e20, 1.0, 0.0, 0.0))) Int32.MaxValue "to int, saturating"
             Expect.throwsT<OverflowException> (fun () -> Int32.CreateChecked(Dual(1e20, 0.0)) |> ignore) "to int, checked"
-            Expect.equal (Decimal.CreateChecked(DualN<Partials2>(1.5, Partials2(1.0, 1.0)))) 1.5m "to decimal"
+            Expect.equal (Decimal.CreateChecked(HyperDual(1.5, 1.0, 1.0, 0.0))) 1.5m "to decimal"
             Expect.equal (HyperDual.CreateChecked(Dual(2.0, 5.0))).V 2.0 "Dual to HyperDual keeps the value"
             let kept = Dual.CreateChecked(Dual(2.0, 5.0))
             Expect.equal (kept.V, kept.T) (2.0, 5.0) "Dual to Dual keeps the tangent"
-            Expect.equal (DualN<Partials4>.CreateTruncating 2.5f).V 2.5 "from float32"
+            Expect.equal (Real.CreateTruncating 2.5f).V 2.5 "from float32"
             Expect.equal (Dual.op_Implicit 4.0).V 4.0 "implicit from double"
             Expect.equal (float (Dual(4.0, 1.0))) 4.0 "explicit to double"
         }
@@ -178,12 +174,11 @@ let tests =
             Expect.isFalse (HyperDual.TryParse("x", inv, &h)) "TryParse rejects"
             Expect.equal (string (Dual(1.5, 2.0))) "1.5 + 2ε" "Dual"
             Expect.equal (string (HyperDual(1.0, 2.0, 3.0, 4.0))) "1 + 2ε₁ + 3ε₂ + 4ε₁ε₂" "HyperDual"
-            Expect.equal (string (DualN<Partials2>.Seed(1.0, 1))) "1 + [0, 1]ε" "DualN"
             Expect.equal (String.Format(inv, "{0:F2}", Dual(1.5, 2.0))) "1.50 + 2.00ε" "format string"
             Expect.equal $"{Dual(1.5, 2.0)}" "1.5 + 2ε" "interpolation"
         }
         test "constants and predicates" {
-            Expect.equal (Dual.Pi.V, HyperDual.E.V, DualN<Partials2>.Tau.V) (Math.PI, Math.E, Math.Tau) "constants"
+            Expect.equal (Dual.Pi.V, HyperDual.E.V, Real.Tau.V) (Math.PI, Math.E, Math.Tau) "constants"
             Expect.isTrue (Dual.IsFinite(Dual(1.0, nan))) "predicates see the primal"
             Expect.isTrue (HyperDual.IsInteger(HyperDual(3.0, 0.5, 0.0, 0.0))) "IsInteger"
             Expect.equal (Dual.MaxMagnitude(Dual(-3.0, 1.0), Dual(2.0, 0.0))).T 1.0 "MaxMagnitude picks an argument"

@@ -1,0 +1,28 @@
+namespace Hybrid.Kernel
+
+open System
+open System.Buffers
+open System.Threading
+
+/// The memory Hybrid keeps for reuse between transforms: pooled vector buffers, BLAS scratch and
+/// recorded traces. Everything pooled counts against one limit (`PoolLimitBytes`), a trace that grew
+/// large is pooled rather than kept by its thread, and whatever sits unused through two full
+/// garbage collections is given back; `Trim` gives everything back at once, for long-running
+/// services after a large computation.
+[<AbstractClass; Sealed>]
+type Memory =
+    /// Bytes currently held in Hybrid's pools.
+    static member PooledBytes = PoolBudget.Held
+    /// The most bytes the pools may hold together (default: 1 GB, or an eighth of the memory
+    /// available to the GC when that is less). Setting 0 turns pooling off.
+    static member PoolLimitBytes
+        with get () = PoolBudget.Limit
+        and set (v: int64) =
+            if v < 0L then invalidArg "value" (sprintf "Memory.PoolLimitBytes must be ≥ 0, got %d." v)
+            PoolBudget.Limit <- v
+            if PoolBudget.Held > v then PoolBudget.Trim()
+    /// Gives back every pooled buffer and trace, and the calling thread's idle traces. Transforms
+    /// keep working afterwards (they allocate afresh).
+    static member Trim() =
+        Traces.TrimIdle()
+        PoolBudget.Trim()

@@ -25,4 +25,5 @@ dotnet bin/Release/net10.0/Bench.dll --filter "$filter" --artifacts "$art" "$@"
   echo "## Compact: median, ratio to each suite's baseline, allocation"
   python3 summarize.py "$art/results"
 } > "$art/summary.md"
-echo "summary: bench/$art/summary.md"
+dotnet bin/Release/net10.0/Bench.dll charts "$art/results" charts
+echo "summary: bench/$art/summary.md; charts: bench/charts/*.png"

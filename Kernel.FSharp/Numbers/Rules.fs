@@ -67,8 +67,8 @@ type Fun2 =
 ///
 /// NaN arguments (as JAX and PyTorch): a partial that is a constant keeps its value, every other
 /// partial is NaN. So −x has derivative −1; x ± y has partials ±1; x·y has (y, x), so ∂/∂x (x·c) = c
-/// at x = NaN; x / y has ∂/∂x = 1/y; x % y has ∂/∂x = 1; their second derivatives are 0 (x·y: 1
-/// mixed). Every other first or second derivative at a NaN value is NaN, including abs, min and
+/// at x = NaN; x / y has ∂/∂x = 1/y; x % y has ∂/∂x = 1; their second derivatives in the NaN argument
+/// are 0 (and ∂²(x·y)/∂x∂y = 1). Every other first or second derivative at a NaN value is NaN, including abs, min and
 /// max, whose derivative asks a comparison NaN cannot answer. A non-constant partial at a NaN value
 /// is the value itself (`fx` / `fz`), so a nested level differentiating it gets NaN as well. "A
 /// constant" is a `double` operand or a constant `Real`; a forward number's zero tangent is an
@@ -99,7 +99,7 @@ module Rules =
         if u = 1.0 then x
         elif u - 1.0 = -1.0 then -1.0
         elif Double.IsInfinity u then u
-        else (u - 1.0) * x / Math.Log u
+        else (u - 1.0) * (x / Math.Log u) // not ((u − 1)·x)/log u: that overflows from x ≈ 703
 
     /// The error function (MathNet's implementation, accurate to double precision).
     let erf (x: float) = MathNet.Numerics.SpecialFunctions.Erf x

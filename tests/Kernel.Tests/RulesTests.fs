@@ -248,8 +248,8 @@ let private unaryRows : Row1 list =
       row1 Fun1.Log10 "Log10" logs (fun x -> toFloat (1.0 / (x' x * x' (Math.Log 10.0)))) (fun x -> toFloat (-(1.0 / (x' x * x' x * x' (Math.Log 10.0)))))
       row1 Fun1.Log1p "Log1p" (tinyPoints @ positive hugePoints @ [ 1.5e308 ])
           (fun x -> toFloat (1.0 / (1.0 + x' x))) (fun x -> toFloat (-(1.0 / ((1.0 + x' x) * (1.0 + x' x)))))
-      // expm1' = expm1'' = eˣ; at −40 and −700 the old fx + 1 cancelled to 0
-      row1 Fun1.Expm1 "Expm1" (tinyPoints @ [ -2.3e150; -1.1e300; -40.0; -700.0 ]) (fun x -> toFloat (expW x)) (fun x -> toFloat (expW x))
+      // expm1' = expm1'' = eˣ; at −40 and −700 fx + 1 cancels to 0; at 705 the value nearly overflowed
+      row1 Fun1.Expm1 "Expm1" (tinyPoints @ [ -2.3e150; -1.1e300; -40.0; -700.0; 705.0 ]) (fun x -> toFloat (expW x)) (fun x -> toFloat (expW x))
       // cos and sin are their own closed forms; Taylor at the tiny points
       row1 Fun1.Sin "Sin" extreme (fun x -> if Math.Abs x < 1e-100 then 1.0 else Math.Cos x) (fun x -> if Math.Abs x < 1e-100 then -x else -(Math.Sin x))
       row1 Fun1.Cos "Cos" extreme (fun x -> if Math.Abs x < 1e-100 then -x else -(Math.Sin x)) (fun x -> if Math.Abs x < 1e-100 then -1.0 else -(Math.Cos x))

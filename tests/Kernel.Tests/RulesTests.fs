@@ -307,17 +307,17 @@ let private scaled (ss: float list) = [ for s in ss do for a, b in [ 0.7, 1.3; -
 let private nan2 _ = nan, nan
 
 let private binaryRows : Row2 list =
-    let lin (f: Fun2) name atNaN constant points exact : Row2 =
+    let row2 (f: Fun2) name atNaN constant points exact : Row2 =
         { F = f; Name = name; AtNaN = atNaN; Constant = constant; Points = points; Exact = exact; Tol = 1e-13 }
     let zero = 0.0
-    [ lin Fun2.Add "Add" (fun _ -> 1.0, 1.0) (Some 1.0, Some 1.0) (scaled scales) (fun _ _ -> 1.0, 1.0, zero, zero, zero)
-      lin Fun2.Sub "Sub" (fun _ -> 1.0, -1.0) (Some 1.0, Some -1.0) (scaled scales) (fun _ _ -> 1.0, -1.0, zero, zero, zero)
-      lin Fun2.Mul "Mul" (fun c -> c, c) (None, None) (scaled [ 3.1e-150; 2.3e150 ]) (fun x y -> y, x, zero, 1.0, zero)
+    [ row2 Fun2.Add "Add" (fun _ -> 1.0, 1.0) (Some 1.0, Some 1.0) (scaled scales) (fun _ _ -> 1.0, 1.0, zero, zero, zero)
+      row2 Fun2.Sub "Sub" (fun _ -> 1.0, -1.0) (Some 1.0, Some -1.0) (scaled scales) (fun _ _ -> 1.0, -1.0, zero, zero, zero)
+      row2 Fun2.Mul "Mul" (fun c -> c, c) (None, None) (scaled [ 3.1e-150; 2.3e150 ]) (fun x y -> y, x, zero, 1.0, zero)
       // (1.7e308, 1.5): 2·(x/y) overflows where 2x/y³ = 1e308 does not
-      lin Fun2.Div "Div" (fun c -> 1.0 / c, nan) (None, None) (scaled scales @ [ 1.7e308, 1.5 ]) (fun x y ->
+      row2 Fun2.Div "Div" (fun c -> 1.0 / c, nan) (None, None) (scaled scales @ [ 1.7e308, 1.5 ]) (fun x y ->
           let x, y = w x, w y
           toFloat (1.0 / y), toFloat (-x / (y * y)), zero, toFloat (-(1.0 / (y * y))), toFloat (2.0 * x / (y * y * y)))
-      { lin Fun2.Pow "Pow" nan2 (None, None)
+      { row2 Fun2.Pow "Pow" nan2 (None, None)
             ([ for s in [ 3.1e-150; 2.3e150 ] do for y in [ 1.7; -1.3 ] -> 0.7 * s, y ]
              @ [ for s in [ 1.7e-300; 1.1e300 ] do for y in [ 0.6; -0.7 ] -> 0.7 * s, y ])
             (fun x y ->
@@ -328,20 +328,20 @@ let private binaryRows : Row2 list =
                 toFloat ((1.0 + y * l) * p1), toFloat (l * l * p))
             with Tol = 1e-12 }
       // Atan2(x, y): ρ = x² + y²: (y/ρ, −x/ρ, −2xy/ρ², (x² − y²)/ρ², 2xy/ρ²)
-      lin Fun2.Atan2 "Atan2" nan2 (None, None) (scaled scales) (fun x y ->
+      row2 Fun2.Atan2 "Atan2" nan2 (None, None) (scaled scales) (fun x y ->
           let x, y = w x, w y
           let r = x * x + y * y
           toFloat (y / r), toFloat (-x / r), toFloat (-2.0 * x * y / (r * r)), toFloat ((x * x - y * y) / (r * r)),
           toFloat (2.0 * x * y / (r * r)))
       // h = √(x² + y²): (x/h, y/h, y²/h³, −xy/h³, x²/h³)
-      lin Fun2.Hypot "Hypot" nan2 (None, None) (scaled scales) (fun x y ->
+      row2 Fun2.Hypot "Hypot" nan2 (None, None) (scaled scales) (fun x y ->
           let x, y = w x, w y
           let h = sqrtW (x * x + y * y)
           let h3 = h * h * h
           toFloat (x / h), toFloat (y / h), toFloat (y * y / h3), toFloat (-(x * y) / h3), toFloat (x * x / h3))
-      lin Fun2.Min "Min" nan2 (None, None) (scaled scales) (fun x y -> let a, b = (if x < y then 1.0, 0.0 else 0.0, 1.0) in a, b, zero, zero, zero)
-      lin Fun2.Max "Max" nan2 (None, None) (scaled scales) (fun x y -> let a, b = (if x > y then 1.0, 0.0 else 0.0, 1.0) in a, b, zero, zero, zero)
-      lin Fun2.Mod "Mod" (fun _ -> 1.0, nan) (Some 1.0, None) (scaled scales) (fun x y ->
+      row2 Fun2.Min "Min" nan2 (None, None) (scaled scales) (fun x y -> let a, b = (if x < y then 1.0, 0.0 else 0.0, 1.0) in a, b, zero, zero, zero)
+      row2 Fun2.Max "Max" nan2 (None, None) (scaled scales) (fun x y -> let a, b = (if x > y then 1.0, 0.0 else 0.0, 1.0) in a, b, zero, zero, zero)
+      row2 Fun2.Mod "Mod" (fun _ -> 1.0, nan) (Some 1.0, None) (scaled scales) (fun x y ->
           1.0, -(Math.Truncate(toFloat (w x / w y))), zero, zero, zero) ]
 
 /// The expected value of a mode's entry given the exact derivatives `exactOf` (see `Seeding`);

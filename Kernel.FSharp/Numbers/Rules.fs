@@ -64,6 +64,22 @@ type Fun2 =
 /// outside a function's domain the derivative is NaN, as the value is.
 /// In reverse sweeps a zero adjoint is a symbolic zero: a node that does not reach the output adds
 /// nothing even when its partial is NaN or ±∞ (forward mode keeps IEEE's 0·∞ = NaN).
+///
+/// NaN arguments (as JAX and PyTorch): a partial that is a constant keeps its value, every other
+/// partial is NaN. So −x has derivative −1; x ± y has partials ±1; x·y has (y, x), so ∂/∂x (x·c) = c
+/// at x = NaN; x / y has ∂/∂x = 1/y; x % y has ∂/∂x = 1; their second derivatives in the NaN argument
+/// are 0 (and ∂²(x·y)/∂x∂y = 1). Every other first or second derivative at a NaN value is NaN, including abs, min and
+/// max, whose derivative asks a comparison NaN cannot answer. A non-constant partial at a NaN value
+/// is the value itself (`fx` / `fz`), so a nested level differentiating it gets NaN as well. "A
+/// constant" is a `double` operand or a constant `Real`; a forward number's zero tangent is an
+/// explicit 0, and 0·NaN = NaN.
+///
+/// Scale: every rule is written in a form as robust to scale as its value — ratios, `hypot` and
+/// rescaling instead of x², 1 + x², x² + y² or 1/h³ — so that at extreme but representable
+/// magnitudes (|x| up to 1e±300) a derivative is ±∞ or 0 only where the exact one is out of
+/// range. The generic first derivatives stay robust when a nested level differentiates them, and
+/// near the ends of a domain (asin, atanh at ±1; tanh, expm1 in their tails) they avoid the
+/// cancellation of 1 − x² and 1 − tanh².
 module Rules =
 
     let sqrtPi2 = 2.0 / Math.Sqrt Math.PI
@@ -75,7 +91,7 @@ module Rules =
         let u = 1.0 + x
         if u = 1.0 then x
         elif Double.IsInfinity u then Math.Log u
-        else Math.Log u * x / (u - 1.0)
+        else Math.Log u * (x / (u - 1.0)) // not (log u · x)/(u − 1): that overflows from x ≈ 2.5e305
 
     /// exp(x) − 1, accurate for small x (Kahan's trick; .NET's ExpM1 is exp(x) − 1).
     let expm1 (x: float) =
@@ -83,7 +99,7 @@ module Rules =
         if u = 1.0 then x
         elif u - 1.0 = -1.0 then -1.0
         elif Double.IsInfinity u then u
-        else (u - 1.0) * x / Math.Log u
+        else (u - 1.0) * (x / Math.Log u) // not ((u − 1)·x)/log u: that overflows from x ≈ 703
 
     /// The error function (MathNet's implementation, accurate to double precision).
     let erf (x: float) = MathNet.Numerics.SpecialFunctions.Erf x
@@ -157,6 +173,12 @@ module Rules =
     let inline lt<'T when 'T :> IComparisonOperators<'T, 'T, bool>> (a: 'T) (b: 'T) = 'T.op_LessThan(a, b)
     let inline isZero<'T when 'T :> INumberBase<'T>> (a: 'T) = 'T.IsZero a
 
+    /// 1 − x², as (1 − x)(1 + x) for |x| ≥ ½: 1 − x·x cancels near ±1, and the derivative of
+    /// (1 − x)(1 + x), −(1 + x) + (1 − x), cancels near 0 (a nested level would lose −2x there).
+    let inline private oneMinusSquare<'T
+        when 'T :> INumberBase<'T> and 'T :> IComparisonOperators<'T, 'T, bool>> (x: 'T) : 'T =
+        if lt x (k 0.5) && gt x (k -0.5) then 'T.One - x * x else ('T.One - x) * ('T.One + x)
+
     /// f'(x), generic in the number type so a nested trace gets a differentiable partial.
     /// `fx` is f(x), already computed by the caller.
     let inline d1<'T
@@ -168,10 +190,12 @@ module Rules =
         and 'T :> IHyperbolicFunctions<'T>
         and 'T :> IRootFunctions<'T>
         and 'T :> IPowerFunctions<'T>> (f: Fun1) (c: float) (x: 'T) (fx: 'T) : 'T =
-        // Outside the domain (value NaN) the derivative is NaN too, e.g. log at x < 0.
-        if 'T.IsNaN fx then fx else
         match f with
+        // linear: the constant derivative holds at NaN too
         | Fun1.Neg -> k -1.0
+        // outside the domain (value NaN) the derivative is NaN too, e.g. log at x < 0; the NaN
+        // returned is the traced value itself, so a nested level's second derivative is NaN as well
+        | _ when 'T.IsNaN fx -> fx
         | Fun1.Recip -> -(fx * fx)
         | Fun1.Square -> k 2.0 * x
         | Fun1.Sqrt -> k 0.5 / fx
@@ -179,25 +203,46 @@ module Rules =
         | Fun1.Exp -> fx
         | Fun1.Exp2 -> k ln2 * fx
         | Fun1.Log -> 'T.One / x
-        | Fun1.Log2 -> 'T.One / (k ln2 * x)
-        | Fun1.Log10 -> 'T.One / (k ln10 * x)
+        | Fun1.Log2 -> k (1.0 / ln2) / x
+        | Fun1.Log10 -> k (1.0 / ln10) / x
         | Fun1.Log1p -> 'T.One / ('T.One + x)
-        | Fun1.Expm1 -> fx + 'T.One
+        // expm1 + 1 cancels where expm1 ≈ −1 (x ≲ −1): there eˣ itself
+        | Fun1.Expm1 -> if gt fx (k -0.5) then fx + 'T.One else 'T.Exp x
         | Fun1.Sin -> 'T.Cos x
         | Fun1.Cos -> -('T.Sin x)
         | Fun1.Tan -> 'T.One + fx * fx
-        | Fun1.Asin -> 'T.One / 'T.Sqrt('T.One - x * x)
-        | Fun1.Acos -> -('T.One / 'T.Sqrt('T.One - x * x))
-        | Fun1.Atan -> 'T.One / ('T.One + x * x)
+        | Fun1.Asin -> 'T.One / 'T.Sqrt(oneMinusSquare x)
+        | Fun1.Acos -> -('T.One / 'T.Sqrt(oneMinusSquare x))
+        // for |x| > 1, 1/(1 + x²) = r²/(1 + r²) with r = 1/x: x² would overflow from |x| ≈ 1e154
+        | Fun1.Atan ->
+            if gt x 'T.One || lt x (k -1.0) then
+                let r = 'T.One / x
+                let r2 = r * r
+                r2 / ('T.One + r2)
+            else 'T.One / ('T.One + x * x)
         | Fun1.Sinh -> 'T.Cosh x
         | Fun1.Cosh -> 'T.Sinh x
-        | Fun1.Tanh -> 'T.One - fx * fx
-        | Fun1.Asinh -> 'T.One / 'T.Sqrt(x * x + 'T.One)
+        // 1 − tanh² cancels in the tails (0 from |x| ≈ 19): there sech² = 4u/(1 + u)², u = e^(−2|x|)
+        // (u ≤ 1: no overflow, unlike 1/cosh², whose nested derivative is 0·∞ beyond |x| ≈ 710)
+        | Fun1.Tanh ->
+            if lt fx (k 0.75) && gt fx (k -0.75) then 'T.One - fx * fx
+            else
+                let u = 'T.Exp(k -2.0 * 'T.Abs x)
+                let v = 'T.One + u
+                k 4.0 * u / (v * v)
+        // for |x| > 1, 1/√(x² + 1) = r/√(1 + r²) with r = 1/|x|
+        | Fun1.Asinh ->
+            if gt x 'T.One || lt x (k -1.0) then
+                let r = 'T.One / 'T.Abs x
+                r / 'T.Sqrt('T.One + r * r)
+            else 'T.One / 'T.Sqrt(x * x + 'T.One)
         | Fun1.Acosh -> 'T.One / ('T.Sqrt(x - 'T.One) * 'T.Sqrt(x + 'T.One))
-        | Fun1.Atanh -> 'T.One / ('T.One - x * x)
+        | Fun1.Atanh -> 'T.One / oneMinusSquare x
         // special case: abs'(0) = 0 (the subgradient of least norm); NaN stays NaN.
         | Fun1.Abs -> if gt x 'T.Zero then 'T.One elif lt x 'T.Zero then k -1.0 elif isZero x then 'T.Zero else x
-        | Fun1.Erf -> k sqrtPi2 * 'T.Exp(-(x * x))
+        // e^(−x²) underflows to 0 from |x| ≈ 27.3 (and its nested derivative would be ∞·0 at
+        // |x| ≈ 1e308): beyond 28 the derivative and its derivative are 0 to double precision
+        | Fun1.Erf -> if gt x (k 28.0) || lt x (k -28.0) then 'T.Zero else k sqrtPi2 * 'T.Exp(-(x * x))
         | Fun1.PowC -> if c = 0.0 then 'T.Zero else k c * 'T.Pow(x, k (c - 1.0))
         | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
 
@@ -212,18 +257,35 @@ module Rules =
         and 'T :> IRootFunctions<'T>
         and 'T :> IPowerFunctions<'T>> (f: Fun2) (x: 'T) (y: 'T) (fz: 'T) : struct ('T * 'T) =
         match f with
+        // linear in each argument: the constant partials hold at NaN too (∂/∂x (x·c) = c)
         | Fun2.Add -> struct ('T.One, 'T.One)
         | Fun2.Sub -> struct ('T.One, k -1.0)
         | Fun2.Mul -> struct (y, x)
         | Fun2.Div -> let r = 'T.One / y in struct (r, -(fz * r))
+        // x % y = x − trunc(x/y)·y: piecewise linear; at the jumps (x/y an integer) the derivative
+        // of the piece to the right is taken, as for floor in JAX. ∂/∂x = 1 at NaN too.
+        | Fun2.Mod ->
+            if 'T.IsNaN fz then struct ('T.One, fz)
+            else
+                let q: float = Double.CreateTruncating<'T>(x / y)
+                struct ('T.One, k (-(Math.Truncate q)))
+        // every other partial at a NaN value is NaN: the value itself, as in d1
+        | _ when 'T.IsNaN fz -> struct (fz, fz)
         // special case: d/dy x^y at x = 0 is 0, the limit from y > 0 (log 0 would give 0·∞ = NaN).
         | Fun2.Pow ->
             let dx = if isZero y then 'T.Zero else y * 'T.Pow(x, y - 'T.One)
             let dy = if isZero x then 'T.Zero else fz * 'T.Log x
             struct (dx, dy)
+        // y/(x² + y²) under- or overflows from |x| ≈ 1e∓154: rescaled by m, the power of 2 at
+        // max(|x|, |y|) (a constant, so x/m is exact), x'² + y'² lies in [1, 8), and a nested level's
+        // derivative leaves the range only at its last division by m (±∞, never ∞ − ∞ = NaN)
         | Fun2.Atan2 ->
-            let r = 'T.One / (x * x + y * y)
-            struct (y * r, -(x * r))
+            let big = Math.Max(Math.Abs(Double.CreateTruncating<'T> x), Math.Abs(Double.CreateTruncating<'T> y))
+            let m = k (if big > 0.0 && Double.IsFinite big then Math.ScaleB(1.0, Math.ILogB big) else 1.0)
+            let xs = x / m
+            let ys = y / m
+            let r = xs * xs + ys * ys
+            struct (ys / r / m, -(xs / r / m))
         // special case: hypot at (0, 0) has derivative 0, like abs.
         | Fun2.Hypot -> if isZero fz then struct ('T.Zero, 'T.Zero) else struct (x / fz, y / fz)
         // special case: a tie splits the derivative (½, ½), as JAX does.
@@ -235,37 +297,37 @@ module Rules =
             if gt x y then struct ('T.One, 'T.Zero)
             elif gt y x then struct ('T.Zero, 'T.One)
             else struct (k 0.5, k 0.5)
-        // x % y = x − trunc(x/y)·y: piecewise linear; at the jumps (x/y an integer) the derivative
-        // of the piece to the right is taken, as for floor in JAX.
-        | Fun2.Mod ->
-            let q: float = Double.CreateTruncating<'T>(x / y)
-            struct ('T.One, k (-(Math.Truncate q)))
         | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
 
     // ------------------------------------------------ second derivatives, double
 
     /// f''(x) on doubles. `fx` is f(x) and `dfx` is f'(x), already computed.
     let inline d2 (f: Fun1) (c: float) (x: float) (fx: float) (dfx: float) : float =
-        if Double.IsNaN fx then fx else
         match f with
         | Fun1.Neg -> 0.0
+        | _ when Double.IsNaN fx -> fx
+        // products and quotients ordered so that no intermediate leaves the range before the result
         | Fun1.Recip -> 2.0 * fx * fx * fx
         | Fun1.Square -> 2.0
         | Fun1.Sqrt -> -0.5 * dfx / x
         | Fun1.Cbrt -> -2.0 / 3.0 * dfx / x
         | Fun1.Exp -> fx
         | Fun1.Exp2 -> ln2 * ln2 * fx
-        | Fun1.Log -> -1.0 / (x * x)
-        | Fun1.Log2 -> -1.0 / (ln2 * x * x)
-        | Fun1.Log10 -> -1.0 / (ln10 * x * x)
+        // −f'/x, not −1/(k·x·x): x·x overflows from |x| ≈ 1e154
+        | Fun1.Log
+        | Fun1.Log2
+        | Fun1.Log10 -> -(dfx / x)
         | Fun1.Log1p -> -(dfx * dfx)
-        | Fun1.Expm1 -> fx + 1.0
+        | Fun1.Expm1 -> dfx
         | Fun1.Sin -> -fx
         | Fun1.Cos -> -fx
         | Fun1.Tan -> 2.0 * fx * dfx
         | Fun1.Asin -> x * dfx * dfx * dfx
         | Fun1.Acos -> x * dfx * dfx * dfx
-        | Fun1.Atan -> -2.0 * x * dfx * dfx
+        // −2x/(1 + x²)² = −2·q·f' with q = x/(1 + x²), for |x| > 1 as r/(1 + r²), r = 1/x
+        | Fun1.Atan ->
+            let q = if Math.Abs x > 1.0 then (let r = 1.0 / x in r / (1.0 + r * r)) else x * dfx
+            -2.0 * q * dfx
         | Fun1.Sinh -> fx
         | Fun1.Cosh -> fx
         | Fun1.Tanh -> -2.0 * fx * dfx
@@ -273,7 +335,8 @@ module Rules =
         | Fun1.Acosh -> -x * dfx * dfx * dfx
         | Fun1.Atanh -> 2.0 * x * dfx * dfx
         | Fun1.Abs -> if Double.IsNaN x then x else 0.0
-        | Fun1.Erf -> -2.0 * x * dfx
+        // −2·(x·f'): −2x overflows at |x| ≈ 1e308 where f' = 0 (∞·0 = NaN)
+        | Fun1.Erf -> -2.0 * (x * dfx)
         | Fun1.PowC -> if c = 0.0 || c = 1.0 then 0.0 else c * (c - 1.0) * Math.Pow(x, c - 2.0)
         | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
 
@@ -282,25 +345,30 @@ module Rules =
     let inline hessian2 (f: Fun2) (x: float) (y: float) (fz: float) (dx: float) (dy: float) : struct (float * float * float) =
         match f with
         | Fun2.Add
-        | Fun2.Sub
+        | Fun2.Sub -> struct (0.0, 0.0, 0.0)
+        // ∂/∂x ≡ 1, so ∂²/∂x² = ∂²/∂x∂y = 0 at NaN too; ∂²/∂y² is NaN there
+        | Fun2.Mod -> if Double.IsNaN fz then struct (0.0, 0.0, fz) else struct (0.0, 0.0, 0.0)
         | Fun2.Min
-        | Fun2.Max
-        | Fun2.Mod -> struct (0.0, 0.0, 0.0)
+        | Fun2.Max -> if Double.IsNaN fz then struct (fz, fz, fz) else struct (0.0, 0.0, 0.0)
         | Fun2.Mul -> struct (0.0, 1.0, 0.0)
-        | Fun2.Div -> let r = 1.0 / y in struct (0.0, -r * r, 2.0 * fz * r * r)
+        // 2·((x/y)/y)/y: (x/y)·(1/y)² would under- or overflow in (1/y)² first
+        | Fun2.Div -> let r = 1.0 / y in struct (0.0, -(r * r), 2.0 * (fz * r * r))
         | Fun2.Pow ->
             let lx = if x = 0.0 then 0.0 else Math.Log x
             let xx = if y = 0.0 || y = 1.0 then 0.0 else y * (y - 1.0) * Math.Pow(x, y - 2.0)
             let xy = if x = 0.0 then 0.0 else Math.Pow(x, y - 1.0) * (1.0 + y * lx)
             struct (xx, xy, dy * lx)
+        // with a = x/h, b = y/h (h = hypot): ∓2ab/h² and (a − b)(a + b)/h², each divided by h twice
         | Fun2.Atan2 ->
-            let r = 1.0 / (x * x + y * y)
-            struct (-2.0 * x * y * r * r, (x * x - y * y) * r * r, 2.0 * x * y * r * r)
+            let h = hypot x y
+            let a = x / h
+            let b = y / h
+            let ab2 = 2.0 * a * b
+            struct (-(ab2 / h / h), (a - b) * (a + b) / h / h, ab2 / h / h)
+        // y²/h³ = (y/h)²/h with the first partials x/h, y/h: 1/h³ would leave the range from 1e±103
         | Fun2.Hypot ->
             if fz = 0.0 then struct (0.0, 0.0, 0.0)
-            else
-                let r3 = 1.0 / (fz * fz * fz)
-                struct (y * y * r3, -x * y * r3, x * x * r3)
+            else struct (dy * dy / fz, -(dx * dy) / fz, dx * dx / fz)
         | _ -> raise (ArgumentOutOfRangeException(nameof f, f, "not a rule-table function"))
 
     // --------------------------------------------------------------- metadata

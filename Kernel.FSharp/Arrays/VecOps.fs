@@ -100,13 +100,15 @@ type ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial, hxy: Pa
             for e in 0 .. n - 1 do
                 for j in 0 .. w - 1 do
                     let i = ZipOp.Ix(ax, w, e, j)
-                    ax[i] <- ax[i] + dx[e] * gt[e * w + j] + (hxx[e] * ZipOp.At(tx, w, e, j) + hxy[e] * ZipOp.At(ty, w, e, j)) * g[e]
+                    let cross = if y.IsNone then 0.0 else hxy[e] * ZipOp.At(ty, w, e, j) // a constant side has no tangent
+                    ax[i] <- ax[i] + dx[e] * gt[e * w + j] + (hxx[e] * ZipOp.At(tx, w, e, j) + cross) * g[e]
         if not y.IsNone then
             let ay = adjT.Span y
             for e in 0 .. n - 1 do
                 for j in 0 .. w - 1 do
                     let i = ZipOp.Ix(ay, w, e, j)
-                    ay[i] <- ay[i] + dy[e] * gt[e * w + j] + (hxy[e] * ZipOp.At(tx, w, e, j) + hyy[e] * ZipOp.At(ty, w, e, j)) * g[e]
+                    let cross = if x.IsNone then 0.0 else hxy[e] * ZipOp.At(tx, w, e, j)
+                    ay[i] <- ay[i] + dy[e] * gt[e * w + j] + (cross + hyy[e] * ZipOp.At(ty, w, e, j)) * g[e]
 
 /// Σ x: a scalar (its output is the op node's own slot).
 [<Sealed>]

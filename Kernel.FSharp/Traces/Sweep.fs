@@ -128,10 +128,16 @@ module Sweep =
                 for q in 0 .. w - 1 do
                     let gt = at[i * w + q]
                     if g <> 0.0 || gt <> 0.0 then // symbolic zeros, as in `reverse`
-                        let tj = if j >= 0 then s[j * w + q] else 0.0
-                        let tk = if k >= 0 then s[k * w + q] else 0.0
-                        if j >= 0 then at[j * w + q] <- at[j * w + q] + d0 * gt + h00 * tj + h01 * tk
-                        if k >= 0 then at[k * w + q] <- at[k * w + q] + d1 * gt + h01 * tj + h11 * tk
+                        // an absent (constant) argument has no tangent: its second partials must not
+                        // enter at all (h01 may be ±∞ where its tangent would be 0, e.g. x / 1e-200)
+                        if j >= 0 then
+                            let tj = s[j * w + q]
+                            let cross = if k >= 0 then h01 * s[k * w + q] else 0.0
+                            at[j * w + q] <- at[j * w + q] + d0 * gt + h00 * tj + cross
+                        if k >= 0 then
+                            let tk = s[k * w + q]
+                            let cross = if j >= 0 then h01 * s[j * w + q] else 0.0
+                            at[k * w + q] <- at[k * w + q] + d1 * gt + cross + h11 * tk
             | NodeKind.Element ->
                 let b = adjT.Buffer arg0[i]
                 for q in 0 .. w - 1 do

@@ -86,7 +86,6 @@ let private modes1 (f: Fun1) (c: float) (x: float) : (string * int * Seeding * f
     let struct (_, mapTangent) = Ad.Jvp("test", Func<Vec, Vec>(fun v -> Vec.Map(f, c, v)), Vec [| x |], Vec [| 1.0 |])
     [ "table d1", 1, Plain, d
       "Dual", 1, Plain, (Dual.Apply1(f, c, xd)).T
-      "DualN", 1, Plain, (DualN<Partials2>.Apply1(f, c, DualN<Partials2>(x, Partials2(1.0, 0.0)))).P.A0
       "HyperDual ε₁", 1, Plain, h.E1
       "reverse", 1, Plain, (grad g [| x |])[0]
       "forward", 1, Plain, jvp g [| x |] [| 1.0 |]
@@ -121,8 +120,8 @@ let private modesX (f: Fun2) (x: float) (c: float) : (string * Part * Seeding * 
       "reverse-over-reverse", Hxx, Plain, (hessianRevRev g [| x |]).[0].[0]
       "HyperDual ε₁ε₂", Hxx, ZeroSeed [ Dx ], h.E12
       // the replay also multiplies the constant side's ∂²xy by a zero tangent (see Sweep.reverseTangents)
-      "second-order tape", Hxx, ZeroSeed [ Dx; Hxy ], (hessianTape g [| x |])[0, 0]
-      "Vec.Zip second-order tape", Hxx, ZeroSeed [ Dx; Hxy ], (hessianTape zip [| x |])[0, 0] ]
+      "second-order tape", Hxx, ZeroSeed [ Dx ], (hessianTape g [| x |])[0, 0]
+      "Vec.Zip second-order tape", Hxx, ZeroSeed [ Dx ], (hessianTape zip [| x |])[0, 0] ]
 
 /// ∂f/∂y and ∂²f/∂y² of a binary rule at (c, y), c a constant, in every mode.
 let private modesY (f: Fun2) (c: float) (y: float) : (string * Part * Seeding * float) list =
@@ -143,8 +142,8 @@ let private modesY (f: Fun2) (c: float) (y: float) : (string * Part * Seeding * 
       "forward-over-reverse", Hyy, Plain, (hvpNested g [| y |] [| 1.0 |])[0]
       "reverse-over-reverse", Hyy, Plain, (hessianRevRev g [| y |]).[0].[0]
       "HyperDual ε₁ε₂", Hyy, ZeroSeed [ Dy ], h.E12
-      "second-order tape", Hyy, ZeroSeed [ Dy; Hxy ], (hessianTape g [| y |])[0, 0]
-      "Vec.Zip second-order tape", Hyy, ZeroSeed [ Dy; Hxy ], (hessianTape zip [| y |])[0, 0] ]
+      "second-order tape", Hyy, ZeroSeed [ Dy ], (hessianTape g [| y |])[0, 0]
+      "Vec.Zip second-order tape", Hyy, ZeroSeed [ Dy ], (hessianTape zip [| y |])[0, 0] ]
 
 /// Every derivative of a binary rule at (x, y) with both arguments variables, in every mode.
 let private modesXY (f: Fun2) (x: float) (y: float) : (string * Part * Seeding * float) list =

@@ -9,6 +9,10 @@ open MathNet.Numerics.LinearAlgebra
 /// `Real` so every derivative stays differentiable.
 [<Sealed; AllowNullLiteral>]
 type Vec(arr: float[], off: int, len: int, tid: int, r: VecRef) =
+    do
+        if isNull arr then nullArg "arr"
+        if off < 0 || len < 0 || int64 off + int64 len > int64 arr.Length then
+            invalidArg "len" (sprintf "A Vec of %d elements from offset %d does not fit in an array of %d." len off arr.Length)
     /// A constant vector over `values` (not copied).
     new(values: float[]) =
         if isNull values then nullArg "values"

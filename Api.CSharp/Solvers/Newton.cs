@@ -36,6 +36,7 @@ public static partial class Newton
         Check.NotNull(function, functionName, owner);
         Check.Input(x0, nameof(x0), owner);
         o.Validate(owner);
+        Linalg.EnsureInitialized(); // the best backend (MKL, OpenBLAS, managed) before the first factorisation
         var x = x0!.ToArray();
         var bad = Dense.FirstNonFinite(x);
         if (bad >= 0)

@@ -66,7 +66,7 @@ type Linalg private () =
             | None -> ""
             | Some f when f.NotFound -> sprintf "%s. %s" f.Reason (installHint kind)
             | Some f ->
-                sprintf "%s. Set %s to a working library file, or %s=managed to use MathNet's managed code." f.Reason NativeSearch.pathVariable Linalg.EnvironmentVariable
+                sprintf "%s. Point %s at a working libmkl_rt.so or libopenblas.so.0 (or unset it to search the system's library directories), or set %s=managed to use MathNet's managed code." f.Reason NativeSearch.pathVariable Linalg.EnvironmentVariable
         | other -> sprintf "%A is not a backend" other
 
     /// The backend to use, as a pure function of the HYBRID_BLAS value (null or empty: choose the
@@ -144,7 +144,7 @@ type Linalg private () =
                 | Some path when kind = BackendKind.Managed && (isNull requested || requested.Trim().ToLowerInvariant() <> "managed") ->
                     let reasons = [ for k in [ BackendKind.Mkl; BackendKind.OpenBlas ] do match failure k with Some f -> yield f.Reason | None -> () ]
                     raise (InvalidOperationException(
-                        sprintf "%s=%s names a library Hybrid cannot use as Intel MKL or OpenBLAS. %s. Point it at libmkl_rt.so or libopenblas.so.0, or unset it to search the system's library directories."
+                        sprintf "%s=%s names a library Hybrid cannot use as Intel MKL or OpenBLAS: %s. Point it at libmkl_rt.so or libopenblas.so.0, or unset it to search the system's library directories."
                             NativeSearch.pathVariable path (String.Join("; ", reasons))))
                 | _ -> Linalg.Use kind)
 

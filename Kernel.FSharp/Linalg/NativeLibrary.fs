@@ -330,7 +330,7 @@ module internal NativeLoader =
         match NativeSearch.explicitPath () with
         | Some path ->
             tryFile kind path
-            |> Result.mapError (fun reason -> { Reason = sprintf "%s=%s: %s" NativeSearch.pathVariable path reason; NotFound = false })
+            |> Result.mapError (fun reason -> { Reason = sprintf "%s (the file %s names)" reason NativeSearch.pathVariable; NotFound = false })
         | None when not (OperatingSystem.IsLinux()) ->
             Error { Reason = sprintf "%s is searched for only on Linux; set %s to the library file" (libraryName kind) NativeSearch.pathVariable
                     NotFound = true }

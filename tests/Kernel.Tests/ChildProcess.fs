@@ -37,6 +37,15 @@ let run (name: string) (env: (string * string option) list) (cwd: string option)
                 | _ -> "dotnet"
             let p = ProcessStartInfo(dotnet)
             p.ArgumentList.Add "exec"
+            // loaded by another test host (its output has no Kernel.Tests.runtimeconfig.json):
+            // run with the host's runtime configuration and dependencies
+            let entry = Reflection.Assembly.GetEntryAssembly()
+            if not (File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json"))) && not (isNull entry) then
+                for option, file in [ "--runtimeconfig", Path.ChangeExtension(entry.Location, ".runtimeconfig.json")
+                                      "--depsfile", Path.ChangeExtension(entry.Location, ".deps.json") ] do
+                    if File.Exists file then
+                        p.ArgumentList.Add option
+                        p.ArgumentList.Add file
             p.ArgumentList.Add dll
             p
     for a in [ "--filter-test-list"; "Child." + name; "--sequenced"; "--no-spinner"; "--colours"; "0" ] do

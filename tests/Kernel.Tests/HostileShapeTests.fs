@@ -319,13 +319,37 @@ let childTests =
                 Linalg.Use kind |> ignore
                 let p = Linalg.CreateProvider kind :> P
                 [ testList "primitives" [ for s in primitiveSpecs -> property p true s ]
+                  test "a 65536×65536 product over empty arrays names the shape" {
+                      let e = Expect.throwsC (fun () -> GemmOp.Record("MatMul", Vec [||], false, 65536, 65536, Vec [||], false, 65536, 65536) |> ignore) id
+                      Expect.isTrue (e :? ArgumentException) (sprintf "ArgumentException, got %s" (e.GetType().Name))
+                      Expect.stringContains e.Message "MatMul: A is 65536×65536 = 4294967296 elements, more than one array can hold" "message"
+                  }
                   if kind <> BackendKind.Managed then
+                      test "the provider's message names the shape" {
+                          let e = Expect.throwsC (fun () -> p.MatrixMultiply([||], 65536, 65536, [||], 65536, 65536, [||])) id
+                          Expect.isTrue (e :? ArgumentException) (sprintf "ArgumentException, got %s" (e.GetType().Name))
+                          Expect.stringContains e.Message "A (65536x65536)" "names the shape"
+                          Expect.stringContains e.Message "4294967296" "the element count in 64 bits"
+                      }
                       testList "provider" [ for s in providerSpecs -> property p false s ] ])
     ]
 
 [<Tests>]
 let tests =
     testList "HostileShapes" [
+        yield test "Mat and Vec constructors reject storage that does not hold the shape, naming it" {
+            let e = Expect.throwsC (fun () -> Mat(Vec [||], 65536, 65536) |> ignore) id
+            Expect.isTrue (e :? ArgumentException) "ArgumentException"
+            Expect.stringContains e.Message "The matrix is 65536×65536 = 4294967296 elements, more than one array can hold" "Mat message"
+            let e = Expect.throwsC (fun () -> Mat(Vec [| 1.0; 2.0 |], 40000, 40000) |> ignore) id
+            Expect.stringContains e.Message "The matrix is 40000×40000 and needs 1600000000 elements, but its storage has 2" "Mat message below the array limit"
+            let e = Expect.throwsC (fun () -> Mat(Vec [| 1.0 |], -1, -1) |> ignore) id
+            Expect.stringContains e.Message "-1×-1: a matrix dimension cannot be negative" "negative"
+            let e = Expect.throwsC (fun () -> Vec([| 1.0; 2.0 |], 1, Int32.MaxValue, 0, VecRef.None) |> ignore) id
+            Expect.isTrue (e :? ArgumentException) "Vec: ArgumentException"
+            Expect.stringContains e.Message "2147483647 elements from offset 1 does not fit in an array of 2" "Vec message"
+            Expect.throwsT<ArgumentException> (fun () -> Mat.Diag(Vec(Array.zeroCreate 65536)) |> ignore) "Diag of a long vector"
+        }
         for role, kind in roles ->
             test (sprintf "%A: every constructor, primitive and provider member throws ArgumentException or is right, in a child process" kind) {
                 if not (Linalg.IsAvailable kind) then skiptestf "%A is not available: %s" kind (Linalg.WhyUnavailable kind)

@@ -13,10 +13,11 @@ open Expecto
 open MathNet.Numerics.Providers.LinearAlgebra
 open Hybrid.Kernel
 
-/// A fresh temporary directory.
+/// A fresh temporary directory, deleted when the test process exits.
 let private tempDir () =
     let d = Path.Combine(Path.GetTempPath(), "hybrid-loader-" + Guid.NewGuid().ToString("N"))
     Directory.CreateDirectory d |> ignore
+    AppDomain.CurrentDomain.ProcessExit.Add(fun _ -> try Directory.Delete(d, true) with _ -> ())
     d
 
 let private fakeSource = """

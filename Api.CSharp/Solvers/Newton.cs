@@ -6,8 +6,8 @@ namespace Hybrid;
 /// Newton's method on exact derivatives from the transforms: <see cref="Minimize"/> (dense Hessian,
 /// modified Cholesky, Armijo backtracking), <see cref="MinimizeCG"/> (Hessian-vector products and
 /// truncated conjugate gradients, for large n) and <see cref="Solve"/> (root finding with the Jacobian
-/// and an LU solve). Dense factorisations go through MathNet, so they run on the provider registered
-/// with <c>Linalg.UseBest()</c> (MKL or OpenBLAS) when there is one.
+/// and an LU solve). Dense factorisations go through MathNet, so they run on the best backend (MKL,
+/// else OpenBLAS, else managed), which the first solver call registers; the result's <c>Backend</c> names it.
 /// <para>
 /// Wrong input (null function, empty or non-finite x0, options out of range) throws
 /// <see cref="ArgumentException"/> before any work. Numerical trouble never throws and never yields NaN
@@ -36,6 +36,7 @@ public static partial class Newton
         Check.NotNull(function, functionName, owner);
         Check.Input(x0, nameof(x0), owner);
         o.Validate(owner);
+        Linalg.EnsureInitialized(); // the best backend (MKL, OpenBLAS, managed) before the first factorisation
         var x = x0!.ToArray();
         var bad = Dense.FirstNonFinite(x);
         if (bad >= 0)

@@ -31,6 +31,9 @@ public sealed record NewtonResult(
     public bool Converged =>
         Termination is Termination.GradientTolerance or Termination.StepTolerance or Termination.FunctionTolerance
         && double.IsFinite(Value) && double.IsFinite(GradientNorm);
+
+    /// <summary>The linear-algebra backend the dense factorisations ran on (<see cref="Hybrid.Kernel.Linalg.Backend"/>), e.g. "MKL 2020.0.4 (/usr/lib/x86_64-linux-gnu/libmkl_rt.so, 2 threads)".</summary>
+    public Hybrid.Kernel.Backend Backend { get; init; } = Hybrid.Kernel.Linalg.Backend;
 }
 
 /// <summary>
@@ -56,4 +59,7 @@ public sealed record NewtonSolveResult(
 {
     /// <summary>True only when ‖F(x)‖₂ ≤ <see cref="NewtonOptions.ResidualTolerance"/> (<see cref="Termination.ResidualTolerance"/>): x is a root to that tolerance.</summary>
     public bool Converged => Termination == Termination.ResidualTolerance;
+
+    /// <summary>The linear-algebra backend the LU (and SVD) solves ran on (<see cref="Hybrid.Kernel.Linalg.Backend"/>).</summary>
+    public Hybrid.Kernel.Backend Backend { get; init; } = Hybrid.Kernel.Linalg.Backend;
 }

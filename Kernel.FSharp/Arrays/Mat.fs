@@ -10,8 +10,8 @@ open MathNet.Numerics.LinearAlgebra
 type Mat(data: Vec, rows: int, cols: int) =
     do
         if isNull data then nullArg "data"
-        if rows < 0 || cols < 0 || rows * cols <> data.Length then
-            invalidArg "data" (sprintf "A %d×%d matrix needs %d elements, got %d." rows cols (rows * cols) data.Length)
+        // in 64 bits: rows·cols can overflow Int32 (65536·65536 wraps to 0)
+        Shapes.storage "data" "The matrix" rows cols data.Length
 
     /// A constant matrix copied from a MathNet matrix.
     new(m: Matrix<float>) =
@@ -62,6 +62,7 @@ type Mat(data: Vec, rows: int, cols: int) =
         let r = columns[0].Length
         for c in columns do
             if c.Length <> r then invalidArg "columns" (sprintf "OfColumns: columns have lengths %d and %d; all must match." r c.Length)
+        Shapes.elements "columns" "OfColumns: the matrix" r columns.Length |> ignore
         if columns |> Array.forall (fun c -> c.IsConstant) then
             let a = Array.zeroCreate (r * columns.Length)
             columns |> Array.iteri (fun j c -> Array.blit (c.ToArray()) 0 a (j * r) r)
@@ -76,6 +77,7 @@ type Mat(data: Vec, rows: int, cols: int) =
         for r in rowsIn do
             if r.Length <> c then invalidArg "rows" (sprintf "OfRows: rows have lengths %d and %d; all must match." c r.Length)
         let m = rowsIn.Length
+        Shapes.elements "rows" "OfRows: the matrix" m c |> ignore
         Mat(Vec.OfReals(Array.init (m * c) (fun k -> rowsIn[k % m][k / m])), m, c)
 
     // ------------------------------------------------- matrix primitives (their rules: Linalg/*.fs)

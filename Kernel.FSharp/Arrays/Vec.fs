@@ -13,6 +13,10 @@ open MathNet.Numerics.LinearAlgebra
 /// computation's numbers.
 [<Sealed; AllowNullLiteral>]
 type Vec(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
+    do
+        if isNull arr then nullArg "arr"
+        if off < 0 || len < 0 || int64 off + int64 len > int64 arr.Length then
+            invalidArg "len" (sprintf "A Vec of %d elements from offset %d does not fit in an array of %d." len off arr.Length)
     // the trace's id when this vector was made; the trace object is reused with a new id (or a
     // negated one once closed), so `trace.Id <> tid` tells a stale vector in one comparison
     let tid = if isNull trace then 0 else trace.Id

@@ -17,7 +17,8 @@ type BackendKind =
 type Backend(kind: BackendKind, library: string, version: string, threads: int) =
     /// Mkl, OpenBlas or Managed.
     member _.Kind = kind
-    /// The shared library the backend was loaded from (e.g. "libmkl_rt.so"); for Managed, "MathNet.Numerics".
+    /// The absolute path of the shared library file the backend was loaded from (e.g.
+    /// "/usr/lib/x86_64-linux-gnu/libmkl_rt.so"); for Managed, "MathNet.Numerics".
     member _.Library = library
     /// The library's own version string: MKL's MKL_Get_Version_String, OpenBLAS's
     /// openblas_get_config, MathNet's assembly version for Managed.
@@ -38,6 +39,6 @@ type Backend(kind: BackendKind, library: string, version: string, threads: int) 
         let m = Text.RegularExpressions.Regex.Match(version, @"\d+\.\d+(\.\d+)?")
         if m.Success then m.Value else version
 
-    /// For example "MKL 2020.0.4 (libmkl_rt.so, 2 threads)".
+    /// For example "MKL 2020.0.4 (/usr/lib/x86_64-linux-gnu/libmkl_rt.so, 2 threads)".
     override this.ToString() =
         sprintf "%s %s (%s, %d thread%s)" this.Name this.ShortVersion library threads (if threads = 1 then "" else "s")

@@ -50,6 +50,7 @@ type CholeskyOp(a: VecRef, n: int, lv: float[], linv: Matrix<float>, out: VecRef
     static member Factor(name: string, s: Matrix<float>) =
         let fail (inner: exn) =
             raise (NotPositiveDefiniteException(sprintf "%s: A (%s) is not symmetric positive definite (its Cholesky factorisation failed); for a general square matrix use the LU-based form." name (Dense.shape s.RowCount s.ColumnCount), inner))
+        Linalg.EnsureInitialized()
         let c =
             try s.Cholesky()
             with
@@ -77,12 +78,14 @@ type CholeskyOp(a: VecRef, n: int, lv: float[], linv: Matrix<float>, out: VecRef
                 l[i + j * n] <- v / ljj
         l
 
-    static member Check(name: string, r: int, c: int) =
+    static member Check(name: string, a: Vec, r: int, c: int) =
+        if isNull a then nullArg "A"
+        Shapes.storage "A" (name + ": A") r c a.Length
         if r <> c then invalidArg "A" (sprintf "%s: A is %s; it must be square (symmetric positive definite)." name (Dense.shape r c))
 
     /// L with LLᵀ = (A + Aᵀ)/2: one tape node on a bottom-level trace.
     static member Record(a: Vec, r: int, c: int) : Vec =
-        CholeskyOp.Check("Cholesky", r, c)
+        CholeskyOp.Check("Cholesky", a, r, c)
         let n = r
         let t = if a.Tid = 0 then null else Vec.FastTrace(a.Tid, 0)
         if a.Tid <> 0 && isNull t then Vec.OfReals(CholeskyOp.FactorReals("Cholesky", a.ToReals(), n))

@@ -32,16 +32,32 @@ module Dense =
     let private op (t: bool) = if t then Transpose.Transpose else Transpose.DontTranspose
 
     /// z += α·op(x)·op(y) (BLAS dgemm through `LinearAlgebraControl.Provider`); x is stored rx×cx,
-    /// y is stored ry×cy, all arrays exact-size column-major.
+    /// y is stored ry×cy, all arrays exact-size column-major. Every size is checked (in 64 bits)
+    /// against its array first: an ArgumentException naming the shapes, never a mismatched dgemm.
     let gemm (tx: bool) (x: float[]) (rx: int) (cx: int) (ty: bool) (y: float[]) (ry: int) (cy: int) (alpha: float) (z: float[]) =
+        if isNull x then nullArg "x"
+        if isNull y then nullArg "y"
+        if isNull z then nullArg "z"
+        Shapes.storage "x" "gemm: X" rx cx x.Length
+        Shapes.storage "y" "gemm: Y" ry cy y.Length
         let m = if tx then cx else rx
         let k = if tx then rx else cx
+        let kb = if ty then cy else ry
         let n = if ty then ry else cy
+        if k <> kb then
+            invalidArg "y" (sprintf "gemm: op(X) is %s but op(Y) is %s; inner dimensions must match." (shape m k) (shape kb n))
+        Shapes.storage "z" "gemm: Z = op(X)·op(Y)" m n z.Length
         if m > 0 && n > 0 && k > 0 then
+            Linalg.EnsureInitialized()
             LinearAlgebraControl.Provider.MatrixMultiplyWithUpdate(op tx, op ty, alpha, x, rx, cx, y, ry, cy, 1.0, z)
 
-    /// An r×c MathNet matrix over an exact-size array (no copy).
-    let mat (r: int) (c: int) (a: float[]) = Matrix<float>.Build.Dense(r, c, a)
+    /// An r×c MathNet matrix over an exact-size array (no copy). The size is checked in 64 bits
+    /// (MathNet's own check multiplies in Int32); the first one registers the best backend.
+    let mat (r: int) (c: int) (a: float[]) =
+        if isNull a then nullArg "a"
+        Shapes.storage "a" "The matrix" r c a.Length
+        Linalg.EnsureInitialized()
+        Matrix<float>.Build.Dense(r, c, a)
 
     /// A MathNet matrix's column-major values (its own storage when dense, else a copy).
     let values (m: Matrix<float>) : float[] =
@@ -56,6 +72,7 @@ module Dense =
         let singular (j: int) (inner: exn) =
             let where = if j >= 0 then sprintf " (zero pivot in column %d of its LU factorisation)" j else ""
             raise (SingularMatrixException(sprintf "%s: A (%s) is singular%s." name (shape a.RowCount a.ColumnCount) where, inner))
+        Linalg.EnsureInitialized()
         let f =
             try a.LU()
             with

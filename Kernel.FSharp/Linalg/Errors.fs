@@ -59,3 +59,25 @@ module internal LapackInfo =
     let nonConvergence (routine: string) (info: int) : exn =
         MathNet.Numerics.NonConvergenceException(
             sprintf "%s did not converge (LAPACK info = %d)." routine info) :> exn
+
+/// Matrix sizes checked in 64-bit arithmetic before any array is indexed or any native routine
+/// is called: rows·cols of two valid Int32 dimensions can overflow Int32 (65536·65536 wraps to
+/// 0), so a product computed in Int32 could accept storage that does not hold the matrix.
+module internal Shapes =
+
+    /// rows·cols as an Int32, or an ArgumentException (parameter `param`) naming `what` and its
+    /// shape when a dimension is negative or the count exceeds what one .NET array can hold.
+    let elements (param: string) (what: string) (rows: int) (cols: int) : int =
+        if rows < 0 || cols < 0 then
+            invalidArg param (sprintf "%s is %d×%d: a matrix dimension cannot be negative." what rows cols)
+        let n = int64 rows * int64 cols
+        if n > int64 Array.MaxLength then
+            invalidArg param (sprintf "%s is %d×%d = %d elements, more than one array can hold (%d)." what rows cols n Array.MaxLength)
+        int n
+
+    /// Storage of `length` elements holds a rows×cols matrix exactly, or an ArgumentException
+    /// naming `what`, its shape, the elements it needs and the elements it has.
+    let storage (param: string) (what: string) (rows: int) (cols: int) (length: int) =
+        let n = elements param what rows cols
+        if n <> length then
+            invalidArg param (sprintf "%s is %d×%d and needs %d elements, but its storage has %d." what rows cols n length)

@@ -35,6 +35,7 @@ type GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> int, out: 
     /// y = L·x with `outLen` outputs: one tape node on a bottom-level trace; element by element
     /// through `Real` when nested.
     static member Record(x: Vec, outLen: int, nnz: int, outIx: int -> int, inIx: int -> int) : Vec =
+        Shapes.elements "A" "The result" outLen 1 |> ignore
         let values = Array.zeroCreate outLen
         GatherSumOp.Apply(nnz, outIx, inIx, Span<float>(x.Arr, x.Off, x.Length), Span<float>(values), 1)
         if x.Tid = 0 then Vec values
@@ -90,7 +91,10 @@ type Linear =
         GatherSumOp.Record(a, min r c, min r c, id, fun p -> p * (r + 1))
     /// The n×n matrix with v on its diagonal and zeros elsewhere.
     static member DiagMatrix(v: Vec) =
+        if isNull v then nullArg "v"
         let n = v.Length
+        Shapes.elements "v" "Diag: the matrix" n n |> ignore
         GatherSumOp.Record(v, n * n, n, (fun p -> p * (n + 1)), id)
     static member private Check(a: Vec, r: int, c: int) =
-        if r * c <> a.Length then invalidArg "A" (sprintf "A %s matrix needs %d elements, got %d." (Dense.shape r c) (r * c) a.Length)
+        if isNull a then nullArg "A"
+        Shapes.storage "A" "A" r c a.Length

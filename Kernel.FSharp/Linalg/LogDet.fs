@@ -32,12 +32,14 @@ type LogDetOp(a: VecRef, n: int, g: Matrix<float>, spd: bool, out: VecRef) =
         let hv = Dense.values h
         Dense.addInto adjT a (Array.init (n * n) (fun k -> gdot * gv[k] - gbar * hv[k]))
 
-    static member private Square(name: string, r: int, c: int) =
+    static member private Square(name: string, a: Vec, r: int, c: int) =
+        if isNull a then nullArg "A"
+        Shapes.storage "A" (name + ": A") r c a.Length
         if r <> c then invalidArg "A" (sprintf "%s: A is %s; the determinant needs a square matrix." name (Dense.shape r c))
 
     /// log|det A| by LU (LAPACK dgetrf); a singular A throws.
     static member Record(a: Vec, r: int, c: int) : Real =
-        LogDetOp.Square("LogDet", r, c)
+        LogDetOp.Square("LogDet", a, r, c)
         let n = r
         let t = if a.Tid = 0 then null else Vec.FastTrace(a.Tid, 0)
         if a.Tid <> 0 && isNull t then
@@ -58,7 +60,7 @@ type LogDetOp(a: VecRef, n: int, g: Matrix<float>, spd: bool, out: VecRef) =
 
     /// log det A = 2 Σ log Lᵢᵢ by Cholesky (LAPACK dpotrf) of S = (A + Aᵀ)/2; not positive definite throws.
     static member RecordSpd(a: Vec, r: int, c: int) : Real =
-        CholeskyOp.Check("LogDetSpd", r, c)
+        CholeskyOp.Check("LogDetSpd", a, r, c)
         let n = r
         let t = if a.Tid = 0 then null else Vec.FastTrace(a.Tid, 0)
         if a.Tid <> 0 && isNull t then

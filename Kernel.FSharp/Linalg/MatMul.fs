@@ -143,6 +143,10 @@ type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: f
     /// op(A)·op(B) as m×n column-major storage: one tape node on a bottom-level trace, plain dgemm
     /// for constants, element by element through `Real` when nested. `name` is for messages.
     static member Record(name: string, a: Vec, ta: bool, ra: int, ca: int, b: Vec, tb: bool, rb: int, cb: int) : Vec =
+        if isNull a then nullArg "A"
+        if isNull b then nullArg "B"
+        Shapes.storage "A" (name + ": A") ra ca a.Length
+        Shapes.storage "B" (name + ": B") rb cb b.Length
         let m = if ta then ca else ra
         let k = if ta then ra else ca
         let kb = if tb then cb else rb
@@ -151,6 +155,7 @@ type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: f
             let sa = if ta then sprintf "Aᵀ is %s" (Dense.shape m k) else sprintf "A is %s" (Dense.shape m k)
             let sb = if tb then sprintf "Bᵀ is %s" (Dense.shape kb n) else sprintf "B is %s" (Dense.shape kb n)
             invalidArg "B" (sprintf "%s: %s but %s; inner dimensions must match." name sa sb)
+        Shapes.elements "B" (name + ": the product") m n |> ignore
         let t = if a.Tid = 0 && b.Tid = 0 then null else Vec.FastTrace(a.Tid, b.Tid)
         if (a.Tid <> 0 || b.Tid <> 0) && isNull t then
             // nested or mixed traces: Σₗ op(A)ᵢₗ·op(B)ₗⱼ in Reals, so every partial stays differentiable

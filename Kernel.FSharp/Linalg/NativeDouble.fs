@@ -22,9 +22,20 @@ module internal NativeDouble =
     let private nonNegative (name: string) (value: int) =
         if value < 0 then invalidArg name (sprintf "%s is %d; a matrix dimension cannot be negative." name value)
 
-    let private needLength (name: string) (a: 'T[]) (expected: int) (what: string) =
-        if a.Length <> expected then
+    /// a holds exactly `expected` elements. Sizes are products of two Int32 dimensions, so they are
+    /// formed and compared in 64 bits: 65536·65536 must not wrap to 0 and match an empty array.
+    let private needLength (name: string) (a: 'T[]) (expected: int64) (what: string) =
+        if int64 a.Length <> expected then
             invalidArg name (sprintf "%s has %d elements, but %s needs exactly %d." name a.Length what expected)
+
+    /// rows·columns in 64 bits.
+    let private size (rows: int) (columns: int) = int64 rows * int64 columns
+
+    /// A work array of `count` elements for `what`, or an ArgumentException when no array can hold it.
+    let private alloc<'T> (param: string) (what: string) (count: int64) : 'T[] =
+        if count < 0L || count > int64 Array.MaxLength then
+            invalidArg param (sprintf "%s needs %d elements, more than one array can hold (%d)." what count Array.MaxLength)
+        Array.zeroCreate<'T> (int count)
 
     let private distinct (nameA: string) (a: obj) (nameB: string) (b: obj) =
         if obj.ReferenceEquals(a, b) then
@@ -63,7 +74,7 @@ module internal NativeDouble =
         notNull "result" result
         if y.Length <> x.Length then
             invalidArg "x" (sprintf "y has %d elements but x has %d; y + alpha*x needs equal lengths." y.Length x.Length)
-        needLength "result" result y.Length "y + alpha*x"
+        needLength "result" result (int64 y.Length) "y + alpha*x"
         let n = y.Length
         if alpha = 0.0 then
             if not (same y result) then Array.Copy(y, result, n)
@@ -84,7 +95,7 @@ module internal NativeDouble =
     let scaleArray (lib: NativeBlas) (alpha: float) (x: float[]) (result: float[]) =
         notNull "x" x
         notNull "result" result
-        needLength "result" result x.Length "alpha*x"
+        needLength "result" result (int64 x.Length) "alpha*x"
         if alpha = 0.0 then Array.Clear(result, 0, result.Length)
         else
             if not (same x result) then Array.Copy(x, result, x.Length)
@@ -147,7 +158,7 @@ module internal NativeDouble =
         notNull "matrix" matrix
         nonNegative "rows" rows
         nonNegative "columns" columns
-        needLength "matrix" matrix (rows * columns) (sprintf "a %dx%d matrix" rows columns)
+        needLength "matrix" matrix (size rows columns) (sprintf "a %dx%d matrix" rows columns)
         let code =
             match norm with
             | Norm.OneNorm -> '1'
@@ -178,13 +189,13 @@ module internal NativeDouble =
         nonNegative "columnsA" columnsA
         nonNegative "rowsB" rowsB
         nonNegative "columnsB" columnsB
-        needLength "a" a (rowsA * columnsA) (sprintf "A (%dx%d)" rowsA columnsA)
-        needLength "b" b (rowsB * columnsB) (sprintf "B (%dx%d)" rowsB columnsB)
+        needLength "a" a (size rowsA columnsA) (sprintf "A (%dx%d)" rowsA columnsA)
+        needLength "b" b (size rowsB columnsB) (sprintf "B (%dx%d)" rowsB columnsB)
         let m, k = if transposeA = Transpose.DontTranspose then rowsA, columnsA else columnsA, rowsA
         let kb, n = if transposeB = Transpose.DontTranspose then rowsB, columnsB else columnsB, rowsB
         if k <> kb then
             invalidArg "b" (sprintf "op(A) is %dx%d but op(B) is %dx%d: the inner dimensions %d and %d of op(A)*op(B) must agree." m k kb n k kb)
-        needLength "c" c (m * n) (sprintf "C = op(A)*op(B) (%dx%d)" m n)
+        needLength "c" c (size m n) (sprintf "C = op(A)*op(B) (%dx%d)" m n)
         if m > 0 && n > 0 then
             use pa = fixed a
             use pb = fixed b
@@ -246,8 +257,8 @@ module internal NativeDouble =
         notNull "data" data
         notNull "ipiv" ipiv
         nonNegative "order" order
-        needLength "data" data (order * order) (sprintf "a %dx%d matrix" order order)
-        needLength "ipiv" ipiv order (sprintf "the pivots of a %dx%d matrix" order order)
+        needLength "data" data (size order order) (sprintf "a %dx%d matrix" order order)
+        needLength "ipiv" ipiv (int64 order) (sprintf "the pivots of a %dx%d matrix" order order)
         if order > 0 then
             getrf lib data order ipiv |> ignore
             for i in 0 .. order - 1 do
@@ -262,9 +273,9 @@ module internal NativeDouble =
         notNull "b" b
         nonNegative "order" order
         nonNegative "columnsOfB" columnsOfB
-        needLength "a" a (order * order) (sprintf "the LU factors of a %dx%d matrix" order order)
-        needLength "ipiv" ipiv order (sprintf "the pivots of a %dx%d matrix" order order)
-        needLength "b" b (order * columnsOfB) (sprintf "B (%dx%d)" order columnsOfB)
+        needLength "a" a (size order order) (sprintf "the LU factors of a %dx%d matrix" order order)
+        needLength "ipiv" ipiv (int64 order) (sprintf "the pivots of a %dx%d matrix" order order)
+        needLength "b" b (size order columnsOfB) (sprintf "B (%dx%d)" order columnsOfB)
         distinct "a" a "b" b
         let piv = oneBasedPivots ipiv order
         match firstZeroPivot a order with
@@ -278,8 +289,8 @@ module internal NativeDouble =
         notNull "b" b
         nonNegative "order" order
         nonNegative "columnsOfB" columnsOfB
-        needLength "a" a (order * order) (sprintf "A (%dx%d)" order order)
-        needLength "b" b (order * columnsOfB) (sprintf "B (%dx%d)" order columnsOfB)
+        needLength "a" a (size order order) (sprintf "A (%dx%d)" order order)
+        needLength "b" b (size order columnsOfB) (sprintf "B (%dx%d)" order columnsOfB)
         distinct "a" a "b" b
         if order > 0 then
             let lu = Array.copy a
@@ -294,8 +305,8 @@ module internal NativeDouble =
         notNull "a" a
         notNull "ipiv" ipiv
         nonNegative "order" order
-        needLength "a" a (order * order) (sprintf "the LU factors of a %dx%d matrix" order order)
-        needLength "ipiv" ipiv order (sprintf "the pivots of a %dx%d matrix" order order)
+        needLength "a" a (size order order) (sprintf "the LU factors of a %dx%d matrix" order order)
+        needLength "ipiv" ipiv (int64 order) (sprintf "the pivots of a %dx%d matrix" order order)
         let piv = oneBasedPivots ipiv order
         match firstZeroPivot a order with
         | 0 -> if order > 0 then getri lib a order piv
@@ -306,7 +317,7 @@ module internal NativeDouble =
     let luInverse (lib: NativeBlas) (a: float[]) (order: int) =
         notNull "a" a
         nonNegative "order" order
-        needLength "a" a (order * order) (sprintf "A (%dx%d)" order order)
+        needLength "a" a (size order order) (sprintf "A (%dx%d)" order order)
         if order > 0 then
             let piv = Array.zeroCreate<int> order
             match getrf lib a order piv with
@@ -342,7 +353,7 @@ module internal NativeDouble =
     let choleskyFactor (lib: NativeBlas) (a: float[]) (order: int) =
         notNull "a" a
         nonNegative "order" order
-        needLength "a" a (order * order) (sprintf "a %dx%d matrix" order order)
+        needLength "a" a (size order order) (sprintf "a %dx%d matrix" order order)
         if order > 0 then
             potrf lib a order
             for j in 1 .. order - 1 do
@@ -355,8 +366,8 @@ module internal NativeDouble =
         notNull "b" b
         nonNegative "orderA" orderA
         nonNegative "columnsB" columnsB
-        needLength "a" a (orderA * orderA) (sprintf "A (%dx%d)" orderA orderA)
-        needLength "b" b (orderA * columnsB) (sprintf "B (%dx%d)" orderA columnsB)
+        needLength "a" a (size orderA orderA) (sprintf "A (%dx%d)" orderA orderA)
+        needLength "b" b (size orderA columnsB) (sprintf "B (%dx%d)" orderA columnsB)
         distinct "a" a "b" b
         if orderA > 0 then
             let l = Array.copy a
@@ -370,8 +381,8 @@ module internal NativeDouble =
         notNull "b" b
         nonNegative "orderA" orderA
         nonNegative "columnsB" columnsB
-        needLength "a" a (orderA * orderA) (sprintf "the Cholesky factor of a %dx%d matrix" orderA orderA)
-        needLength "b" b (orderA * columnsB) (sprintf "B (%dx%d)" orderA columnsB)
+        needLength "a" a (size orderA orderA) (sprintf "the Cholesky factor of a %dx%d matrix" orderA orderA)
+        needLength "b" b (size orderA columnsB) (sprintf "B (%dx%d)" orderA columnsB)
         distinct "a" a "b" b
         if orderA > 0 && columnsB > 0 then potrs lib a orderA b columnsB
 
@@ -441,8 +452,8 @@ module internal NativeDouble =
         notNull "tau" tau
         nonNegative "rowsR" rowsR
         nonNegative "columnsR" columnsR
-        needLength "r" r (rowsR * columnsR) (sprintf "A (%dx%d)" rowsR columnsR)
-        needLength "q" q (rowsR * rowsR) (sprintf "Q (%dx%d)" rowsR rowsR)
+        needLength "r" r (size rowsR columnsR) (sprintf "A (%dx%d)" rowsR columnsR)
+        needLength "q" q (size rowsR rowsR) (sprintf "Q (%dx%d)" rowsR rowsR)
         let k = min rowsR columnsR
         if tau.Length < k then
             invalidArg "tau" (sprintf "tau has %d elements, but the QR factorization of a %dx%d matrix needs at least %d." tau.Length rowsR columnsR k)
@@ -464,8 +475,8 @@ module internal NativeDouble =
         nonNegative "columnsA" columnsA
         if rowsA < columnsA then
             invalidArg "rowsA" (sprintf "A is %dx%d: a thin QR factorization needs rows >= columns (use the full QR for wide matrices)." rowsA columnsA)
-        needLength "a" a (rowsA * columnsA) (sprintf "A (%dx%d)" rowsA columnsA)
-        needLength "r" r (columnsA * columnsA) (sprintf "R (%dx%d)" columnsA columnsA)
+        needLength "a" a (size rowsA columnsA) (sprintf "A (%dx%d)" rowsA columnsA)
+        needLength "r" r (size columnsA columnsA) (sprintf "R (%dx%d)" columnsA columnsA)
         if tau.Length < columnsA then
             invalidArg "tau" (sprintf "tau has %d elements, but the QR factorization of a %dx%d matrix needs at least %d." tau.Length rowsA columnsA columnsA)
         if columnsA > 0 then
@@ -485,9 +496,9 @@ module internal NativeDouble =
         nonNegative "rows" rows
         nonNegative "columns" columns
         nonNegative "columnsB" columnsB
-        needLength "a" a (rows * columns) (sprintf "A (%dx%d)" rows columns)
-        needLength "b" b (rows * columnsB) (sprintf "B (%dx%d)" rows columnsB)
-        needLength "x" x (columns * columnsB) (sprintf "X (%dx%d)" columns columnsB)
+        needLength "a" a (size rows columns) (sprintf "A (%dx%d)" rows columns)
+        needLength "b" b (size rows columnsB) (sprintf "B (%dx%d)" rows columnsB)
+        needLength "x" x (size columns columnsB) (sprintf "X (%dx%d)" columns columnsB)
         if rows < columns then
             invalidArg "rows" (sprintf "A is %dx%d: a QR solve needs rows >= columns (the system is underdetermined; use an SVD solve)." rows columns)
         if columns > 0 && columnsB > 0 then
@@ -537,10 +548,10 @@ module internal NativeDouble =
         let rowsQ, columnsQ, rowsR, columnsR =
             if method = QRMethod.Full then rowsA, rowsA, rowsA, columnsA
             else rowsA, columnsA, columnsA, columnsA
-        needLength "q" q (rowsQ * columnsQ) (sprintf "Q of the %A QR of a %dx%d matrix (%dx%d)" method rowsA columnsA rowsQ columnsQ)
-        needLength "r" r (rowsR * columnsR) (sprintf "R of the %A QR of a %dx%d matrix (%dx%d)" method rowsA columnsA rowsR columnsR)
-        needLength "b" b (rowsA * columnsB) (sprintf "B (%dx%d)" rowsA columnsB)
-        needLength "x" x (columnsA * columnsB) (sprintf "X (%dx%d)" columnsA columnsB)
+        needLength "q" q (size rowsQ columnsQ) (sprintf "Q of the %A QR of a %dx%d matrix (%dx%d)" method rowsA columnsA rowsQ columnsQ)
+        needLength "r" r (size rowsR columnsR) (sprintf "R of the %A QR of a %dx%d matrix (%dx%d)" method rowsA columnsA rowsR columnsR)
+        needLength "b" b (size rowsA columnsB) (sprintf "B (%dx%d)" rowsA columnsB)
+        needLength "x" x (size columnsA columnsB) (sprintf "X (%dx%d)" columnsA columnsB)
         if columnsA > 0 && columnsB > 0 then
             do
                 use pq = fixed q
@@ -564,11 +575,11 @@ module internal NativeDouble =
         notNull "vt" vt
         nonNegative "rowsA" rowsA
         nonNegative "columnsA" columnsA
-        needLength "a" a (rowsA * columnsA) (sprintf "A (%dx%d)" rowsA columnsA)
-        needLength "u" u (rowsA * rowsA) (sprintf "U (%dx%d)" rowsA rowsA)
-        needLength "vt" vt (columnsA * columnsA) (sprintf "VT (%dx%d)" columnsA columnsA)
+        needLength "a" a (size rowsA columnsA) (sprintf "A (%dx%d)" rowsA columnsA)
+        needLength "u" u (size rowsA rowsA) (sprintf "U (%dx%d)" rowsA rowsA)
+        needLength "vt" vt (size columnsA columnsA) (sprintf "VT (%dx%d)" columnsA columnsA)
         let k = min rowsA columnsA
-        needLength "s" s k (sprintf "the singular values of a %dx%d matrix" rowsA columnsA)
+        needLength "s" s (int64 k) (sprintf "the singular values of a %dx%d matrix" rowsA columnsA)
         if k = 0 then
             if computeVectors then
                 Array.Clear(u, 0, u.Length)
@@ -616,11 +627,11 @@ module internal NativeDouble =
         nonNegative "columnsA" columnsA
         nonNegative "columnsB" columnsB
         let k = min rowsA columnsA
-        needLength "u" u (rowsA * rowsA) (sprintf "U (%dx%d)" rowsA rowsA)
-        needLength "vt" vt (columnsA * columnsA) (sprintf "VT (%dx%d)" columnsA columnsA)
-        needLength "s" s k (sprintf "the singular values of a %dx%d matrix" rowsA columnsA)
-        needLength "b" b (rowsA * columnsB) (sprintf "B (%dx%d)" rowsA columnsB)
-        needLength "x" x (columnsA * columnsB) (sprintf "X (%dx%d)" columnsA columnsB)
+        needLength "u" u (size rowsA rowsA) (sprintf "U (%dx%d)" rowsA rowsA)
+        needLength "vt" vt (size columnsA columnsA) (sprintf "VT (%dx%d)" columnsA columnsA)
+        needLength "s" s (int64 k) (sprintf "the singular values of a %dx%d matrix" rowsA columnsA)
+        needLength "b" b (size rowsA columnsB) (sprintf "B (%dx%d)" rowsA columnsB)
+        needLength "x" x (size columnsA columnsB) (sprintf "X (%dx%d)" columnsA columnsB)
         if k = 0 || columnsB = 0 then Array.Clear(x, 0, x.Length)
         else
             let tmp = Array.zeroCreate<float> (k * columnsB)
@@ -645,12 +656,13 @@ module internal NativeDouble =
         notNull "x" x
         nonNegative "rowsA" rowsA
         nonNegative "columnsA" columnsA
-        needLength "a" a (rowsA * columnsA) (sprintf "A (%dx%d)" rowsA columnsA)
-        needLength "b" b (rowsA * columnsB) (sprintf "B (%dx%d)" rowsA columnsB)
-        needLength "x" x (columnsA * columnsB) (sprintf "X (%dx%d)" columnsA columnsB)
+        nonNegative "columnsB" columnsB
+        needLength "a" a (size rowsA columnsA) (sprintf "A (%dx%d)" rowsA columnsA)
+        needLength "b" b (size rowsA columnsB) (sprintf "B (%dx%d)" rowsA columnsB)
+        needLength "x" x (size columnsA columnsB) (sprintf "X (%dx%d)" columnsA columnsB)
         let s = Array.zeroCreate<float> (min rowsA columnsA)
-        let u = Array.zeroCreate<float> (rowsA * rowsA)
-        let vt = Array.zeroCreate<float> (columnsA * columnsA)
+        let u = alloc<float> "a" (sprintf "U of the SVD of a %dx%d matrix (%dx%d)" rowsA columnsA rowsA rowsA) (size rowsA rowsA)
+        let vt = alloc<float> "a" (sprintf "VT of the SVD of a %dx%d matrix (%dx%d)" rowsA columnsA columnsA columnsA) (size columnsA columnsA)
         singularValueDecomposition lib true (Array.copy a) rowsA columnsA s u vt
         svdSolveFactored lib rowsA columnsA s u vt b columnsB x
 
@@ -668,10 +680,10 @@ module internal NativeDouble =
         notNull "vectorEv" vectorEv
         notNull "matrixD" matrixD
         nonNegative "order" order
-        needLength "matrix" matrix (order * order) (sprintf "A (%dx%d)" order order)
-        needLength "matrixEv" matrixEv (order * order) (sprintf "the eigenvectors of a %dx%d matrix" order order)
-        needLength "vectorEv" vectorEv order (sprintf "the eigenvalues of a %dx%d matrix" order order)
-        needLength "matrixD" matrixD (order * order) (sprintf "the block diagonal D of a %dx%d matrix" order order)
+        needLength "matrix" matrix (size order order) (sprintf "A (%dx%d)" order order)
+        needLength "matrixEv" matrixEv (size order order) (sprintf "the eigenvectors of a %dx%d matrix" order order)
+        needLength "vectorEv" vectorEv (int64 order) (sprintf "the eigenvalues of a %dx%d matrix" order order)
+        needLength "matrixD" matrixD (size order order) (sprintf "the block diagonal D of a %dx%d matrix" order order)
         if order > 0 then
             Array.Clear(matrixD, 0, matrixD.Length)
             let mutable n = order

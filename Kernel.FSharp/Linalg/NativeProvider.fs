@@ -15,7 +15,7 @@ type NativeLinearAlgebraProvider internal (lib: NativeBlas) =
     /// The library behind this provider: kind, path, version, threads.
     member _.Backend : Backend = lib.Backend
 
-    /// For example "MKL 2020.0.4 (libmkl_rt.so, 2 threads)".
+    /// For example "MKL 2020.0.4 (/usr/lib/x86_64-linux-gnu/libmkl_rt.so, 2 threads)".
     override _.ToString() = lib.Backend.ToString()
 
     interface ILinearAlgebraProvider with

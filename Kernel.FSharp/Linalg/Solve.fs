@@ -84,11 +84,15 @@ type SolveOp(a: VecRef, av: float[], lu: LU<float>, b: VecRef, n: int, k: int, x
 
     /// A⁻¹B; `bm` is B as an n×k matrix's storage (constant or differentiable), or null for B = I.
     static member Record(name: string, a: Vec, ra: int, ca: int, bm: Vec, rb: int, cb: int) : Vec =
+        if isNull a then nullArg "A"
+        Shapes.storage "A" (name + ": A") ra ca a.Length
+        if not (isNull bm) then Shapes.storage "b" (name + ": the right-hand side") rb cb bm.Length
         if ra <> ca then invalidArg "A" (sprintf "%s: A is %s; it must be square." name (Dense.shape ra ca))
         let n = ra
         if not (isNull bm) && rb <> n then
             invalidArg "b" (sprintf "%s: A is %s but the right-hand side has %d rows; they must match." name (Dense.shape ra ca) rb)
         let k = if isNull bm then n else cb
+        Shapes.elements "b" (name + ": the solution") n k |> ignore
         let bTid = if isNull bm then 0 else bm.Tid
         let t = if a.Tid = 0 && bTid = 0 then null else Vec.FastTrace(a.Tid, bTid)
         if (a.Tid <> 0 || bTid <> 0) && isNull t then

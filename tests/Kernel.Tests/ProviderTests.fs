@@ -96,7 +96,7 @@ let private suite (kind: BackendKind) =
         test title {
             if not (Linalg.IsAvailable kind) then
                 skiptestf "%A is not available in this process (%s); install it with %s" kind (Linalg.WhyUnavailable kind)
-                    (if kind = BackendKind.Mkl then "`bash scripts/install-mkl.sh`" else "`apt-get install libopenblas0`")
+                    (if kind = BackendKind.Mkl then "`sudo apt-get install libmkl-rt` (Debian non-free)" else "`sudo apt-get install libopenblas0`")
             body (Linalg.CreateProvider kind :> P)
         }
     let native = kind <> BackendKind.Managed
@@ -385,7 +385,8 @@ let private suite (kind: BackendKind) =
                 let b = Linalg.Describe(p :?> ILinearAlgebraProvider)
                 Expect.equal b.Kind kind "kind"
                 Expect.isGreaterThanOrEqual b.Threads 1 "threads"
-                let expected = if kind = BackendKind.Mkl then @"^MKL \d+\.\d+(\.\d+)? \(libmkl_rt\.so[.\d]*, \d+ threads?\)$" else @"^OpenBLAS \d+\.\d+(\.\d+)? \(libopenblas\.so[.\d]*, \d+ threads?\)$"
+                let expected = if kind = BackendKind.Mkl then @"^MKL \d+\.\d+(\.\d+)? \(/\S+/libmkl_rt\.so[.\d]*, \d+ threads?\)$" else @"^OpenBLAS \d+\.\d+(\.\d+)? \(/\S+/libopenblas\.so[.\d]*, \d+ threads?\)$"
+                Expect.isTrue (IO.Path.IsPathRooted b.Library && IO.File.Exists b.Library) (sprintf "Library is the absolute path of the file loaded: %s" b.Library)
                 Expect.isMatch (b.ToString()) expected "ToString"
     ]
 
@@ -415,7 +416,8 @@ let choiceTests =
         test "Forcing a missing library says how to install it" {
             let mkl = Expect.throwsC (fun () -> Linalg.Choose("mkl", availability false true) |> ignore) id
             Expect.isTrue (mkl :? InvalidOperationException) "InvalidOperationException"
-            Expect.stringContains mkl.Message "bash scripts/install-mkl.sh" "MKL hint"
+            Expect.stringContains mkl.Message "sudo apt-get install libmkl-rt" "MKL hint: the apt-get command"
+            Expect.stringContains mkl.Message "non-free" "MKL hint: the non-free component"
             let ob = Expect.throwsC (fun () -> Linalg.Choose("openblas", availability true false) |> ignore) id
             Expect.stringContains ob.Message "apt-get install libopenblas0" "OpenBLAS hint"
         }

@@ -42,7 +42,7 @@ public static partial class Newton
         var fx = Eval(x);
         if (fx.Length != n)
             throw new ArgumentException(
-                $"{owner}: F returns {fx.Length} values for {n} unknowns; Newton's method needs a square system. For a least-squares fit minimise ½‖F‖² (Newton.Minimize) or use Gauss–Newton on Fn.JacRev (samples/LeastSquares).", nameof(F));
+                $"{owner}: F returns {fx.Length} values for {n} unknowns; Newton's method needs a square system. For a least-squares fit minimise ½‖F‖² (Newton.Minimize) or use Gauss–Newton on Fn.JacRev (samples/least-squares.cs).", nameof(F));
 
         var jacobian = Fn.Jacobian(F);
         var history = new List<NewtonIteration>();

@@ -21,7 +21,10 @@ public class SampleAppTests
     }
 
     /// <summary>Runs `dotnet run samples/{file} -- args` and returns (exit code, stdout + stderr, output directory).</summary>
-    static (int Exit, string Output, string Directory) Run(string file, params string[] args)
+    static (int Exit, string Output, string Directory) Run(string file, params string[] args) =>
+        Dotnet(new[] { "run", $"samples/{file}", "--" }.Concat(args), file);
+
+    static (int Exit, string Output, string Directory) Dotnet(IEnumerable<string> arguments, string file)
     {
         var output = Directory.CreateTempSubdirectory("hybrid-sample-").FullName;
         var start = new ProcessStartInfo("dotnet")
@@ -31,7 +34,7 @@ public class SampleAppTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "run", $"samples/{file}", "--" }.Concat(args)) start.ArgumentList.Add(a);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
         // the test host runs under `dotnet test`, whose MSBuild settings must not leak into the child build
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "VSTEST_HOST_DEBUG").ToList())
             start.Environment.Remove(key);
@@ -44,7 +47,7 @@ public class SampleAppTests
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet run samples/{file} did not finish in 5 minutes:\n{stdout.Result}{stderr.Result}");
+            throw new TimeoutException($"dotnet {string.Join(" ", arguments)} ({file}) did not finish in 5 minutes:\n{stdout.Result}{stderr.Result}");
         }
         return (process.ExitCode, stdout.Result + stderr.Result, output);
     }
@@ -56,6 +59,26 @@ public class SampleAppTests
         var bytes = File.ReadAllBytes(path);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
         Assert.True(bytes.Length > 20_000, $"{name} is only {bytes.Length} bytes; expected a drawn plot");
+    }
+
+    /// <summary>
+    /// The tour (a project, built with the solution) passes its own checks and prints its numbers in one
+    /// format: six significant digits, except the table comparing derivatives digit by digit.
+    /// </summary>
+    [Fact]
+    public void TourPrintsEveryNumberInOneFormat()
+    {
+        var (exit, output, _) = Dotnet(new[] { "run", "--project", "samples/Tour", "-c", "Release" }, "samples/Tour");
+        Assert.True(exit == 0, output);
+        Assert.Contains("All results match their expected values.", output);
+        Assert.Contains("The seed examples (samples/README.md)", output);
+        Assert.Contains("value 49.2", output);
+        var table = output.IndexOf("By hand, by finite differences, by Hybrid", StringComparison.Ordinal);
+        var after = output.IndexOf("A Newton solve", StringComparison.Ordinal);
+        Assert.True(table > 0 && after > table, output);
+        var elsewhere = output[..table] + output[after..];
+        var longNumber = System.Text.RegularExpressions.Regex.Match(elsewhere, @"\d[.,]?\d{7,}");
+        Assert.False(longNumber.Success, $"a number with more than six significant digits: '{longNumber.Value}'");
     }
 
     [Fact]

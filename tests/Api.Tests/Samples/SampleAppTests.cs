@@ -9,9 +9,17 @@ namespace Hybrid.Tests;
 /// (to a temporary directory, through HYBRID_SAMPLE_OUTPUT). The big samples run at a smaller size. The first
 /// run builds the sample (tens of seconds); later runs reuse the build while the sources are unchanged.
 /// </summary>
-public class SampleAppTests
+public sealed class SampleAppTests : IDisposable
 {
     static readonly string Root = FindRoot();
+    readonly List<string> outputs = new();
+
+    /// <summary>Removes the output directories this test made.</summary>
+    public void Dispose()
+    {
+        foreach (var dir in outputs)
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
 
     static string FindRoot()
     {
@@ -21,12 +29,13 @@ public class SampleAppTests
     }
 
     /// <summary>Runs `dotnet run samples/{file} -- args` and returns (exit code, stdout + stderr, output directory).</summary>
-    static (int Exit, string Output, string Directory) Run(string file, params string[] args) =>
+    (int Exit, string Output, string Directory) Run(string file, params string[] args) =>
         Dotnet(new[] { "run", $"samples/{file}", "--" }.Concat(args), file);
 
-    static (int Exit, string Output, string Directory) Dotnet(IEnumerable<string> arguments, string file)
+    (int Exit, string Output, string Directory) Dotnet(IEnumerable<string> arguments, string file)
     {
         var output = Directory.CreateTempSubdirectory("hybrid-sample-").FullName;
+        outputs.Add(output);
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Root,

@@ -24,7 +24,6 @@ public static partial class Newton
     /// <returns>The solution, value, gradient norm, iterations, history and the reason for stopping.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="f"/> or <paramref name="x0"/> is null.</exception>
     /// <exception cref="ArgumentException">x0 is empty or has a NaN or infinite entry, or an option is out of range.</exception>
-    /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
     public static NewtonResult MinimizeCG(Func<Vec, Real> f, Vec x0, NewtonOptions? options = null)
     {
         const string owner = "Newton.MinimizeCG";

@@ -31,7 +31,6 @@ public static partial class Newton
     /// <returns>The solution, its residual, iterations, history and the reason for stopping.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="F"/> or <paramref name="x0"/> is null.</exception>
     /// <exception cref="ArgumentException">x0 is empty or non-finite, F(x0) does not have one entry per unknown, or an option is out of range.</exception>
-    /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
     public static NewtonSolveResult Solve(Func<Vec, Vec> F, Vec x0, NewtonOptions? options = null)
     {
         const string owner = "Newton.Solve";
@@ -43,7 +42,7 @@ public static partial class Newton
         var fx = Eval(x);
         if (fx.Length != n)
             throw new ArgumentException(
-                $"{owner}: F returns {fx.Length} values for {n} unknowns; Newton's method needs a square system. For a least-squares fit minimise ½‖F‖² (Newton.Minimize) or use Gauss–Newton on Fn.JacRev (samples/LeastSquares).", nameof(F));
+                $"{owner}: F returns {fx.Length} values for {n} unknowns; Newton's method needs a square system. For a least-squares fit minimise ½‖F‖² (Newton.Minimize) or use Gauss–Newton on Fn.JacRev (samples/least-squares.cs).", nameof(F));
 
         var jacobian = Fn.Jacobian(F);
         var history = new List<NewtonIteration>();
@@ -69,7 +68,7 @@ public static partial class Newton
             var gradientNorm = Dense.Norm(gradient);
             var last = history.Count > 0 ? history[^1] : null;
             Report(history, o, last is null
-                ? new NewtonIteration(0, residualNorm, gradientNorm, 0, 0, 0, 0, 0)
+                ? new NewtonIteration(0, residualNorm, gradientNorm, 0, 0, 0, 0, 0, (double[])x.Clone())
                 : last with { GradientNorm = gradientNorm }, replaceLast: last is not null);
 
             if (residualNorm <= o.ResidualTolerance)
@@ -80,7 +79,8 @@ public static partial class Newton
                 return Stop(Termination.StepTolerance, $"Stopped after {k} iterations: step ‖Δx‖ = {last.StepNorm:G3} ≤ {o.StepTolerance:G3}·(1 + ‖x‖) with ‖F‖ = {residualNorm:G3} > {o.ResidualTolerance:G3}.");
             if (k >= o.MaxIterations)
                 return Stop(Termination.MaxIterations, $"Not converged after {o.MaxIterations} iterations: ‖F‖ = {residualNorm:G3} > {o.ResidualTolerance:G3}. Raise MaxIterations or start closer.");
-            o.CancellationToken.ThrowIfCancellationRequested();
+            if (o.CancellationToken.IsCancellationRequested)
+                return Stop(Termination.Cancelled, $"Cancelled before iteration {k + 1}: ‖F‖ = {residualNorm:G3} at the last accepted point.");
 
             var (p, pivot) = LuStep(j, fv);
             var inner = 0;
@@ -121,7 +121,7 @@ public static partial class Newton
             fx = fNew;
             residualNorm = Dense.Norm(fx);
             // the gradient norm of the new point is filled in at the top of the next iteration
-            history.Add(new NewtonIteration(k + 1, residualNorm, double.NaN, alpha, stepNorm, 0, trials, inner));
+            history.Add(new NewtonIteration(k + 1, residualNorm, double.NaN, alpha, stepNorm, 0, trials, inner, (double[])x.Clone()));
         }
     }
 

@@ -12,7 +12,8 @@ namespace Hybrid;
 /// Wrong input (null function, empty or non-finite x0, options out of range) throws
 /// <see cref="ArgumentException"/> before any work. Numerical trouble never throws and never yields NaN
 /// as an answer: the solver stops with a <see cref="Termination"/> reason, a message, and the last
-/// point where f and its gradient were finite. Exceptions thrown by f itself propagate.
+/// point where f and its gradient were finite. Cancellation through <see cref="NewtonOptions.CancellationToken"/>
+/// is such a stop too (<see cref="Termination.Cancelled"/>, with the best point so far). Exceptions thrown by f itself propagate.
 /// </para>
 /// <para>
 /// The solvers work on the primal values of x0 and are not themselves differentiable (a traced x0 is
@@ -66,13 +67,14 @@ public static partial class Newton
                 var i = Dense.FirstNonFinite(point.Gradient);
                 return Stop(Termination.NonFiniteGradient, $"∇f(x0)[{i}] = {point.Gradient[i]} (f(x0) = {point.Value}); f is not differentiable there.");
             }
-            Report(history, o, new NewtonIteration(0, point.Value, point.GradientNorm, 0, 0, 0, 0, 0));
+            Report(history, o, new NewtonIteration(0, point.Value, point.GradientNorm, 0, 0, 0, 0, 0, (double[])x.Clone()));
             if (point.GradientNorm <= o.GradientTolerance)
                 return Stop(Termination.GradientTolerance, $"x0 is already stationary: ‖∇f‖ = {point.GradientNorm:G3} ≤ {o.GradientTolerance:G3}.");
 
             for (var k = 1; k <= o.MaxIterations; k++)
             {
-                o.CancellationToken.ThrowIfCancellationRequested();
+                if (o.CancellationToken.IsCancellationRequested)
+                    return Stop(Termination.Cancelled, $"Cancelled before iteration {k}: f = {point.Value:G17}, ‖∇f‖ = {point.GradientNorm:G3} at the last accepted point.");
                 var step = rule(point, o);
                 if (step.Step is null)
                     return Stop(step.Failure, $"Iteration {k}: {step.Message}");
@@ -111,7 +113,7 @@ public static partial class Newton
                 point.Dispose();
                 point = next;
                 x = xNew;
-                Report(history, o, new NewtonIteration(k, point.Value, point.GradientNorm, alpha, stepNorm, step.Tau, trials, step.Inner));
+                Report(history, o, new NewtonIteration(k, point.Value, point.GradientNorm, alpha, stepNorm, step.Tau, trials, step.Inner, (double[])x.Clone()));
 
                 if (point.GradientNorm <= o.GradientTolerance)
                     return Stop(Termination.GradientTolerance, $"Converged in {k} iterations: ‖∇f‖ = {point.GradientNorm:G3} ≤ {o.GradientTolerance:G3}, f = {point.Value:G17}.");

@@ -13,6 +13,7 @@ namespace Hybrid;
 /// <param name="Tau">The shift τ ≥ 0 added to the Hessian's diagonal to make it positive definite (0 when the Hessian was positive definite as it was; always 0 for Newton–CG and root finding).</param>
 /// <param name="LineSearchTrials">Function evaluations the backtracking line search made for this step (1 when the first trial was accepted).</param>
 /// <param name="InnerIterations">Conjugate-gradient iterations (Hessian-vector products) for the step in <see cref="Newton.MinimizeCG"/>; 1 for a least-squares (SVD) step in <see cref="Newton.Solve"/>; otherwise 0.</param>
+/// <param name="X">xₖ, the point this entry describes: a copy of its own, never changed by the solver afterwards (keep it, plot it, or restart from it).</param>
 public sealed record NewtonIteration(
     int Iteration,
     double Value,
@@ -21,4 +22,5 @@ public sealed record NewtonIteration(
     double StepNorm,
     double Tau,
     int LineSearchTrials,
-    int InnerIterations);
+    int InnerIterations,
+    double[] X);

@@ -68,7 +68,12 @@ public sealed record NewtonOptions
     /// <summary>Receives one <see cref="NewtonIteration"/> for x0 and one per step, as they happen.</summary>
     public IProgress<NewtonIteration>? Progress { get; init; }
 
-    /// <summary>Checked once per iteration; cancellation throws <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>
+    /// Checked before each step (and before the first). Cancellation is an ordinary stop, not an exception:
+    /// the solver returns with <see cref="Termination.Cancelled"/> and the last accepted point — the best
+    /// iterate so far, since every accepted step decreases f (or ‖F‖) — with its value, gradient norm and
+    /// history. A step already under way (its Hessian, factorisation and line search) is finished first.
+    /// </summary>
     public CancellationToken CancellationToken { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting outside its range.</summary>

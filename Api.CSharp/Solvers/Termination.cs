@@ -23,4 +23,6 @@ public enum Termination
     LineSearchFailed,
     /// <summary>The linear system for the step has no reliable solution: a singular Jacobian (LU), or a Hessian that no shift τI made positive definite.</summary>
     Singular,
+    /// <summary><see cref="NewtonOptions.CancellationToken"/> was cancelled; the result holds the last accepted point, the best so far.</summary>
+    Cancelled,
 }

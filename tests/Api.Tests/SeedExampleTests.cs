@@ -4,7 +4,7 @@ using static Hybrid.Tests.TestFunctions;
 
 namespace Hybrid.Tests;
 
-/// <summary>Every row of SEED-EXAMPLES.md, with its exact numbers.</summary>
+/// <summary>Every row of the seed examples (samples/README.md), with its exact numbers.</summary>
 public class SeedExampleTests
 {
     [Fact]

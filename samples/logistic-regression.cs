@@ -3,14 +3,23 @@
 // primitives — z = X·w is one matrix–vector tape node (dgemv), the log-sum-exp terms are elementwise
 // Vec operations — and Newton.Minimize takes its gradient and Hessian from one recording per
 // iteration, solving each Newton step by Cholesky on the registered backend (MKL when installed).
+// Writes a convergence plot (logistic-regression.png, next to this file).
 //
-//   dotnet run --project samples/LogisticRegression -c Release
+//   dotnet run samples/logistic-regression.cs [N d]      (defaults N = 20 000, d = 200)
+#:project ../Api.CSharp/Api.CSharp.csproj
+#:project Plotting/Plotting.csproj
+#:property Configuration=Release
+#:property PublishAot=false
 using System.Diagnostics;
+using System.Globalization;
 using Hybrid;
 using Hybrid.Kernel;
+using Hybrid.Samples;
 using MathNet.Numerics.LinearAlgebra;
 
-const int N = 20_000, d = 200;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var N = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
+var d = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
 const double lambda = 1.0; // ridge penalty λ/2·‖w‖²
 var backend = Linalg.UseBest();
 
@@ -44,7 +53,7 @@ Real Nll(Vec w)
 Console.WriteLine($"Logistic regression by Newton's method: N = {N}, d = {d}, λ = {lambda}");
 Console.WriteLine($"backend: {backend}");
 Console.WriteLine(" iter            NLL        ‖∇NLL‖    step     τ  trials");
-var progress = new Printer(h => Console.WriteLine($"{h.Iteration,5} {h.Value,14:F6} {h.GradientNorm,13:E3} {h.StepSize,7:G3} {h.Tau,5:G2} {h.LineSearchTrials,7}"));
+var progress = new Printer(h => Console.WriteLine($"{h.Iteration,5} {h.Value,14:F6} {h.GradientNorm,13:G4} {h.StepSize,7:G3} {h.Tau,5:G2} {h.LineSearchTrials,7}"));
 var clock = Stopwatch.StartNew();
 var result = Newton.Minimize(Nll, new double[d], new NewtonOptions { Progress = progress });
 clock.Stop();
@@ -66,12 +75,15 @@ var accuracy = Enumerable.Range(0, N).Count(i => (z[i] > 0) == (yData[i] > 0.5))
 Console.WriteLine();
 Console.WriteLine($"termination:        {result.Termination} — {result.Message}");
 Console.WriteLine($"iterations:         {result.Iterations}");
-Console.WriteLine($"final ‖∇NLL‖:       {result.GradientNorm:E3} (hand-written gradient: {handGradient.L2Norm():E3})");
+Console.WriteLine($"final ‖∇NLL‖:       {result.GradientNorm:G4} (hand-written gradient: {handGradient.L2Norm():G4})");
 Console.WriteLine($"NLL:                {result.Value:F6}");
 Console.WriteLine($"time:               {clock.Elapsed.TotalSeconds:F2} s ({clock.Elapsed.TotalSeconds / Math.Max(1, result.Iterations):F2} s per iteration)");
 Console.WriteLine($"one Hessian:        {hessianSeconds:F2} s (Fn.Hessian: replays of one recording, 64 directions per replay); one Cholesky solve {choleskySeconds * 1e3:F1} ms");
 Console.WriteLine($"training accuracy:  {accuracy:P1}; cos(w, w_true) = {w.DotProduct(wTrue) / (w.L2Norm() * wTrue.L2Norm()):F4}");
 Console.WriteLine($"backend:            {Linalg.Backend}");
+var png = ConvergencePlot.Save(ConvergencePlot.NextToSample("logistic-regression.png"), $"Logistic regression N = {N}, d = {d}", "Newton iteration",
+    new[] { Series.Of("Newton.Minimize", result.History) });
+Console.WriteLine($"wrote {png}");
 return result.Converged ? 0 : 1;
 
 /// <summary>Prints each iteration as it happens (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>

@@ -12,7 +12,7 @@ open MathNet.Numerics.LinearAlgebra
 /// `EscapedValueException` on every read: its pooled storage may already hold another
 /// computation's numbers.
 [<Sealed; AllowNullLiteral>]
-type Vec(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
+type Vec internal (arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
     do
         if isNull arr then nullArg "arr"
         if off < 0 || len < 0 || int64 off + int64 len > int64 arr.Length then
@@ -27,16 +27,16 @@ type Vec(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
         Vec(values, 0, values.Length, null, VecRef.None)
 
     /// Throws EscapedValueException when this vector's trace has closed.
-    member _.CheckLive() = if tid <> 0 && trace.Id <> tid then Traces.Escaped tid
-    member x.Arr =
+    member internal _.CheckLive() = if tid <> 0 && trace.Id <> tid then Traces.Escaped tid
+    member internal x.Arr =
         x.CheckLive()
         arr
-    member _.Off = off
-    member _.Tid = tid
+    member internal _.Off = off
+    member internal _.Tid = tid
     /// The trace this vector belongs to (null for a constant).
-    member _.Trace = trace
-    member _.Ref = r
-    member x.View =
+    member internal _.Trace = trace
+    member internal _.Ref = r
+    member internal x.View =
         x.CheckLive()
         { Arr = arr; Off = off; Len = len }
 
@@ -144,7 +144,7 @@ type Vec(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
     /// on forward traces. The values are always a copy taken before f runs (into a buffer of the
     /// trace's pool for a constant x): the recording must not depend on memory the caller can
     /// change during the call or, for a kept recording, after it.
-    static member Input(t: Trace, x: Vec, tan: float[]) : Vec =
+    static member internal Input(t: Trace, x: Vec, tan: float[]) : Vec =
         let n = x.Length
         if x.Tid = 0 && not t.Nested && t.Kind = TraceKind.Reverse then
             let first = t.PushInputs n
@@ -161,18 +161,19 @@ type Vec(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
 
     /// The trace a vector op on operands with these trace ids runs on at full speed, or null
     /// when it must run element by element (nested, or operands of different traces).
-    static member FastTrace(tx: int, ty: int) =
+    static member internal FastTrace(tx: int, ty: int) =
         let t = Traces.Top
         if isNull t || t.Nested then null
         elif (tx = 0 || tx = t.Id) && (ty = 0 || ty = t.Id) then t
         else null
 
     /// A new op output on t: n pooled values, its derivatives in the op's own buffer.
-    static member OpOutput(t: Trace, values: float[], n: int) =
+    static member internal OpOutput(t: Trace, values: float[], n: int) =
         Vec(values, 0, n, t, VecRef.OfOp(t.NextOp, 0, n))
 
     /// Elementwise f(x) for a rule-table function (one tape node).
-    static member inline Map(f: Fun1, c: float, x: Vec) : Vec =
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
+    static member inline internal Map(f: Fun1, c: float, x: Vec) : Vec =
         let n = x.Length
         if x.Tid = 0 then Vec(Array.init n (fun k -> Rules.value1 f c x.Arr[x.Off + k]))
         else
@@ -198,7 +199,8 @@ type Vec(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
                 y
 
     /// Elementwise f(x, y) for a binary rule; a length-1 side broadcasts (one tape node).
-    static member inline Zip(f: Fun2, x: Vec, y: Vec) : Vec =
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
+    static member inline internal Zip(f: Fun2, x: Vec, y: Vec) : Vec =
         let n = if x.Length = 1 then y.Length else x.Length
         if x.Length <> y.Length && x.Length <> 1 && y.Length <> 1 then
             invalidArg "y" (sprintf "Elementwise %A of vectors of lengths %d and %d: lengths must match (or one be a scalar)." f x.Length y.Length)
@@ -246,8 +248,14 @@ type Vec(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
                 if t.Kind = TraceKind.Forward then op.Jvp t.Tangents
                 z
 
+    /// Map and Zip without inlining, for tools and tests outside the kernel.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
+    static member MapRule(f: Fun1, c: float, x: Vec) = Vec.Map(f, c, x)
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
+    static member ZipRule(f: Fun2, x: Vec, y: Vec) = Vec.Zip(f, x, y)
+
     /// A scalar op's output on t: the op node's own slot.
-    static member ScalarOp(t: Trace, value: float, op: int -> VecOp) : Real =
+    static member internal ScalarOp(t: Trace, value: float, op: int -> VecOp) : Real =
         let slot = t.Count
         let o = op slot
         t.PushOp(o, 0) |> ignore

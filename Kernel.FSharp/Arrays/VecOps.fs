@@ -4,13 +4,13 @@ open System
 
 /// A read-only run of doubles: `Arr[Off .. Off + Len − 1]`. Length 1 broadcasts.
 [<Struct>]
-type View =
+type internal View =
     { Arr: float[]; Off: int; Len: int }
     member inline v.Item(k: int) = if v.Len = 1 then v.Arr[v.Off] else v.Arr[v.Off + k]
 
 /// A partial derivative per element: an array view, or one constant for every element.
 [<Struct>]
-type Partial =
+type internal Partial =
     { View: View; Const: float; IsConst: bool }
     static member Of(c: float) = { View = Unchecked.defaultof<View>; Const = c; IsConst = true }
     static member Of(v: View) = { View = v; Const = 0.0; IsConst = false }
@@ -24,7 +24,7 @@ type Partial =
 
 /// Elementwise f(x) for a rule-table function: y' = f'(x)·x'.
 [<Sealed>]
-type MapOp(x: VecRef, d: float[], d2: float[], n: int, out: VecRef) =
+type internal MapOp(x: VecRef, d: float[], d2: float[], n: int, out: VecRef) =
     inherit VecOp(out)
     override _.Batched = true
     override _.Jvp(tan) =
@@ -54,7 +54,7 @@ type MapOp(x: VecRef, d: float[], d2: float[], n: int, out: VecRef) =
 /// Elementwise f(x, y) for a binary rule, either side possibly a broadcast scalar or a constant
 /// (`VecRef.None`): z' = f_x·x' + f_y·y'. Second partials (hxx, hxy, hyy) only on second-order traces.
 [<Sealed>]
-type ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial, hxy: Partial, hyy: Partial, n: int, out: VecRef) =
+type internal ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial, hxy: Partial, hyy: Partial, n: int, out: VecRef) =
     inherit VecOp(out)
     /// Index of element e, direction j in a span that is broadcast (1 element) or not.
     static member inline private Ix(s: Span<float>, w: int, e: int, j: int) = if s.Length = w then j else e * w + j
@@ -112,7 +112,7 @@ type ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial, hxy: Pa
 
 /// Σ x: a scalar (its output is the op node's own slot).
 [<Sealed>]
-type SumOp(x: VecRef, n: int, out: VecRef) =
+type internal SumOp(x: VecRef, n: int, out: VecRef) =
     inherit VecOp(out)
     override _.Batched = true
     override _.Jvp(tan) =
@@ -137,7 +137,7 @@ type SumOp(x: VecRef, n: int, out: VecRef) =
 
 /// x·y = Σₖ xₖyₖ: a scalar. Either side may be a constant (`VecRef.None`).
 [<Sealed>]
-type DotOp(x: VecRef, y: VecRef, xv: View, yv: View, n: int, out: VecRef) =
+type internal DotOp(x: VecRef, y: VecRef, xv: View, yv: View, n: int, out: VecRef) =
     inherit VecOp(out)
     override _.Batched = true
     override _.Jvp(tan) =

@@ -15,7 +15,7 @@ open MathNet.Numerics.LinearAlgebra
 /// Second order (product rule, d(L⁻¹) = −L⁻¹L̇L⁻¹, L̇ being L's tangent):
 ///           Ṗ = Φ(L̇ᵀL̄ + LᵀL̄̇);  S̄̇ = L⁻ᵀṖL⁻¹ − L⁻ᵀL̇ᵀS̄ − S̄L̇L⁻¹;  Ā̇ += (S̄̇ + S̄̇ᵀ)/2.
 [<Sealed>]
-type CholeskyOp(a: VecRef, n: int, lv: float[], linv: Matrix<float>, out: VecRef) =
+type internal CholeskyOp(a: VecRef, n: int, lv: float[], linv: Matrix<float>, out: VecRef) =
     inherit VecOp(out)
     let l = Dense.mat n n lv
     let m (v: float[]) = Dense.mat n n v

@@ -8,7 +8,7 @@ open MathNet.Numerics.Providers.LinearAlgebra
 /// array as a matrix only when its length is exactly rows·cols), reading and accumulating
 /// derivative spans of a sweep, dgemm through MathNet's active provider (so MKL / OpenBLAS when
 /// registered), and recording an op whose output is a fresh exact-size array.
-module Dense =
+module internal Dense =
 
     /// "3×4", for messages.
     let shape (r: int) (c: int) = sprintf "%d×%d" r c

@@ -10,7 +10,7 @@ open System
 /// (a scatter-add: x̄ᵢₙ += ȳₒᵤₜ); the second-order rule is the same transpose applied to the
 /// adjoint tangent, since J' = 0: x̄̇ += Lᵀ·ȳ̇.
 [<Sealed>]
-type GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> int, out: VecRef) =
+type internal GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> int, out: VecRef) =
     inherit VecOp(out)
     /// y += L·x, for w directions stored direction-fastest.
     static member Apply(nnz: int, outIx: int -> int, inIx: int -> int, xs: Span<float>, ys: Span<float>, w: int) =
@@ -67,7 +67,7 @@ type GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> int, out: 
 
 /// The structural primitives on column-major r×c storage, each one `GatherSumOp`.
 [<AbstractClass; Sealed>]
-type Linear =
+type internal Linear =
     /// Aᵀ (c×r): (Aᵀ)ⱼᵢ = Aᵢⱼ.
     static member Transpose(a: Vec, r: int, c: int) =
         Linear.Check(a, r, c)

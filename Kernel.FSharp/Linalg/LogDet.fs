@@ -13,7 +13,7 @@ open MathNet.Numerics.LinearAlgebra
 /// Second order (Ġ = −A⁻ᵀȦᵀA⁻ᵀ = −G·Ȧᵀ·G; for SPD its symmetric part, −S⁻¹ṠS⁻¹):
 ///           Ā̇ += ġ·G − ḡ·G·Ȧᵀ·G.
 [<Sealed>]
-type LogDetOp(a: VecRef, n: int, g: Matrix<float>, spd: bool, out: VecRef) =
+type internal LogDetOp(a: VecRef, n: int, g: Matrix<float>, spd: bool, out: VecRef) =
     inherit VecOp(out)
     let gv = Dense.values g
     override _.Jvp(tan) =

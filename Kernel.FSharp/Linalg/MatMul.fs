@@ -13,7 +13,7 @@ open System
 ///           Ā̇ += pullA(C̄̇, B) + pullA(C̄, Ḃ),  B̄̇ += pullB(A, C̄̇) + pullB(Ȧ, C̄).
 /// A constant side (no derivative ref) gets no adjoint work and contributes no tangent.
 [<Sealed>]
-type GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: float[], tb: bool, rb: int, cb: int, out: VecRef) =
+type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: float[], tb: bool, rb: int, cb: int, out: VecRef) =
     inherit VecOp(out)
     let m = if ta then ca else ra
     let n = if tb then rb else cb

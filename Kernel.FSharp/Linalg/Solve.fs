@@ -57,7 +57,7 @@ module internal RealLU =
 /// Second order (product rule on the reverse rule, Ẋ being X's tangent):
 ///           Ġ = A⁻ᵀ(X̄̇ − ȦᵀG);  B̄̇ += Ġ;  Ā̇ −= Ġ·Xᵀ + G·Ẋᵀ.
 [<Sealed>]
-type SolveOp(a: VecRef, av: float[], lu: LU<float>, b: VecRef, n: int, k: int, xv: float[], out: VecRef) =
+type internal SolveOp(a: VecRef, av: float[], lu: LU<float>, b: VecRef, n: int, k: int, xv: float[], out: VecRef) =
     inherit VecOp(out)
     let luT = lazy ((Dense.mat n n av).Transpose().LU())
     let x = Dense.mat n k xv

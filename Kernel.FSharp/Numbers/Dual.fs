@@ -30,39 +30,47 @@ type Dual =
     // written in terms of these (and the block below is the same text in Dual, HyperDual and Real).
 
     /// A constant c + 0·ε.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Const(c: float) = Dual(c, 0.0)
 
     /// f(x) for a unary rule: (f(V), f'(V)·T). `c` is PowC's exponent.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Apply1(f: Fun1, c: float, x: Dual) =
         let v = Rules.value1 f c x.V
         Dual(v, Rules.d1<float> f c x.V v * x.T)
 
     /// f(x, y) for a binary rule: (f, f_x·x.T + f_y·y.T).
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Apply2(f: Fun2, x: Dual, y: Dual) =
         let v = Rules.value2 f x.V y.V
         let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
         Dual(v, dx * x.T + dy * y.T)
 
     /// f(x, c) with c constant: (f, f_x·x.T). No 0·f_y term, so an infinite f_y cannot make NaN.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Apply2L(f: Fun2, x: Dual, c: float) =
         let v = Rules.value2 f x.V c
         let struct (dx, _) = Rules.partials2<float> f x.V c v
         Dual(v, dx * x.T)
 
     /// f(c, y) with c constant: (f, f_y·y.T).
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Apply2R(f: Fun2, c: float, y: Dual) =
         let v = Rules.value2 f c y.V
         let struct (_, dy) = Rules.partials2<float> f c y.V v
         Dual(v, dy * y.T)
 
     /// Is x a constant (the tangent is 0)? Pow uses it to take the constant-argument forms.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline IsConstant(x: Dual) = x.T = 0.0
 
     /// The primal value (what comparisons and predicates see).
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Primal(x: Dual) = x.V
 
     /// The explicit conversion to double: the primal value (the derivative parts are dropped, as for any
     /// plain number type).
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline ToDouble(x: Dual) = x.V
 
     /// "V + Tε".

@@ -43,9 +43,11 @@ type HyperDual =
     // The primitives: the only place this type applies the rule table.
 
     /// A constant c.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Const(c: float) = HyperDual(c, 0.0, 0.0, 0.0)
 
     /// f(x) = (f(a), f'(a)b, f'(a)c, f'(a)d + f''(a)bc) for x = (a, b, c, d). `c` is PowC's exponent.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Apply1(f: Fun1, c: float, x: HyperDual) =
         let v = Rules.value1 f c x.V
         let d = Rules.d1<float> f c x.V v
@@ -54,6 +56,7 @@ type HyperDual =
 
     /// f(x, y): ε parts f_x·x.Eᵢ + f_y·y.Eᵢ; ε₁ε₂ part f_x·x.E12 + f_y·y.E12 + f_xx·x.E1·x.E2
     /// + f_xy·(x.E1·y.E2 + y.E1·x.E2) + f_yy·y.E1·y.E2.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Apply2(f: Fun2, x: HyperDual, y: HyperDual) =
         let v = Rules.value2 f x.V y.V
         let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
@@ -66,6 +69,7 @@ type HyperDual =
         )
 
     /// f(x, c) with c constant: Apply2 with y's ε parts absent (no 0·∞ terms).
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Apply2L(f: Fun2, x: HyperDual, c: float) =
         let v = Rules.value2 f x.V c
         let struct (dx, dy) = Rules.partials2<float> f x.V c v
@@ -73,6 +77,7 @@ type HyperDual =
         HyperDual(v, dx * x.E1, dx * x.E2, dx * x.E12 + dxx * x.E1 * x.E2)
 
     /// f(c, y) with c constant: Apply2 with x's ε parts absent.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Apply2R(f: Fun2, c: float, y: HyperDual) =
         let v = Rules.value2 f c y.V
         let struct (dx, dy) = Rules.partials2<float> f c y.V v
@@ -80,13 +85,16 @@ type HyperDual =
         HyperDual(v, dy * y.E1, dy * y.E2, dy * y.E12 + dyy * y.E1 * y.E2)
 
     /// Is x a constant (all ε parts are 0)? Pow uses it to take the constant-argument forms.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline IsConstant(x: HyperDual) = x.E1 = 0.0 && x.E2 = 0.0 && x.E12 = 0.0
 
     /// The primal value (what comparisons and predicates see).
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Primal(x: HyperDual) = x.V
 
     /// The explicit conversion to double: the primal value (the derivative parts are dropped, as for any
     /// plain number type).
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline ToDouble(x: HyperDual) = x.V
 
     /// "V + E1ε₁ + E2ε₂ + E12ε₁ε₂".

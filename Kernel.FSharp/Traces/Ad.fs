@@ -6,7 +6,7 @@ open System.Threading
 /// A recorded reverse trace kept alive for its pullback (`Ad.Vjp`): pull a cotangent of the
 /// outputs back to the inputs as many times as needed, from any thread.
 [<Sealed>]
-type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[], owner: string) =
+type internal Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[], owner: string) =
     let tid = t.Id // the trace is closed (its id retired) once Vjp returns
     let mutable released = 0
     let checkLive () =
@@ -113,7 +113,7 @@ type Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[],
 /// A function recorded once with second partials (forward-over-reverse on the tape): its value,
 /// gradient, and Hessian-vector products by replaying the tape in doubles, without re-running f.
 [<Sealed>]
-type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
+type internal SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
     let mutable released = 0
     let adj =
         let a = Sweep.store t
@@ -194,7 +194,7 @@ type SecondOrderTape internal (t: Trace, inputs: int, n: int, output: Real) =
 /// tangents (forward) or sweep adjoints (reverse). Values in and out are of the level below the
 /// trace, so every result is itself differentiable by any enclosing transform.
 [<AbstractClass; Sealed>]
-type Ad =
+type internal Ad =
 
     /// The outputs of trace t as Reals (vector-op outputs become element nodes).
     static member private Outputs(t: Trace, y: Vec, owner: string) =

@@ -104,7 +104,7 @@ type internal Pool<'T when 'T: not struct>(maxCount: int) =
 /// and adjoint buffers come from here and go back when their trace is reset (ArrayPool.Shared drops
 /// arrays this large). Thread-safe; a rented buffer may be longer than asked. Bounded by PoolBudget.
 [<AbstractClass; Sealed>]
-type Buffers =
+type internal Buffers =
     static let classes = Array.init 40 (fun _ -> Pool<float[]>(64)) // a sliced function at large n holds ~20 same-size buffers at once
     static do
         PoolBudget.Register(fun all -> for p in classes do p.Trim all)
@@ -138,7 +138,7 @@ type Buffers =
 /// length is exactly rows·cols), pooled by length: the same shapes recur across the chunks of a
 /// Hessian and the iterations of a solver, and a fresh large array costs page faults.
 [<AbstractClass; Sealed>]
-type ExactBuffers =
+type internal ExactBuffers =
     static let pools = ConcurrentDictionary<int, Pool<float[]>>()
     static do
         Gen2Trim.Start()

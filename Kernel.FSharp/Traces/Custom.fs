@@ -10,7 +10,7 @@ open System
 /// is the forward derivative of the vjp rule, and on nested traces the Jacobian is formed in the
 /// arithmetic of the level below, so every nesting works.
 [<Sealed>]
-type CustomRule(name: string, f: Func<Vec, Vec>, jvp: Func<Vec, Vec, Vec>, vjp: Func<Vec, Vec, Vec, Vec>) =
+type internal CustomRule(name: string, f: Func<Vec, Vec>, jvp: Func<Vec, Vec, Vec>, vjp: Func<Vec, Vec, Vec, Vec>) =
     do
         if isNull f then nullArg "f"
         if isNull jvp && isNull vjp then invalidArg "jvp" (sprintf "%s: give a jvp rule or a vjp rule." name)
@@ -61,7 +61,7 @@ type internal CustomOp(rule: CustomRule, x: VecRef, xv: float[], yv: float[], ou
         adjT.AddInto(x, t.ToArray())
 
 [<AbstractClass; Sealed>]
-type Custom =
+type internal Custom =
     /// y = f(x) under the rule: plain f for a constant x; one node on a bottom-level trace; on a
     /// nested trace (or a trace below the innermost) each output is a node whose partials are the
     /// Jacobian row formed at the level below (by vjp rows when m ≤ n, jvp columns otherwise).

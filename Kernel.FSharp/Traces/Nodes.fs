@@ -5,12 +5,12 @@ open System.Buffers
 open System.Threading
 
 /// What a trace records: tangents (forward mode) or a tape of partials (reverse mode).
-type TraceKind =
+type internal TraceKind =
     | Forward = 0
     | Reverse = 1
 
 /// Node kinds on a trace. Every node owns one slot (its index) in the trace's derivative arrays.
-type NodeKind =
+type internal NodeKind =
     /// A scalar operation: up to two argument slots with their partials.
     | Scalar = 0uy
     /// An input: no arguments; its lower-level primal is where it came from.
@@ -24,7 +24,7 @@ type NodeKind =
 /// slots starting there; otherwise `Op` ≥ 0 names a vector op whose own buffer holds them from `Offset`.
 /// A length-1 ref broadcasts against longer vectors.
 [<Struct>]
-type VecRef =
+type internal VecRef =
     { Slot: int; Op: int; Offset: int; Length: int }
     static member Slots(slot, length) = { Slot = slot; Op = -1; Offset = 0; Length = length }
     static member OfOp(op, offset, length) = { Slot = -1; Op = op; Offset = offset; Length = length }

@@ -15,16 +15,18 @@ open System.Runtime.CompilerServices
 /// Comparisons, equality and hashing use the primal value only.
 [<Struct; CustomEquality; CustomComparison>]
 type Real =
-    val V: float
-    val I: int
-    val Tid: int
+    val internal V: float
+    /// The slot on its trace, and the trace's id (0 for a constant): mechanisms, not for users.
+    val internal I: int
+    val internal Tid: int
+    /// The constant v.
     new(v: float) = { V = v; I = 0; Tid = 0 }
-    new(v: float, slot: int, tid: int) = { V = v; I = slot; Tid = tid }
+    internal new(v: float, slot: int, tid: int) = { V = v; I = slot; Tid = tid }
 
     /// The primal value as a plain double (a constant copy: no derivative flows through it).
     member x.Value = x.V
     /// True when x carries no derivative information at any level.
-    static member inline IsConstant(x: Real) = x.Tid = 0
+    static member IsConstant(x: Real) = x.Tid = 0
 
     // ------------------------------------------------------------------------------------------------
     // The primitives: the only place Real applies the rule table. The fast path is a trace at the
@@ -33,15 +35,15 @@ type Real =
     // escaped values) goes through `Slow1` / `Slow2`.
 
     /// A constant (no trace).
-    static member inline Const(c: float) = Real c
+    static member inline internal Const(c: float) = Real c
 
     /// The primal value (what comparisons and predicates see).
-    static member inline Primal(x: Real) = x.V
+    static member inline internal Primal(x: Real) = x.V
 
     /// The explicit conversion `(double)x`: the value of a constant. Inside a transform a traced x
     /// throws InvalidOperationException instead of silently dropping its derivative (as JAX raises
     /// on float(tracer)); `.Value` is the way to take a constant copy on purpose.
-    static member ToDouble(x: Real) : float =
+    static member internal ToDouble(x: Real) : float =
         if x.Tid <> 0 then
             if Traces.Depth = 0 || isNull (Traces.TryFind x.Tid) then Traces.Escaped x.Tid
             invalidOp (
@@ -50,7 +52,7 @@ type Real =
         x.V
 
     /// f(x) for a unary rule, on the innermost trace x belongs to. `c` is PowC's exponent.
-    static member inline Apply1(f: Fun1, c: float, x: Real) : Real =
+    static member inline internal Apply1(f: Fun1, c: float, x: Real) : Real =
         if x.Tid = 0 then Real(Rules.value1 f c x.V)
         else
             let t = Traces.Top
@@ -65,7 +67,7 @@ type Real =
             else Real.Slow1(f, c, x)
 
     /// f(x, y) for a binary rule, on the innermost trace among x and y.
-    static member inline Apply2(f: Fun2, x: Real, y: Real) : Real =
+    static member inline internal Apply2(f: Fun2, x: Real, y: Real) : Real =
         if x.Tid = 0 && y.Tid = 0 then Real(Rules.value2 f x.V y.V)
         else
             let t = Traces.Top
@@ -87,20 +89,31 @@ type Real =
             else Real.Slow2(f, x, y)
 
     /// f(x, c) with c constant (no 0·∞ from an unused partial).
-    static member inline Apply2L(f: Fun2, x: Real, c: float) : Real = Real.Apply2(f, x, Real c)
+    static member inline internal Apply2L(f: Fun2, x: Real, c: float) : Real = Real.Apply2(f, x, Real c)
     /// f(c, y) with c constant.
-    static member inline Apply2R(f: Fun2, c: float, y: Real) : Real = Real.Apply2(f, Real c, y)
+    static member inline internal Apply2R(f: Fun2, c: float, y: Real) : Real = Real.Apply2(f, Real c, y)
+
+    /// Apply1, Apply2, Apply2L and Apply2R without inlining, for tools and tests outside the kernel
+    /// (the inline forms reach the trace machinery, which is internal).
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
+    static member Rule1(f: Fun1, c: float, x: Real) = Real.Apply1(f, c, x)
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
+    static member Rule2(f: Fun2, x: Real, y: Real) = Real.Apply2(f, x, y)
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
+    static member Rule2L(f: Fun2, x: Real, c: float) = Real.Apply2L(f, x, c)
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
+    static member Rule2R(f: Fun2, c: float, y: Real) = Real.Apply2R(f, c, y)
 
     /// x (a value of trace t) as the value of the level below that it stands for.
-    static member Lower(t: Trace, x: Real) = if t.Nested then Real(x.V, t.PI[x.I], t.PT[x.I]) else Real x.V
+    static member internal Lower(t: Trace, x: Real) = if t.Nested then Real(x.V, t.PI[x.I], t.PT[x.I]) else Real x.V
     /// The tangent of slot i of forward trace t, as a value of the level below.
-    static member Tangent(t: Trace, i: int) = if t.Nested then Real(t.D0[i], t.D0I[i], t.D0T[i]) else Real t.D0[i]
+    static member internal Tangent(t: Trace, i: int) = if t.Nested then Real(t.D0[i], t.D0I[i], t.D0T[i]) else Real t.D0[i]
     /// The partials of slot i of reverse trace t, as values of the level below.
-    static member Partial0(t: Trace, i: int) = if t.Nested then Real(t.D0[i], t.D0I[i], t.D0T[i]) else Real t.D0[i]
-    static member Partial1(t: Trace, i: int) = if t.Nested then Real(t.D1[i], t.D1I[i], t.D1T[i]) else Real t.D1[i]
+    static member internal Partial0(t: Trace, i: int) = if t.Nested then Real(t.D0[i], t.D0I[i], t.D0T[i]) else Real t.D0[i]
+    static member internal Partial1(t: Trace, i: int) = if t.Nested then Real(t.D1[i], t.D1I[i], t.D1T[i]) else Real t.D1[i]
 
     /// The general path of Apply1: x's trace may be nested or not the innermost.
-    static member Slow1(f: Fun1, c: float, x: Real) : Real =
+    static member internal Slow1(f: Fun1, c: float, x: Real) : Real =
         let t = Traces.Find x.Tid
         let lx = Real.Lower(t, x)
         let lv = Real.Apply1(f, c, lx)
@@ -120,7 +133,7 @@ type Real =
         Real(lv.V, i, t.Id)
 
     /// The general path of Apply2.
-    static member Slow2(f: Fun2, x: Real, y: Real) : Real =
+    static member internal Slow2(f: Fun2, x: Real, y: Real) : Real =
         let tx = if x.Tid = 0 then null else Traces.Find x.Tid
         let ty = if y.Tid = 0 then null else Traces.Find y.Tid
         let t = if isNull tx then ty elif isNull ty then tx elif tx.Id >= ty.Id then tx else ty
@@ -155,7 +168,7 @@ type Real =
     /// below, so they stay differentiable there), standing for `lower` (the value below): one node
     /// per argument on a reverse trace (a chain of two-argument nodes), one on a forward trace. What
     /// a primitive with many inputs, whose Jacobian row is known, records on a nested trace.
-    static member Combine(t: Trace, xs: Real[], partials: Real[], lower: Real) : Real =
+    static member internal Combine(t: Trace, xs: Real[], partials: Real[], lower: Real) : Real =
         let n = xs.Length
         let i =
             if n = 0 then t.PushInputs 1
@@ -182,7 +195,7 @@ type Real =
 
     /// A new slot of trace t standing for x: an input (x constant or of a lower level: no argument,
     /// tangent `tan` in forward traces) or a copy (x of t itself: derivative 1).
-    static member Lift(t: Trace, x: Real, tan: Real) : Real =
+    static member internal Lift(t: Trace, x: Real, tan: Real) : Real =
         if x.Tid = t.Id then
             if t.Kind = TraceKind.Reverse then
                 let i = t.Push(NodeKind.Scalar, x.I, -1, 1.0, 0.0)

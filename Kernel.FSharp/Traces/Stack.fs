@@ -14,7 +14,7 @@ type EscapedValueException(message: string) =
 /// pages). Process-wide, so a thread that exits leaves nothing behind on its own; bounded and
 /// trimmed with the buffer pools (PoolBudget).
 [<AbstractClass; Sealed>]
-type DetachedTraces =
+type internal DetachedTraces =
     static let pool = Pool<Trace>(8)
     static do PoolBudget.Register(fun all -> pool.Trim all)
     /// A released trace, or a new one.
@@ -29,14 +29,14 @@ type DetachedTraces =
 
 /// Unique trace ids, increasing with time.
 [<AbstractClass; Sealed>]
-type TraceIds =
+type internal TraceIds =
     static let mutable next = 0
     static member Next() = Interlocked.Increment &next
 
 /// The thread's stack of active traces. Trace ids are unique and increase with time, so on one
 /// thread a higher id is always an inner (later-opened) trace.
 [<AbstractClass; Sealed>]
-type Traces =
+type internal Traces =
     [<ThreadStatic; DefaultValue>] static val mutable private top: Trace
     [<ThreadStatic; DefaultValue>] static val mutable private stack: Trace[]
     [<ThreadStatic; DefaultValue>] static val mutable private depth: int

@@ -11,7 +11,7 @@ open System.Threading
 /// k×n one: matrix primitives push all k with one dgemm.) Op buffers are allocated on first touch,
 /// so ops whose outputs never receive a derivative cost nothing.
 [<Sealed; AllowNullLiteral>]
-type Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: bool, width: int) =
+type internal Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: bool, width: int) =
     let mutable scalars = scalars
     let mutable bufs: float[][] = Array.zeroCreate (max 4 opLengths.Count)
     let mutable direction = -1

@@ -5,7 +5,7 @@ open System
 /// The passes over a recorded reverse trace: the adjoint sweep (doubles at the bottom level,
 /// differentiable lower-level values when nested) and, for traces recorded with second partials,
 /// the forward-over-reverse replay that gives Hessian-vector products without re-running f.
-module Sweep =
+module internal Sweep =
 
     /// A fresh adjoint store for t (scalars zeroed).
     let store (t: Trace) = Store(Buffers.RentZeroed t.Count, t.OpLengths, true)

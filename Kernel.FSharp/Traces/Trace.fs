@@ -10,7 +10,7 @@ open System.Threading
 /// partials/tangents as lower-level values (index + trace id beside each double), so its
 /// derivatives are themselves differentiable by the traces below it.
 [<Sealed; AllowNullLiteral>]
-type Trace internal () =
+type internal Trace internal () =
     [<DefaultValue>] val mutable Id: int
     [<DefaultValue>] val mutable Kind: TraceKind
     [<DefaultValue>] val mutable Depth: int

@@ -7,7 +7,7 @@ open System.Threading
 /// A vector primitive on a trace at the bottom level: its value is already computed; it owns its
 /// derivative rules. `Out` is where its output's derivatives live.
 [<AbstractClass>]
-type VecOp(outRef: VecRef) =
+type internal VecOp(outRef: VecRef) =
     member _.Out = outRef
     /// Forward rule: writes the tangent of `Out` from the tangents of the inputs.
     abstract Jvp: tan: Store -> unit

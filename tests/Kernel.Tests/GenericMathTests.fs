@@ -97,7 +97,7 @@ let tests =
                         | Some y -> closeAll (name + " HyperDual") (hyperParts (HyperDual.Apply1(f, 2.5, seed))) (hyperParts y)
                         | None -> ()
                         match viaInterfaces f 2.5 (Real x) with
-                        | Some y -> close 1e-13 (name + " Real") (Real.Apply1(f, 2.5, Real x)).V y.V
+                        | Some y -> close 1e-13 (name + " Real") (Real.Rule1(f, 2.5, Real x)).V y.V
                         | None -> ()
                 }
         ]

@@ -11,8 +11,8 @@ open Hybrid.Kernel.Tests.Check
 
 let private c = 2.5 // PowC's exponent in these tests
 
-let private f1 (f: Fun1) (x: Real) = Real.Apply1(f, c, x)
-let private f2 (f: Fun2) (x: Real) (y: Real) = Real.Apply2(f, x, y)
+let private f1 (f: Fun1) (x: Real) = Real.Rule1(f, c, x)
+let private f2 (f: Fun2) (x: Real) (y: Real) = Real.Rule2(f, x, y)
 
 let private grad (f: Vec -> Real) (x: float[]) =
     let struct (_, g) = Ad.Grad("test", Func<Vec, Real>(f), Vec x)
@@ -64,14 +64,14 @@ let unary =
             }
             test (sprintf "%s: the one-node vector op equals the scalar rule, first and second order" name) {
                 let xs = points lo hi 4 |> Array.ofList
-                let g = grad (fun x -> Vec.Sum(Vec.Map(f, c, x))) xs
-                let h = hessianTape (fun x -> Vec.Sum(Vec.Map(f, c, x))) xs
+                let g = grad (fun x -> Vec.Sum(Vec.MapRule(f, c, x))) xs
+                let h = hessianTape (fun x -> Vec.Sum(Vec.MapRule(f, c, x))) xs
                 for i in 0 .. xs.Length - 1 do
                     let v = Rules.value1 f c xs[i]
                     let d = Rules.d1<float> f c xs[i] v
                     close 1e-15 (sprintf "%s vector grad[%d]" name i) d g[i]
                     close 1e-12 (sprintf "%s vector H[%d,%d]" name i i) (Rules.d2 f c xs[i] v d) h[i, i]
-                let struct (_, t) = Ad.Jvp("test", Func<Vec, Vec>(fun x -> Vec.Map(f, c, x)), Vec xs, Vec(Array.create xs.Length 1.0))
+                let struct (_, t) = Ad.Jvp("test", Func<Vec, Vec>(fun x -> Vec.MapRule(f, c, x)), Vec xs, Vec(Array.create xs.Length 1.0))
                 for i in 0 .. xs.Length - 1 do close 1e-15 (sprintf "%s vector jvp[%d]" name i) g[i] (t.ToArray()[i])
             }
     ]
@@ -108,7 +108,7 @@ let binary =
             test (sprintf "%s: the one-node vector op (and broadcasting) equals the scalar rule" name) {
                 let xs = points lo hi 3 |> Array.ofList
                 let ys = xs |> Array.map (fun y -> hi - y + lo + 0.011)
-                let fn (v: Vec) = Vec.Sum(Vec.Zip(f, v[0..2], v[3..5]))
+                let fn (v: Vec) = Vec.Sum(Vec.ZipRule(f, v[0..2], v[3..5]))
                 let g = grad fn (Array.append xs ys)
                 let h = hessianTape fn (Array.append xs ys)
                 for k in 0..2 do
@@ -121,7 +121,7 @@ let binary =
                     close 1e-12 (sprintf "%s vec hxy[%d]" name k) hxy h[k, k + 3]
                     close 1e-12 (sprintf "%s vec hyy[%d]" name k) hyy h[k + 3, k + 3]
                 // a scalar Real broadcast against a vector: its adjoint is the sum
-                let gb = grad (fun v -> Vec.Sum(Vec.Zip(f, v[0..2], Vec.OfReals [| v[3] |]))) (Array.append xs [| ys[0] |])
+                let gb = grad (fun v -> Vec.Sum(Vec.ZipRule(f, v[0..2], Vec.OfReals [| v[3] |]))) (Array.append xs [| ys[0] |])
                 let expected = xs |> Array.sumBy (fun a -> let fz = Rules.value2 f a ys[0] in let struct (_, d) = Rules.partials2<float> f a ys[0] fz in d)
                 close 1e-14 (sprintf "%s broadcast adjoint" name) expected gb[3]
             }

@@ -79,11 +79,11 @@ type private Seeding =
 let private modes1 (f: Fun1) (c: float) (x: float) : (string * int * Seeding * float) list =
     let v = Rules.value1 f c x
     let d = Rules.d1<float> f c x v
-    let g (v: Vec) = Real.Apply1(f, c, v[0])
-    let map (v: Vec) = Vec.Sum(Vec.Map(f, c, v))
+    let g (v: Vec) = Real.Rule1(f, c, v[0])
+    let map (v: Vec) = Vec.Sum(Vec.MapRule(f, c, v))
     let h = HyperDual.Apply1(f, c, HyperDual(x, 1.0, 1.0, 0.0))
     let xd = Dual(x, 1.0)
-    let struct (_, mapTangent) = Ad.Jvp("test", Func<Vec, Vec>(fun v -> Vec.Map(f, c, v)), Vec [| x |], Vec [| 1.0 |])
+    let struct (_, mapTangent) = Ad.Jvp("test", Func<Vec, Vec>(fun v -> Vec.MapRule(f, c, v)), Vec [| x |], Vec [| 1.0 |])
     [ "table d1", 1, Plain, d
       "Dual", 1, Plain, (Dual.Apply1(f, c, xd)).T
       "HyperDual ε₁", 1, Plain, h.E1
@@ -105,8 +105,8 @@ let private modesX (f: Fun2) (x: float) (c: float) : (string * Part * Seeding * 
     let fz = Rules.value2 f x c
     let struct (dx, dy) = Rules.partials2<float> f x c fz
     let struct (hxx, _, _) = Rules.hessian2 f x c fz dx dy
-    let g (v: Vec) = Real.Apply2L(f, v[0], c)
-    let zip (v: Vec) = Vec.Sum(Vec.Zip(f, v, Vec [| c |]))
+    let g (v: Vec) = Real.Rule2L(f, v[0], c)
+    let zip (v: Vec) = Vec.Sum(Vec.ZipRule(f, v, Vec [| c |]))
     let h = HyperDual.Apply2L(f, HyperDual(x, 1.0, 1.0, 0.0), c)
     [ "table ∂x", Dx, Plain, dx
       "Dual", Dx, Plain, (Dual.Apply2L(f, Dual(x, 1.0), c)).T
@@ -128,8 +128,8 @@ let private modesY (f: Fun2) (c: float) (y: float) : (string * Part * Seeding * 
     let fz = Rules.value2 f c y
     let struct (dx, dy) = Rules.partials2<float> f c y fz
     let struct (_, _, hyy) = Rules.hessian2 f c y fz dx dy
-    let g (v: Vec) = Real.Apply2R(f, c, v[0])
-    let zip (v: Vec) = Vec.Sum(Vec.Zip(f, Vec [| c |], v))
+    let g (v: Vec) = Real.Rule2R(f, c, v[0])
+    let zip (v: Vec) = Vec.Sum(Vec.ZipRule(f, Vec [| c |], v))
     let h = HyperDual.Apply2R(f, c, HyperDual(y, 1.0, 1.0, 0.0))
     [ "table ∂y", Dy, Plain, dy
       "Dual", Dy, Plain, (Dual.Apply2R(f, c, Dual(y, 1.0))).T
@@ -151,8 +151,8 @@ let private modesXY (f: Fun2) (x: float) (y: float) : (string * Part * Seeding *
     let struct (_, hxy, _) =
         let struct (dx, dy) = Rules.partials2<float> f x y fz
         Rules.hessian2 f x y fz dx dy
-    let g (v: Vec) = Real.Apply2(f, v[0], v[1])
-    let zip (v: Vec) = Vec.Sum(Vec.Zip(f, v[0..0], v[1..1]))
+    let g (v: Vec) = Real.Rule2(f, v[0], v[1])
+    let zip (v: Vec) = Vec.Sum(Vec.ZipRule(f, v[0..0], v[1..1]))
     let gr = grad g [| x; y |]
     let zg = grad zip [| x; y |]
     let rr = hessianRevRev g [| x; y |]
@@ -392,10 +392,10 @@ let ieee =
                     exact 0.0 (sprintf "%s at (%g, NaN), %s" r.Name c mode) (if part = Dy then ey else second ey) value
                 // both arguments variables: the NaN one's partial as above; the other's only if constant
                 let cx, cy = r.Constant
-                let g = grad (fun v -> Real.Apply2(r.F, v[0], v[1])) [| nan; c |]
+                let g = grad (fun v -> Real.Rule2(r.F, v[0], v[1])) [| nan; c |]
                 exact 0.0 (sprintf "%s at (NaN, %g), reverse ∂x" r.Name c) ex g[0]
                 exact 0.0 (sprintf "%s at (NaN, %g), reverse ∂y" r.Name c) (defaultArg cy nan) g[1]
-                let g = grad (fun v -> Real.Apply2(r.F, v[0], v[1])) [| c; nan |]
+                let g = grad (fun v -> Real.Rule2(r.F, v[0], v[1])) [| c; nan |]
                 exact 0.0 (sprintf "%s at (%g, NaN), reverse ∂x" r.Name c) (defaultArg cx nan) g[0]
                 exact 0.0 (sprintf "%s at (%g, NaN), reverse ∂y" r.Name c) ey g[1]
             }

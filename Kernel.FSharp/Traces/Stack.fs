@@ -99,14 +99,9 @@ type internal Traces =
 
     /// The active trace with this id, or an exception that says the value escaped its transform.
     static member Find(id: int) : Trace =
-        let mutable i = Traces.depth - 1
-        let mutable found = null
-        while isNull found && i >= 0 do
-            let t = Traces.stack[i]
-            if t.Id = id then found <- t
-            i <- i - 1
-        if isNull found then Traces.Escaped id
-        found
+        let t = Traces.TryFind id
+        if isNull t then Traces.Escaped id
+        t
 
     static member Escaped(id: int) : unit =
         raise (

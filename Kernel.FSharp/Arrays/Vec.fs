@@ -12,14 +12,18 @@ open MathNet.Numerics.LinearAlgebra
 /// `EscapedValueException` on every read: its pooled storage may already hold another
 /// computation's numbers.
 [<Sealed; AllowNullLiteral>]
-type Vec internal (arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
+type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: VecRef) =
     do
         if isNull arr then nullArg "arr"
         if off < 0 || len < 0 || int64 off + int64 len > int64 arr.Length then
             invalidArg "len" (sprintf "A Vec of %d elements from offset %d does not fit in an array of %d." len off arr.Length)
-    // the trace's id when this vector was made; the trace object is reused with a new id (or a
-    // negated one once closed), so `trace.Id <> tid` tells a stale vector in one comparison
-    let tid = if isNull trace then 0 else trace.Id
+    // `tid` is the trace's id when this vector was made and `alive` the trace's id box: the trace
+    // object is reused with a new id (or a negated one once closed), so `alive[0] <> tid` tells a
+    // stale vector in one comparison — and a kept vector holds the box, not the trace's node arrays
+
+    /// A vector of trace t (null for a constant) over arr[off .. off + len − 1].
+    internal new(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
+        Vec(arr, off, len, (if isNull trace then 0 else trace.Id), (if isNull trace then null else trace.Alive), r)
 
     /// A constant vector over `values` (not copied).
     new(values: float[]) =
@@ -27,14 +31,12 @@ type Vec internal (arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
         Vec(values, 0, values.Length, null, VecRef.None)
 
     /// Throws EscapedValueException when this vector's trace has closed.
-    member internal _.CheckLive() = if tid <> 0 && trace.Id <> tid then Traces.Escaped tid
+    member internal _.CheckLive() = if tid <> 0 && alive[0] <> tid then Traces.Escaped tid
     member internal x.Arr =
         x.CheckLive()
         arr
     member internal _.Off = off
     member internal _.Tid = tid
-    /// The trace this vector belongs to (null for a constant).
-    member internal _.Trace = trace
     member internal _.Ref = r
     member internal x.View =
         x.CheckLive()
@@ -53,7 +55,7 @@ type Vec internal (arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
              get (i: int) : Real =
             if uint i >= uint len then Vec.OutOfRange(i, len)
             if tid = 0 then Real arr[off + i]
-            elif trace.Id <> tid then Vec.Stale tid
+            elif alive[0] <> tid then Vec.Stale tid
             elif r.Slot >= 0 then Real(arr[off + i], r.Slot + i, tid)
             else x.OpElement i
 
@@ -75,7 +77,7 @@ type Vec internal (arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
         if start < 0 || length < 0 || int64 start + int64 length > int64 len then
             raise (ArgumentOutOfRangeException("start", sprintf "Slice [%d, %d) is outside a Vec of length %d." start (int64 start + int64 length) len))
         x.CheckLive()
-        Vec(arr, off + start, length, trace, r.Slice(start, length))
+        Vec(arr, off + start, length, tid, alive, r.Slice(start, length))
 
     /// F# slicing x[a..b].
     member x.GetSlice(lo: int option, hi: int option) =

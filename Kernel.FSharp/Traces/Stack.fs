@@ -77,6 +77,7 @@ type internal Traces =
         if d = 0 || not (obj.ReferenceEquals(Traces.stack[d - 1], t)) then
             invalidOp "Hybrid: traces closed out of order (a transform's function returned while an inner transform was still open)."
         t.Id <- -t.Id // stale from here on: its values are no longer found
+        t.Alive[0] <- t.Id
         if keep then Traces.stack[d - 1] <- null
         elif t.Capacity > Traces.KeepCapacity then
             // a trace that grew large does not stay with the thread: it goes to the process-wide

@@ -12,6 +12,9 @@ open System.Threading
 [<Sealed; AllowNullLiteral>]
 type internal Trace internal () =
     [<DefaultValue>] val mutable Id: int
+    /// A one-element box that always holds Id: what values of this trace keep to tell whether it is
+    /// still theirs, without keeping the trace (and its node arrays) alive.
+    [<DefaultValue>] val mutable Alive: int[]
     [<DefaultValue>] val mutable Kind: TraceKind
     [<DefaultValue>] val mutable Depth: int
     /// False when this is the only trace on its thread: all lower values are constants.
@@ -51,6 +54,8 @@ type internal Trace internal () =
 
     member t.Reset(id: int, kind: TraceKind, depth: int, owner: string) =
         t.Id <- id
+        if isNull t.Alive then t.Alive <- [| 0 |]
+        t.Alive[0] <- id
         t.Kind <- kind
         t.Depth <- depth
         t.Nested <- depth > 1

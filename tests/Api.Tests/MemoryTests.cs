@@ -57,6 +57,26 @@ public class MemoryTests
         Assert.Equal(0, Memory.PooledBytes);
     }
 
+    /// <summary>A small vector kept (escaped) from inside a 10⁷-node gradient.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vec KeptFromBigGradient()
+    {
+        Vec kept = null!;
+        var x = new double[5_000_000];
+        Fn.Grad((Vec v) => { var s = Loop(v); kept = Vec.OfReals(new[] { s * 2.0 }); return s; })(x);
+        return kept;
+    }
+
+    [Fact]
+    public void AKeptVectorDoesNotKeepItsTracesArraysAlive()
+    {
+        var before = FullGcHeap();
+        var kept = KeptFromBigGradient();
+        var after = FullGcHeap();
+        Assert.True(after - before < 64 * Mb, $"a kept one-element Vec held {(after - before) / Mb} MB after a full GC");
+        Assert.Throws<EscapedValueException>(() => kept.ToString()); // and it still knows it escaped
+    }
+
     [Fact]
     public void ThreadsThatRanLargeGradientsAndExitedLeaveNoPooledMemoryBehind()
     {

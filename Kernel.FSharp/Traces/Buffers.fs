@@ -7,14 +7,15 @@ open System.Threading
 /// The byte budget and the trimming shared by every pool of the kernel (double buffers, BLAS
 /// scratch, detached traces). Pools exist because in a VM a fresh multi-megabyte array costs a page
 /// fault per 4 KB — more than the arithmetic on it — but they must give memory back: each pool
-/// counts the bytes it holds against one process-wide limit, and everything pooled is dropped
-/// after every full (generation 2) garbage collection, so a service that ran one huge gradient
-/// returns to its footprint at the next full GC while a hot loop keeps its buffers between GCs.
+/// counts the bytes it holds against one process-wide limit, and what has sat unused for a second
+/// and through a full (generation 2) garbage collection is dropped at the next one, so a service
+/// that ran one huge gradient returns to its footprint while a hot loop (or a benchmark that forces
+/// collections between iterations) keeps its buffers.
 [<AbstractClass; Sealed>]
 type internal PoolBudget =
     static let mutable held = 0L
-    // 1 GB, or an eighth of the memory the GC may use when that is less
-    static let mutable limit = min (1L <<< 30) (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8L)
+    static let mutable limit = -1L // until set: automatic (below)
+    static let mutable automatic = 0L
     static let mutable epoch = 0
     static let trimmers = ConcurrentBag<bool -> unit>()
 
@@ -22,8 +23,21 @@ type internal PoolBudget =
     static member Held = Interlocked.Read &held
     /// The most bytes all pools together may hold.
     static member Limit
-        with get () = Interlocked.Read &limit
+        with get () =
+            let l = Interlocked.Read &limit
+            if l >= 0L then l else PoolBudget.Automatic
         and set (v: int64) = Interlocked.Exchange(&limit, max 0L v) |> ignore
+
+    /// 1 GB, or an eighth of the memory the GC may use when that is less. The GC reports that only
+    /// once it has run (before, GetGCMemoryInfo is all zeros), so it is read until it is known.
+    static member private Automatic =
+        if automatic > 0L then automatic
+        else
+            let available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes
+            if available <= 0L then 1L <<< 30
+            else
+                automatic <- min (1L <<< 30) (available / 8L)
+                automatic
 
     /// Reserves `bytes` for a pooled object: false (nothing reserved) when it would exceed the limit.
     static member TryReserve(bytes: int64) =
@@ -41,8 +55,12 @@ type internal PoolBudget =
     static member Release(bytes: int64) = Interlocked.Add(&held, -bytes) |> ignore
 
     /// Full GCs seen so far: an object pooled at epoch e survives the next full GC and is dropped
-    /// by the one after, so buffers in steady use stay pooled and idle ones go.
+    /// by a later one once it has been idle for IdleMilliseconds, so buffers in steady use stay
+    /// pooled and idle ones go.
     static member Epoch = Volatile.Read &epoch
+
+    /// How long a pooled object must have been unused before a full GC may drop it.
+    static member IdleMilliseconds = 1000L
 
     /// Registers a pool's trim function: `all` drops everything, else only what is idle.
     static member Register(trim: bool -> unit) = trimmers.Add trim
@@ -74,31 +92,33 @@ type internal Gen2Trim private () =
 /// A bounded stack of pooled objects of one kind, each weighing `bytes`.
 [<Sealed>]
 type internal Pool<'T when 'T: not struct>(maxCount: int) =
-    let items = ConcurrentStack<struct ('T * int64 * int)>()
+    let items = ConcurrentStack<struct ('T * int64 * int * int64)>()
     member _.Count = items.Count
     member _.TryTake(result: byref<'T>) =
-        let mutable item = Unchecked.defaultof<struct ('T * int64 * int)>
+        let mutable item = Unchecked.defaultof<struct ('T * int64 * int * int64)>
         if items.TryPop(&item) then
-            let struct (x, b, _) = item
+            let struct (x, b, _, _) = item
             PoolBudget.Release b
             result <- x
             true
         else false
     /// Keeps x when there is room (count and bytes); otherwise the GC takes it.
     member _.Give(x: 'T, bytes: int64) =
-        if items.Count < maxCount && PoolBudget.TryReserve bytes then items.Push(struct (x, bytes, PoolBudget.Epoch))
-    /// Drops everything (`all`) or what was pooled before the previous full GC; its owner
-    /// registers this with PoolBudget.
+        if items.Count < maxCount && PoolBudget.TryReserve bytes then
+            items.Push(struct (x, bytes, PoolBudget.Epoch, Environment.TickCount64))
+    /// Drops everything (`all`) or what was pooled before the previous full GC and has been idle
+    /// for IdleMilliseconds; its owner registers this with PoolBudget.
     member _.Trim(all: bool) =
         let keep = ResizeArray()
-        let mutable item = Unchecked.defaultof<struct ('T * int64 * int)>
+        let now = Environment.TickCount64
+        let mutable item = Unchecked.defaultof<struct ('T * int64 * int * int64)>
         while items.TryPop(&item) do
-            let struct (_, b, e) = item
+            let struct (_, b, e, pooledAt) = item
             PoolBudget.Release b
-            if not all && e >= PoolBudget.Epoch - 1 then keep.Add item
+            if not all && (e >= PoolBudget.Epoch - 1 || now - pooledAt < PoolBudget.IdleMilliseconds) then keep.Add item
         for i in keep.Count - 1 .. -1 .. 0 do
-            let struct (x, b, e) = keep[i]
-            if PoolBudget.TryReserve b then items.Push(struct (x, b, e))
+            let struct (x, b, e, pooledAt) = keep[i]
+            if PoolBudget.TryReserve b then items.Push(struct (x, b, e, pooledAt))
 
 /// A process-wide pool of double buffers in power-of-two size classes. Vector results, partials
 /// and adjoint buffers come from here and go back when their trace is reset (ArrayPool.Shared drops

@@ -6,8 +6,8 @@ open System.Threading
 
 /// The memory Hybrid keeps for reuse between transforms: pooled vector buffers, BLAS scratch and
 /// recorded traces. Everything pooled counts against one limit (`PoolLimitBytes`), a trace that grew
-/// large is pooled rather than kept by its thread, and whatever sits unused through two full
-/// garbage collections is given back; `Trim` gives everything back at once, for long-running
+/// large is pooled rather than kept by its thread, and whatever has sat unused for a second is given
+/// back at the second full garbage collection after it; `Trim` gives everything back at once, for long-running
 /// services after a large computation.
 [<AbstractClass; Sealed>]
 type Memory =

@@ -36,9 +36,13 @@ public class MemoryTests
         return g[0].Value;
     }
 
-    /// <summary>A full, aggressive collection, run until finalizer-driven trims have been collected too.</summary>
+    /// <summary>
+    /// A full, aggressive collection, run until finalizer-driven trims have been collected too, after
+    /// the pools' idle time (pooled memory goes at a full GC once it has been unused for a second).
+    /// </summary>
     private static long FullGcHeap()
     {
+        Thread.Sleep(1100);
         for (var k = 0; k < 3; k++)
         {
             GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);

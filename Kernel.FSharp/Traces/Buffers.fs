@@ -122,12 +122,20 @@ type internal Pool<'T when 'T: not struct>(maxCount: int) =
 
 /// A process-wide pool of double buffers in power-of-two size classes. Vector results, partials
 /// and adjoint buffers come from here and go back when their trace is reset (ArrayPool.Shared drops
-/// arrays this large). Thread-safe; a rented buffer may be longer than asked. Bounded by PoolBudget.
+/// arrays this large). Thread-safe; a rented buffer may be longer than asked. Large buffers (from
+/// 512 KB) are bounded by PoolBudget and aged out at full GCs; small ones — rented and returned
+/// several times per vector op, where a budget's interlocked bookkeeping would cost more than the
+/// arithmetic — are bounded by count alone (64 per class, at most ~30 MB in all) and emptied by
+/// Memory.Trim.
 [<AbstractClass; Sealed>]
 type internal Buffers =
+    static let largeClass = 16 // 2^16 doubles = 512 KB
     static let classes = Array.init 40 (fun _ -> Pool<float[]>(64)) // a sliced function at large n holds ~20 same-size buffers at once
+    static let small = Array.init largeClass (fun _ -> ConcurrentStack<float[]>())
     static do
-        PoolBudget.Register(fun all -> for p in classes do p.Trim all)
+        PoolBudget.Register(fun all ->
+            for p in classes do p.Trim all
+            if all then for s in small do s.Clear())
         Gen2Trim.Start()
 
     static member private ClassOf(length: int) =
@@ -141,7 +149,9 @@ type internal Buffers =
         else
             let c = Buffers.ClassOf length
             let mutable a = null
-            if classes[c].TryTake(&a) then a else Array.zeroCreate (1 <<< c)
+            if c < largeClass then (if small[c].TryPop(&a) then a else Array.zeroCreate (1 <<< c))
+            elif classes[c].TryTake(&a) then a
+            else Array.zeroCreate (1 <<< c)
 
     /// A buffer of at least `length` doubles whose first `length` are zero.
     static member RentZeroed(length: int) : float[] =
@@ -152,7 +162,9 @@ type internal Buffers =
     /// Gives a buffer back (ignored if it is not a pooled size, or the pools are full).
     static member Return(a: float[]) =
         if not (isNull a) && a.Length >= 16 && (a.Length &&& (a.Length - 1)) = 0 then
-            classes[Buffers.ClassOf a.Length].Give(a, 8L * int64 a.Length)
+            let c = Buffers.ClassOf a.Length
+            if c < largeClass then (if small[c].Count < 64 then small[c].Push a)
+            else classes[c].Give(a, 8L * int64 a.Length)
 
 /// Exact-length scratch arrays for BLAS calls (which take an array as a matrix only when its
 /// length is exactly rows·cols), pooled by length: the same shapes recur across the chunks of a

@@ -11,7 +11,8 @@ open System.Threading
 /// services after a large computation.
 [<AbstractClass; Sealed>]
 type Memory =
-    /// Bytes currently held in Hybrid's pools.
+    /// Bytes held in Hybrid's budgeted pools: buffers of 512 KB and more, BLAS scratch and traces
+    /// (small vector buffers are pooled by count alone, at most a few tens of MB, and only Trim empties them).
     static member PooledBytes = PoolBudget.Held
     /// The most bytes the pools may hold together (default: 1 GB, or an eighth of the memory
     /// available to the GC when that is less). Setting 0 turns pooling off.

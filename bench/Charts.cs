@@ -27,7 +27,7 @@ public static class Charts
     private static bool Draw(string suite, List<Dictionary<string, string>> rows, string path)
     {
         static double Ratio(Dictionary<string, string> r) =>
-            double.TryParse(r.GetValueOrDefault("Ratio", "").TrimEnd('x', '×'), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+            double.TryParse(r.GetValueOrDefault("Ratio", "").Replace(",", "").TrimEnd('x', '×'), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
         rows = rows.Where(r => double.IsFinite(Ratio(r)) && Ratio(r) > 0).ToList();
         if (rows.Count == 0) return false;
         var groupKey = rows[0].ContainsKey("N") ? "N" : "Job";

@@ -10,7 +10,7 @@ namespace Hybrid;
 /// L Lᵀ = H + τₖI, and on failure set τₖ₊₁ = max(<see cref="NewtonOptions.ShiftGrowth"/>·τₖ, β). The step
 /// solves (H + τI) p = −∇f with the factor. H + τI positive definite makes p a descent direction.
 /// The factorisation and the triangular solves are MathNet's <c>Cholesky()</c>, so they run on the
-/// registered provider (MKL's dpotrf/dpotrs after <c>Linalg.UseBest()</c>).
+/// registered provider (MKL's dpotrf/dpotrs when installed; the first dense operation registers it).
 /// </summary>
 internal static class ModifiedCholesky
 {

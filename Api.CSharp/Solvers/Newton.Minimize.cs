@@ -10,8 +10,8 @@ public static partial class Newton
     /// <para>
     /// Each iteration records f once at xₖ with second partials (the kernel's second-order tape) and reads
     /// fₖ, gₖ = ∇f(xₖ) and the dense Hessian Hₖ from that one recording (n tape replays, no re-evaluation of
-    /// f). The step solves (Hₖ + τI) p = −gₖ by Cholesky through MathNet (MKL's dpotrf/dpotrs once
-    /// <c>Linalg.UseBest()</c> is called), where τ = 0 if Hₖ is positive definite and otherwise grows
+    /// f). The step solves (Hₖ + τI) p = −gₖ by Cholesky through MathNet (MKL's dpotrf/dpotrs when
+    /// installed: the solver registers the best backend itself), where τ = 0 if Hₖ is positive definite and otherwise grows
     /// geometrically from a small multiple of the Hessian's scale until the factorisation succeeds
     /// (<see cref="NewtonOptions.InitialShift"/>, <see cref="NewtonOptions.ShiftGrowth"/>). Backtracking then
     /// takes α = 1, ρ, ρ², … until f(xₖ + αp) is finite and f(xₖ + αp) ≤ fₖ + c₁α gₖᵀp, so a full step that

@@ -8,38 +8,12 @@ open System
 open Expecto
 open Hybrid.Kernel
 open Hybrid.Kernel.Tests.Check
+open Hybrid.Kernel.Tests.Modes
 
 let private c = 2.5 // PowC's exponent in these tests
 
 let private f1 (f: Fun1) (x: Real) = Real.Rule1(f, c, x)
 let private f2 (f: Fun2) (x: Real) (y: Real) = Real.Rule2(f, x, y)
-
-let private grad (f: Vec -> Real) (x: float[]) =
-    let struct (_, g) = Ad.Grad("test", Func<Vec, Real>(f), Vec x)
-    g.ToArray()
-
-/// d/dx of f at x by forward mode.
-let private jvp (f: Vec -> Real) (x: float[]) (v: float[]) =
-    let struct (_, t) = Ad.Jvp("test", Func<Vec, Vec>(fun x -> Vec.OfReals [| f x |]), Vec x, Vec v)
-    t.ToArray()[0]
-
-/// H·v by forward-over-reverse through nested traces.
-let private hvpNested (f: Vec -> Real) (x: float[]) (v: float[]) =
-    let g = Func<Vec, Vec>(fun x -> let struct (_, g) = Ad.Grad("inner", Func<Vec, Real>(f), x) in g)
-    let struct (_, t) = Ad.Jvp("outer", g, Vec x, Vec v)
-    t.ToArray()
-
-/// The Hessian by reverse-over-reverse through nested traces.
-let private hessianRevRev (f: Vec -> Real) (x: float[]) =
-    let n = x.Length
-    Array.init n (fun i ->
-        grad (fun x -> let struct (_, g) = Ad.Grad("inner", Func<Vec, Real>(f), x) in g[i]) x)
-
-let private hessianTape (f: Vec -> Real) (x: float[]) =
-    let tape = Ad.RecordSecondOrder("test", Func<Vec, Real>(f), Vec x)
-    let h = tape.Hessian()
-    tape.Release()
-    h
 
 [<Tests>]
 let unary =

@@ -4,6 +4,7 @@ open System
 open Expecto
 open Hybrid.Kernel
 open Hybrid.Kernel.Tests.Check
+open Hybrid.Kernel.Tests.Modes
 open Hybrid.Kernel.Tests.Wide
 
 let private powExponent = 2.5
@@ -27,33 +28,6 @@ let tests =
 // for PowC) states the points, the exact derivatives (textbook formulas evaluated in `Wide`
 // arithmetic, or closed forms, never the rule table's code) and the tolerance; `modes1` / `modesX`
 // / `modesY` / `modesXY` evaluate the rule in each mode.
-
-/// d/dx f at x by reverse mode (Ad.Grad).
-let private grad (f: Vec -> Real) (x: float[]) =
-    let struct (_, g) = Ad.Grad("test", Func<Vec, Real>(f), Vec x)
-    g.ToArray()
-
-/// The derivative of f at x along v by forward mode (Ad.Jvp).
-let private jvp (f: Vec -> Real) (x: float[]) (v: float[]) =
-    let struct (_, t) = Ad.Jvp("test", Func<Vec, Vec>(fun x -> Vec.OfReals [| f x |]), Vec x, Vec v)
-    t.ToArray()[0]
-
-/// H·v by forward-over-reverse through nested traces.
-let private hvpNested (f: Vec -> Real) (x: float[]) (v: float[]) =
-    let g = Func<Vec, Vec>(fun x -> let struct (_, g) = Ad.Grad("inner", Func<Vec, Real>(f), x) in g)
-    let struct (_, t) = Ad.Jvp("outer", g, Vec x, Vec v)
-    t.ToArray()
-
-/// The Hessian by reverse-over-reverse through nested traces.
-let private hessianRevRev (f: Vec -> Real) (x: float[]) =
-    Array.init x.Length (fun i -> grad (fun x -> let struct (_, g) = Ad.Grad("inner", Func<Vec, Real>(f), x) in g[i]) x)
-
-/// The Hessian from a second-order tape (forward-over-reverse replay).
-let private hessianTape (f: Vec -> Real) (x: float[]) =
-    let tape = Ad.RecordSecondOrder("test", Func<Vec, Real>(f), Vec x)
-    let h = tape.Hessian()
-    tape.Release()
-    h
 
 /// Which derivative of f(x, y) an entry is.
 type private Part =

@@ -182,7 +182,11 @@ type Real =
                     t.SetD0(i, 0, 0)
                     t.SetD1(i, p.I, p.Tid)
                 if t.SecondOrder then
-                    invalidOp "Hybrid internal error: a many-argument node on a second-order trace."
+                    // a second-order tape would need this node's second partials, which a Jacobian row
+                    // does not give: say so rather than record a wrong Hessian
+                    raise (NotSupportedException(
+                        "Hybrid: a custom rule (Fn.CustomJvp / Fn.CustomVjp) was applied, inside an inner transform, to a value of a top-level Fn.Hessian or Fn.Hvp recording. \
+                         Call the custom function outside the inner transform, or compute the Hessian as Fn.JacFwd(Fn.Grad(f))."))
                 i
             else
                 let mutable tan = Real 0.0

@@ -165,6 +165,18 @@ public class CustomRuleTests
     }
 
     [Fact]
+    public void ACustomRuleOnAHessianRecordingInsideAnInnerTransformSaysWhatToDoInstead()
+    {
+        Real G(Vec x) => Fn.Grad((Real y) => Softplus(x[0] * x[1]) * y)(1.0);
+        var e = Assert.Throws<NotSupportedException>(() => Fn.Hessian(G)(new[] { 0.5, 2.0 }));
+        Assert.Contains("Fn.JacFwd(Fn.Grad(f))", e.Message);
+        // and the suggested form works: ∂²/∂x² softplus(x₀x₁) at (0.5, 2)
+        var s = Sigmoid(1.0);
+        var h = Fn.JacFwd(Fn.Grad(G))(new[] { 0.5, 2.0 });
+        Approx.Equal(new[,] { { 4 * s * (1 - s), s + 1.0 * s * (1 - s) }, { s + 1.0 * s * (1 - s), 0.25 * s * (1 - s) } }, h, 1e-13, "JacFwd∘Grad");
+    }
+
+    [Fact]
     public void AuxBelongsToTheEnclosingLevel()
     {
         // the example: d/dy of the aux x·y at x = 2 is 2

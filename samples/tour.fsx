@@ -99,7 +99,7 @@ do
 do
     let grads, _, (outputs, parity) =
         [| 1.0; 2.0; 3.0; 4.0 |] |> gradAndValueAux (fun x ->
-            let parityOf (t: Real) = if float t % 2.0 = 0.0 then "even" else "odd"
+            let parityOf (t: Real) = if t.Value % 2.0 = 0.0 then "even" else "odd"
             let _, steps = scan (fun carry xi -> carry, (squareIfEven xi, parityOf xi)) (real 0.0) (x.ToReals())
             let ys = steps |> Array.map fst |> vecOfReals
             Vec.Sum ys, (ys.ToArray(), Array.map snd steps))

@@ -131,4 +131,17 @@ public sealed class SampleAppTests : IDisposable
         Assert.Contains("termination:        GradientTolerance", output);
         AssertPng(dir, "logistic-regression.png");
     }
+
+    /// <summary>
+    /// The F# tour (`dotnet fsi samples/tour.fsx`, the README's F# command) runs to the end with every
+    /// check passing: it exercises the F# surface as a script user would.
+    /// </summary>
+    [Fact]
+    public void FSharpTour()
+    {
+        var (exit, output, _) = Dotnet(new[] { "fsi", "samples/tour.fsx" }, "tour.fsx");
+        Assert.True(exit == 0, output);
+        Assert.DoesNotContain("✗", output);
+        Assert.True(output.Split('✓').Length - 1 >= 9, "the nine seed examples each print ✓:\n" + output);
+    }
 }

@@ -41,11 +41,7 @@ public static partial class Fn
         Check.NotNull(f, nameof(f), owner);
         Check.NotNull(jvp, nameof(jvp), owner);
         var rule = new CustomRule(owner, f, jvp, null);
-        return x =>
-        {
-            Check.Input(x, nameof(x), owner);
-            return Custom.Apply(rule, x);
-        };
+        return ApplyChecked(rule, owner);
     }
 
     /// <summary>
@@ -85,11 +81,7 @@ public static partial class Fn
         Check.NotNull(f, nameof(f), owner);
         Check.NotNull(vjp, nameof(vjp), owner);
         var rule = new CustomRule(owner, f, null, vjp);
-        return x =>
-        {
-            Check.Input(x, nameof(x), owner);
-            return Custom.Apply(rule, x);
-        };
+        return ApplyChecked(rule, owner);
     }
 
     /// <summary>
@@ -106,10 +98,14 @@ public static partial class Fn
         Check.NotNull(f, nameof(f), owner);
         Check.NotNull(vjp, nameof(vjp), owner);
         var rule = new CustomRule(owner, v => One(f(v)), null, (x, y, yb) => vjp(x, y[0], yb[0]));
-        return x =>
-        {
-            Check.Input(x, nameof(x), owner);
-            return Custom.Apply(rule, x)[0];
-        };
+        var g = ApplyChecked(rule, owner);
+        return x => g(x)[0];
     }
+
+    /// <summary>The custom function x ↦ Custom.Apply(rule, x) of a vector, with the input checked.</summary>
+    private static Func<Vec, Vec> ApplyChecked(CustomRule rule, string owner) => x =>
+    {
+        Check.Input(x, nameof(x), owner);
+        return Custom.Apply(rule, x);
+    };
 }

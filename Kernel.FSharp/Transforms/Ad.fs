@@ -35,6 +35,13 @@ type internal Pullback internal (t: Trace, inputs: int, inputCount: int, outputs
         tan.Release()
         r
 
+    /// The checks before a forward replay with n·k tangent values (k directions).
+    let checkForward (name: string) (length: int) (k: int) =
+        checkLive ()
+        if k < 1 || length <> inputCount * k then
+            invalidArg name (sprintf "%s: the tangent has %d values but x has length %d (%d direction%s)." owner length inputCount k (if k = 1 then "" else "s"))
+        if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
+
     /// Number of outputs (the cotangent's length).
     member _.OutputCount = outputs.Length
     /// Number of inputs (the tangent's length).
@@ -72,31 +79,22 @@ type internal Pullback internal (t: Trace, inputs: int, inputCount: int, outputs
     /// J·v by replaying the same recording forward (no re-run of f): what JacFwd and Linearize use
     /// at the top level, one cheap pass per tangent.
     member _.PushForward(v: float[]) : float[] =
-        checkLive ()
         if isNull v then nullArg "v"
-        if v.Length <> inputCount then
-            invalidArg "v" (sprintf "%s: the tangent has length %d but x has length %d." owner v.Length inputCount)
-        if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
+        checkForward "v" v.Length 1
         push v
 
     /// J·v for a tangent v by replaying the recording forward, differentiable in v (J·v is linear
     /// in v: its transpose is this recording's pullback). Bottom-level recordings only.
     member _.Push(v: Vec) : Vec =
-        checkLive ()
         if isNull v then nullArg "v"
-        if v.Length <> inputCount then
-            invalidArg "v" (sprintf "%s: the tangent has length %d but x has length %d." owner v.Length inputCount)
-        if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
+        checkForward "v" v.Length 1
         LinearMap.Apply(v, outputs.Length, push, pull)
 
     /// J·V for k tangents at once (V is n×k column-major): one forward replay carrying k tangents
     /// per slot (chunked forward mode, as ForwardDiff's chunks, without re-running f). Returns m×k.
     member _.PushForwardBlock(v: float[], k: int) : float[] =
-        checkLive ()
         if isNull v then nullArg "v"
-        if k < 1 || v.Length <> inputCount * k then
-            invalidArg "v" (sprintf "%s: V has %d values, expected n·k = %d·%d." owner v.Length inputCount k)
-        if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
+        checkForward "v" v.Length k
         let tan = Sweep.storeOf t k
         for j in 0 .. k - 1 do
             for i in 0 .. inputCount - 1 do tan.Scalars[(inputs + i) * k + j] <- v[i + j * inputCount]

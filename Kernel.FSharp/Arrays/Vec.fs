@@ -69,8 +69,23 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
     member private _.OpElement(i: int) : Real =
         let v = arr[off + i]
         let t = Traces.Find tid
-        if t.Kind = TraceKind.Reverse then Real(v, t.Push(NodeKind.Element, r.Op, r.Offset + i, 0.0, 0.0), tid)
-        else Real(v, t.Push(NodeKind.Scalar, -1, -1, (t.Tangents.Buffer r.Op)[r.Offset + i], 0.0), tid)
+        let e = r.Offset + i
+        if not t.Nested then
+            if t.Kind = TraceKind.Reverse then Real(v, t.Push(NodeKind.Element, r.Op, e, 0.0, 0.0), tid)
+            else Real(v, t.Push(NodeKind.Scalar, -1, -1, (t.Tangents.Buffer r.Op)[e], 0.0), tid)
+        else
+            // a nested op keeps its output one level down (and, forward, its tangent there)
+            let node = t.Ops[r.Op] :?> PrimNode
+            let lower = node.Lower[e]
+            let s =
+                if t.Kind = TraceKind.Reverse then t.Push(NodeKind.Element, r.Op, e, 0.0, 0.0)
+                else
+                    let d = if isNull node.Tangent then Real 0.0 else node.Tangent[e]
+                    let s = t.Push(NodeKind.Scalar, -1, -1, d.V, 0.0)
+                    t.SetD0(s, d.I, d.Tid)
+                    s
+            t.SetLower(s, lower.I, lower.Tid)
+            Real(v, s, tid)
 
     /// Elements [start, start + length) as a view (no copy, no tape node). Supports C# ranges.
     member x.Slice(start: int, length: int) =
@@ -153,6 +168,13 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
             let values = t.Rent n
             Array.blit x.Arr x.Off values 0 n
             Vec(values, 0, n, t, VecRef.Slots(first, n))
+        elif t.Nested && t.Kind = TraceKind.Reverse then
+            // one node standing for the whole vector below, so its adjoint stays one vector there
+            // (a gradient is one vector of the level below, not n scalars)
+            let lower = if x.IsConstant then Vec(x.ToArray()) else x
+            let outRef = VecRef.OfOp(t.NextOp, 0, n)
+            t.PushOp(PrimNode(InputPrim.Instance, [||], lower, null, [||], outRef), n) |> ignore
+            Vec(lower.Arr, lower.Off, n, t, outRef)
         else
             let first = t.Count
             for i in 0 .. n - 1 do
@@ -169,6 +191,50 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         elif (tx = 0 || tx = t.Id) && (ty = 0 || ty = t.Id) then t
         else null
 
+    /// The trace an operation on operands with these trace ids records on: the innermost of them
+    /// (an operand of a closed trace throws EscapedValueException).
+    static member internal TraceOf(tx: int, ty: int) : Trace =
+        let top = max tx ty
+        let t = Traces.Top
+        if not (isNull t) && t.Id = top then t else Traces.Find top
+
+    /// The same values as a constant (no derivative ref).
+    member internal x.Const() = if tid = 0 then x else Vec(x.Arr, off, len, null, VecRef.None)
+
+    /// x (a vector of nested trace t) as the vector of the level below that it stands for.
+    static member internal LowerOf(t: Trace, x: Vec) : Vec =
+        let r = x.Ref
+        if r.Slot >= 0 then
+            let a = x.Arr
+            Vec.OfReals(Array.init x.Length (fun i -> Real.Lower(t, Real(a[x.Off + i], r.Slot + i, t.Id))))
+        else (t.Ops[r.Op] :?> PrimNode).Lower.Slice(r.Offset, r.Length)
+
+    /// The tangent of x (a vector of nested forward trace t) as a vector of the level below, or
+    /// null when it is zero.
+    static member internal TangentOf(t: Trace, x: Vec) : Vec =
+        let r = x.Ref
+        if r.Slot >= 0 then Vec.OfReals(Array.init x.Length (fun i -> Real.Tangent(t, r.Slot + i)))
+        else
+            let d = (t.Ops[r.Op] :?> PrimNode).Tangent
+            if isNull d then null else d.Slice(r.Offset, r.Length)
+
+    /// The tangents of x, a result on bottom-level forward trace t, as doubles (zeros when x does
+    /// not depend on t).
+    static member internal TangentValues(t: Trace, x: Vec) : float[] =
+        let n = x.Length
+        if x.Tid <> t.Id then Array.zeroCreate n
+        else
+            let r = x.Ref
+            if r.Slot >= 0 then Array.init n (fun i -> t.D0[r.Slot + i])
+            else Array.sub (t.Tangents.Buffer r.Op) r.Offset n
+
+    /// A length-1 vector of x (a view of its slot).
+    static member internal OfReal(x: Real) =
+        if x.Tid = 0 then Vec([| x.V |]) else Vec([| x.V |], 0, 1, Traces.Find x.Tid, VecRef.Slots(x.I, 1))
+
+    /// A length-1 x repeated to length n (n = 1: x itself).
+    static member internal Broadcast(x: Vec, n: int) = if x.Length = n then x else x + Vec(Array.zeroCreate n)
+
     /// A new op output on t: n pooled values, its derivatives in the op's own buffer.
     static member internal OpOutput(t: Trace, values: float[], n: int) =
         Vec(values, 0, n, t, VecRef.OfOp(t.NextOp, 0, n))
@@ -179,8 +245,8 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         let n = x.Length
         if x.Tid = 0 then Vec(Array.init n (fun k -> Rules.value1 f c x.Arr[x.Off + k]))
         else
-            let t = Vec.FastTrace(x.Tid, 0)
-            if isNull t then Vec.OfReals(Array.init n (fun k -> Real.Apply1(f, c, x[k])))
+            let t = Vec.TraceOf(x.Tid, 0)
+            if t.Nested then Prim.Nested(MapPrim(f, c), t, [| x |])
             else
                 let v = t.Rent n
                 let d = t.Rent n
@@ -210,8 +276,8 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         let yv = y.View
         if x.Tid = 0 && y.Tid = 0 then Vec(Array.init n (fun k -> Rules.value2 f xv[k] yv[k]))
         else
-            let t = Vec.FastTrace(x.Tid, y.Tid)
-            if isNull t then Vec.OfReals(Array.init n (fun k -> Real.Apply2(f, (if x.Length = 1 then x[0] else x[k]), (if y.Length = 1 then y[0] else y[k]))))
+            let t = Vec.TraceOf(x.Tid, y.Tid)
+            if t.Nested then Prim.Nested(ZipPrim f, t, [| x; y |])
             else
                 let v = t.Rent n
                 let xr = if x.Tid = 0 then VecRef.None else x.Ref
@@ -272,11 +338,8 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         for k in 0 .. n - 1 do s <- s + x.Arr[x.Off + k]
         if x.Tid = 0 then Real s
         else
-            let t = Vec.FastTrace(x.Tid, 0)
-            if isNull t then
-                let mutable acc = Real 0.0
-                for k in 0 .. n - 1 do acc <- acc + x[k]
-                acc
+            let t = Vec.TraceOf(x.Tid, 0)
+            if t.Nested then (Prim.Nested(SumPrim.Instance, t, [| x |]))[0]
             else Vec.ScalarOp(t, s, fun slot -> SumOp(x.Ref, n, VecRef.Slots(slot, 1)) :> VecOp)
 
     /// x · y = Σₖ xₖyₖ (one tape node).
@@ -290,11 +353,8 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         for k in 0 .. n - 1 do s <- s + xv[k] * yv[k]
         if x.Tid = 0 && y.Tid = 0 then Real s
         else
-            let t = Vec.FastTrace(x.Tid, y.Tid)
-            if isNull t then
-                let mutable acc = Real 0.0
-                for k in 0 .. n - 1 do acc <- acc + x[k] * y[k]
-                acc
+            let t = Vec.TraceOf(x.Tid, y.Tid)
+            if t.Nested then (Prim.Nested(DotPrim.Instance, t, [| x; y |]))[0]
             else
                 let xr = if x.Tid = 0 then VecRef.None else x.Ref
                 let yr = if y.Tid = 0 then VecRef.None else y.Ref
@@ -302,8 +362,6 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
 
     // ------------------------------------------------------------------------ arithmetic
 
-    static member private OfReal(x: Real) =
-        if x.Tid = 0 then Vec([| x.V |]) else Vec([| x.V |], 0, 1, Traces.Find x.Tid, VecRef.Slots(x.I, 1))
     static member private OfFloat(c: float) = Vec([| c |])
 
     static member (~-)(x: Vec) = Vec.Map(Fun1.Neg, 0.0, x)
@@ -367,3 +425,245 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
     static member Hypot(x: Vec, y: Vec) = Vec.Zip(Fun2.Hypot, x, y)
     static member Min(x: Vec, y: Vec) = Vec.Zip(Fun2.Min, x, y)
     static member Max(x: Vec, y: Vec) = Vec.Zip(Fun2.Max, x, y)
+
+// ------------------------------------------------------------------------------------ primitives
+
+/// A primitive defined once: its value, its jvp (linear in the tangents) and its vjp (linear in
+/// the cotangent), both written with differentiable `Vec`/`Mat` operations. From that one
+/// definition every mode follows: on a bottom-level trace the rules run on constants (plain
+/// doubles, BLAS); on a nested trace they run on the level below's values, so the op is one node
+/// per level whose derivatives are themselves differentiable there (`PrimNode`, the nested sweep);
+/// the second-order replay runs the vjp rule under a forward trace (its tangent).
+///
+/// `Eval` computes the value at constant operands and may leave a residual (e.g. a factorisation)
+/// that the rules may use when the operand it belongs to is a constant. `Call` is the operation
+/// itself on operands of any level (what a nested level computes its value one level down with).
+/// A `Scalar` primitive's output is one number (its node's own slot).
+and [<AbstractClass>] internal Prim(name: string, scalar: bool) =
+    member _.Name: string = name
+    member _.Scalar: bool = scalar
+    /// The value at constant operands, and a residual for the rules (or null).
+    abstract Eval: xs: Vec[] -> struct (float[] * obj)
+    default _.Eval _ = invalidOp (sprintf "Hybrid internal error: primitive %s has no generic value path." name)
+    /// The operation on operands of any level.
+    abstract Call: xs: Vec[] -> Vec
+    default p.Call xs = Prim.Apply(p, xs)
+    /// ẏ for tangents dxs of the operands (null = a zero tangent; at least one is not null).
+    abstract Jvp: xs: Vec[] * y: Vec * res: obj * dxs: Vec[] -> Vec
+    /// x̄ᵢ for each operand with need[i] (null elsewhere), for the cotangent ȳ of y.
+    abstract Vjp: xs: Vec[] * y: Vec * res: obj * ybar: Vec * need: bool[] -> Vec[]
+
+    /// p(xs): computed on constants, recorded on a bottom-level trace as a `PrimNode` whose rules
+    /// run in doubles, or on a nested one through `Nested`.
+    static member Apply(p: Prim, xs: Vec[]) : Vec =
+        let mutable top = 0
+        for x in xs do if x.Tid > top then top <- x.Tid
+        if top = 0 then
+            let struct (v, _) = p.Eval xs
+            Vec v
+        else
+            let t = Vec.TraceOf(top, 0)
+            if t.Nested then Prim.Nested(p, t, xs)
+            else
+                let cs = xs |> Array.map (fun x -> x.Const())
+                let struct (v, res) = p.Eval cs
+                let refs = xs |> Array.map (fun x -> if x.Tid = 0 then VecRef.None else x.Ref)
+                Prim.Record(p, t, xs, cs, Vec v, res, refs)
+
+    /// p(xs) on nested trace t (the innermost among the operands): its value is p one level down,
+    /// and the node keeps the operands' and the output's lower-level values for its rules.
+    static member Nested(p: Prim, t: Trace, xs: Vec[]) : Vec =
+        let lows = xs |> Array.map (fun x -> if x.Tid = t.Id then Vec.LowerOf(t, x) else x)
+        let y = p.Call lows
+        let refs = xs |> Array.map (fun x -> if x.Tid = t.Id then x.Ref else VecRef.None)
+        Prim.Record(p, t, xs, lows, y, null, refs)
+
+    /// Records p's node on t, with operands `xs` (of t or not), their values `lows` one level down
+    /// (constants on a bottom-level trace) and the output's `y`; forward traces get its tangent.
+    static member private Record(p: Prim, t: Trace, xs: Vec[], lows: Vec[], y: Vec, res: obj, refs: VecRef[]) : Vec =
+        let n = y.Length
+        let outRef = if p.Scalar then VecRef.Slots(t.Count, 1) else VecRef.OfOp(t.NextOp, 0, n)
+        let node = PrimNode(p, lows, y, res, refs, outRef)
+        t.PushOp(node, (if p.Scalar then 0 else n)) |> ignore
+        let slot = outRef.Slot
+        if t.Nested then
+            if p.Scalar then
+                let l = y[0]
+                t.SetLower(slot, l.I, l.Tid)
+            if t.Kind = TraceKind.Forward then
+                let dxs = Array.init xs.Length (fun i -> if refs[i].IsNone then null else Vec.TangentOf(t, xs[i]))
+                let tan = if dxs |> Array.forall isNull then null else p.Jvp(lows, y, res, dxs)
+                if p.Scalar then
+                    let d = if isNull tan then Real 0.0 else tan[0]
+                    t.D0[slot] <- d.V
+                    t.SetD0(slot, d.I, d.Tid)
+                else node.Tangent <- tan
+        elif t.Kind = TraceKind.Forward then node.Jvp t.Tangents
+        elif t.SecondOrder && p.Scalar then t.SetHessian(slot, 0.0, 0.0, 0.0)
+        Vec(y.Arr, y.Off, n, t, outRef)
+
+/// A primitive's node. On a bottom-level trace its operands and output are constants and its
+/// rules run on doubles read from the sweep's stores; on a nested trace they are values of the
+/// level below, used by the nested sweep (`NestedSweep`) and by element reads.
+and [<Sealed>] internal PrimNode(p: Prim, xs: Vec[], y: Vec, res: obj, refs: VecRef[], out: VecRef) =
+    inherit VecOp(out)
+    let need = refs |> Array.map (fun r -> not r.IsNone)
+    member _.Prim: Prim = p
+    /// The operands' values one level down.
+    member _.Inputs: Vec[] = xs
+    /// The output's value one level down.
+    member _.Lower: Vec = y
+    /// Where the operands' derivatives live on this node's trace (None for constants).
+    member _.Refs: VecRef[] = refs
+    member _.Need: bool[] = need
+    /// Nested forward traces: the output's tangent one level down (null when zero).
+    member val Tangent: Vec = null with get, set
+
+    override _.Jvp(tan) =
+        let dxs = refs |> Array.map (fun r -> if r.IsNone then null else Vec(tan.Read r))
+        let d = if dxs |> Array.forall isNull then null else p.Jvp(xs, y, res, dxs)
+        tan.Write(out, (if isNull d then Array.zeroCreate y.Length else d.ToArray()))
+    override _.Vjp(adj) =
+        let xbar = p.Vjp(xs, y, res, Vec(adj.Read out), need)
+        for i in 0 .. refs.Length - 1 do
+            if need[i] && not (isNull xbar[i]) then adj.AddInto(refs[i], xbar[i].ToArray())
+    /// The tangent of the reverse rule: the vjp rule run on a forward trace whose inputs carry the
+    /// operands' tangents, the output's tangent and the cotangent's tangent (one direction).
+    override _.VjpTangent(adj, tan, adjT) =
+        let ft = Traces.Open(TraceKind.Forward, p.Name)
+        try
+            let xst = Array.init xs.Length (fun i -> if refs[i].IsNone then xs[i] else Vec.Input(ft, xs[i], tan.Read refs[i]))
+            let yt = Vec.Input(ft, y, tan.Read out)
+            let gt = Vec.Input(ft, Vec(adj.Read out), adjT.Read out)
+            let xbar = p.Vjp(xst, yt, res, gt, need)
+            for i in 0 .. refs.Length - 1 do
+                if need[i] && not (isNull xbar[i]) then adjT.AddInto(refs[i], Vec.TangentValues(ft, xbar[i]))
+        finally
+            Traces.Close(ft, false)
+
+/// Elementwise f(x) for a rule-table function, on nested traces (a bottom-level trace records a
+/// `MapOp`, built from the same table row): ẏ = f'(x)·ẋ, x̄ = f'(x)·ȳ.
+and [<Sealed>] internal MapPrim(f: Fun1, c: float) =
+    inherit Prim(string f, false)
+    /// f'(x) (y = f(x)) from the rule table: doubles for a constant x; on a bottom-level trace one
+    /// elementwise node whose own partial is f''(x) from the same row; deeper (where f'' would have
+    /// to be differentiable too) element by element through `Real`.
+    member _.Partial(x: Vec, y: Vec) : Vec =
+        let n = x.Length
+        if x.IsConstant && y.IsConstant then
+            let xa = x.ToArray()
+            let ya = y.ToArray()
+            Vec(Array.init n (fun k -> Rules.d1<float> f c xa[k] ya[k]))
+        else
+            let t = Vec.TraceOf(x.Tid, y.Tid)
+            if not t.Nested && not t.SecondOrder && x.Tid = t.Id then
+                let xa = x.Arr
+                let ya = y.Arr
+                let v = t.Rent n
+                let d = t.Rent n
+                for k in 0 .. n - 1 do
+                    let xk = xa[x.Off + k]
+                    let fx = ya[y.Off + k]
+                    let dk = Rules.d1<float> f c xk fx
+                    v[k] <- dk
+                    d[k] <- Rules.d2 f c xk fx dk
+                let out = Vec.OpOutput(t, v, n)
+                let op = MapOp(x.Ref, d, null, n, out.Ref)
+                t.PushOp(op, n) |> ignore
+                if t.Kind = TraceKind.Forward then op.Jvp t.Tangents
+                out
+            else Vec.OfReals(Array.init n (fun k -> Rules.d1<Real> f c x[k] y[k]))
+    override _.Call xs = Vec.Map(f, c, xs[0])
+    override p.Jvp(xs, y, _, dxs) = p.Partial(xs[0], y) * dxs[0]
+    override p.Vjp(xs, y, _, g, _) = [| p.Partial(xs[0], y) * g |]
+
+/// Elementwise f(x, y) for a binary rule (either side may broadcast from length 1), on nested
+/// traces: ż = z_x·ẋ + z_y·ẏ; the linear and bilinear rules (+, −, ×, ÷) are written with
+/// vector operations directly, the others take their partials from the rule table.
+and [<Sealed>] internal ZipPrim(f: Fun2) =
+    inherit Prim(string f, false)
+    /// (∂z/∂x, ∂z/∂y) per element of z, from the rule table.
+    member _.Partials(x: Vec, y: Vec, z: Vec) : struct (Vec * Vec) =
+        let n = z.Length
+        let ix k = if x.Length = 1 then 0 else k
+        let iy k = if y.Length = 1 then 0 else k
+        if x.IsConstant && y.IsConstant && z.IsConstant then
+            let xa = x.ToArray()
+            let ya = y.ToArray()
+            let za = z.ToArray()
+            let dx = Array.zeroCreate n
+            let dy = Array.zeroCreate n
+            for k in 0 .. n - 1 do
+                let struct (a, b) = Rules.partials2<float> f xa[ix k] ya[iy k] za[k]
+                dx[k] <- a
+                dy[k] <- b
+            struct (Vec dx, Vec dy)
+        else
+            let ps = Array.init n (fun k -> Rules.partials2<Real> f x[ix k] y[iy k] z[k])
+            struct (Vec.OfReals(ps |> Array.map (fun (struct (a, _)) -> a)), Vec.OfReals(ps |> Array.map (fun (struct (_, b)) -> b)))
+    /// A cotangent of z reduced to an operand's length (a broadcast operand receives the sum).
+    static member private Reduce(v: Vec, len: int) = if v.Length = len then v else Vec.OfReal(Vec.Sum v)
+    override _.Call xs = Vec.Zip(f, xs[0], xs[1])
+    override p.Jvp(xs, z, _, dxs) =
+        let x = xs[0]
+        let y = xs[1]
+        let dx = dxs[0]
+        let dy = dxs[1]
+        let n = z.Length
+        let d =
+            match f with
+            | Fun2.Add -> if isNull dx then dy elif isNull dy then dx else dx + dy
+            | Fun2.Sub -> if isNull dx then -dy elif isNull dy then dx else dx - dy
+            | Fun2.Mul -> if isNull dx then x * dy elif isNull dy then dx * y else dx * y + x * dy
+            | Fun2.Div -> if isNull dx then -(z * dy / y) elif isNull dy then dx / y else (dx - z * dy) / y
+            | _ ->
+                let struct (px, py) = p.Partials(x, y, z)
+                if isNull dx then py * dy elif isNull dy then px * dx else px * dx + py * dy
+        Vec.Broadcast(d, n)
+    override p.Vjp(xs, z, _, g, need) =
+        let x = xs[0]
+        let y = xs[1]
+        let struct (gx, gy) =
+            match f with
+            | Fun2.Add -> struct ((if need[0] then g else null), (if need[1] then g else null))
+            | Fun2.Sub -> struct ((if need[0] then g else null), (if need[1] then -g else null))
+            | Fun2.Mul -> struct ((if need[0] then g * y else null), (if need[1] then g * x else null))
+            | Fun2.Div ->
+                let gy = g / y
+                struct ((if need[0] then gy else null), (if need[1] then -(gy * z) else null))
+            | _ ->
+                let struct (px, py) = p.Partials(x, y, z)
+                struct ((if need[0] then px * g else null), (if need[1] then py * g else null))
+        [| (if isNull gx then null else ZipPrim.Reduce(gx, x.Length)); (if isNull gy then null else ZipPrim.Reduce(gy, y.Length)) |]
+
+/// Σₖ xₖ on nested traces (bottom-level traces record a `SumOp`): linear, ṡ = Σ ẋ, x̄ = s̄·1.
+and [<Sealed>] internal SumPrim private () =
+    inherit Prim("Sum", true)
+    static member val Instance = SumPrim()
+    override _.Call xs = Vec.OfReal(Vec.Sum xs[0])
+    override _.Jvp(_, _, _, dxs) = Vec.OfReal(Vec.Sum dxs[0])
+    override _.Vjp(xs, _, _, g, _) = [| Vec.Broadcast(g, xs[0].Length) |]
+
+/// x · y on nested traces (bottom-level traces record a `DotOp`): bilinear, ṡ = ẋ·y + x·ẏ,
+/// x̄ = s̄·y, ȳ = s̄·x.
+and [<Sealed>] internal DotPrim private () =
+    inherit Prim("Dot", true)
+    static member val Instance = DotPrim()
+    override _.Call xs = Vec.OfReal(Vec.Dot(xs[0], xs[1]))
+    override _.Jvp(xs, _, _, dxs) =
+        let dx = dxs[0]
+        let dy = dxs[1]
+        Vec.OfReal(
+            if isNull dx then Vec.Dot(xs[0], dy)
+            elif isNull dy then Vec.Dot(dx, xs[1])
+            else Vec.Dot(dx, xs[1]) + Vec.Dot(xs[0], dy))
+    override _.Vjp(xs, _, _, g, need) =
+        [| (if need[0] then g * xs[1] else null); (if need[1] then g * xs[0] else null) |]
+
+/// The input vector of a nested reverse trace: no operands; the nested sweep leaves its adjoint.
+and [<Sealed>] internal InputPrim private () =
+    inherit Prim("Input", false)
+    static member val Instance = InputPrim()
+    override _.Call _ = invalidOp "Hybrid internal error: an input node has no operation."
+    override _.Jvp(_, _, _, _) = invalidOp "Hybrid internal error: an input node has no tangent rule."
+    override _.Vjp(_, _, _, _, _) = [||]

@@ -32,24 +32,15 @@ type internal GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> i
     override _.Vjp(adj) = GatherSumOp.ApplyT(nnz, outIx, inIx, adj.Span out, adj.Span x, 1)
     override _.VjpTangent(_, _, adjT) = GatherSumOp.ApplyT(nnz, outIx, inIx, adjT.Span out, adjT.Span x, adjT.Width)
 
-    /// y = L·x with `outLen` outputs: one tape node on a bottom-level trace; element by element
-    /// through `Real` when nested.
+    /// y = L·x with `outLen` outputs: one tape node (one per level when nested).
     static member Record(x: Vec, outLen: int, nnz: int, outIx: int -> int, inIx: int -> int) : Vec =
         Shapes.elements "A" "The result" outLen 1 |> ignore
         let values = Array.zeroCreate outLen
         GatherSumOp.Apply(nnz, outIx, inIx, Span<float>(x.Arr, x.Off, x.Length), Span<float>(values), 1)
         if x.Tid = 0 then Vec values
         else
-            let t = Vec.FastTrace(x.Tid, 0)
-            if isNull t then
-                let ys = Array.create outLen (Real 0.0)
-                let touched = Array.zeroCreate<bool> outLen
-                for p in 0 .. nnz - 1 do
-                    let o = outIx p
-                    let v = x[inIx p]
-                    ys[o] <- (if touched[o] then ys[o] + v else v)
-                    touched[o] <- true
-                Vec.OfReals ys
+            let t = Vec.TraceOf(x.Tid, 0)
+            if t.Nested then Prim.Nested(GatherPrim(x.Length, outLen, nnz, outIx, inIx, false), t, [| x |])
             else Dense.record t values outLen (fun o -> GatherSumOp(x.Ref, nnz, outIx, inIx, o) :> VecOp)
 
     /// A scalar y = Σₚ x_{inIx p} (one tape node; the op's own slot holds the output).
@@ -58,12 +49,19 @@ type internal GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> i
         for p in 0 .. nnz - 1 do s <- s + x.Arr[x.Off + inIx p]
         if x.Tid = 0 then Real s
         else
-            let t = Vec.FastTrace(x.Tid, 0)
-            if isNull t then
-                let mutable acc = Real 0.0
-                for p in 0 .. nnz - 1 do acc <- (if p = 0 then x[inIx p] else acc + x[inIx p])
-                acc
+            let t = Vec.TraceOf(x.Tid, 0)
+            if t.Nested then (Prim.Nested(GatherPrim(x.Length, 1, nnz, (fun _ -> 0), inIx, true), t, [| x |]))[0]
             else Vec.ScalarOp(t, s, fun slot -> GatherSumOp(x.Ref, nnz, (fun _ -> 0), inIx, VecRef.Slots(slot, 1)) :> VecOp)
+
+/// y = L·x as a primitive on nested traces: linear, so ẏ = L·ẋ (the same gather) and x̄ = Lᵀ·ȳ
+/// (the gather with its index maps swapped).
+and [<Sealed>] internal GatherPrim(inLen: int, outLen: int, nnz: int, outIx: int -> int, inIx: int -> int, scalar: bool) =
+    inherit Prim("Gather", scalar)
+    member private _.Gather(x: Vec) =
+        if scalar then Vec.OfReal(GatherSumOp.RecordScalar(x, nnz, inIx)) else GatherSumOp.Record(x, outLen, nnz, outIx, inIx)
+    override g.Call xs = g.Gather xs[0]
+    override g.Jvp(_, _, _, dxs) = g.Gather dxs[0]
+    override _.Vjp(_, _, _, ybar, _) = [| GatherSumOp.Record(ybar, inLen, nnz, inIx, outIx) |]
 
 /// The structural primitives on column-major r×c storage, each one `GatherSumOp`.
 [<AbstractClass; Sealed>]

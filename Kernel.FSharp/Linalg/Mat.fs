@@ -148,17 +148,17 @@ type Mat(data: Vec, rows: int, cols: int) =
     static member Diag(v: Vec) : Mat = Mat(Linear.DiagMatrix v, v.Length, v.Length)
 
     /// A⁻¹b for square nonsingular A (LU; one tape node). Throws SingularMatrixException.
-    static member Solve(a: Mat, b: Vec) : Vec = SolveOp.Record("Solve", a.Data, a.Rows, a.Cols, b, b.Length, 1)
+    static member Solve(a: Mat, b: Vec) : Vec = SolvePrim.Record("Solve", a.Data, a.Rows, a.Cols, b, b.Length, 1)
     /// A⁻¹B for square nonsingular A (LU; one tape node). Throws SingularMatrixException.
-    static member Solve(a: Mat, b: Mat) : Mat = Mat(SolveOp.Record("Solve", a.Data, a.Rows, a.Cols, b.Data, b.Rows, b.Cols), a.Rows, b.Cols)
+    static member Solve(a: Mat, b: Mat) : Mat = Mat(SolvePrim.Record("Solve", a.Data, a.Rows, a.Cols, b.Data, b.Rows, b.Cols), a.Rows, b.Cols)
     /// A⁻¹ (LU; one tape node). Throws SingularMatrixException.
-    static member Inverse(a: Mat) : Mat = Mat(SolveOp.Record("Inverse", a.Data, a.Rows, a.Cols, null, a.Rows, a.Rows), a.Rows, a.Rows)
+    static member Inverse(a: Mat) : Mat = Mat(SolvePrim.Record("Inverse", a.Data, a.Rows, a.Cols, null, a.Rows, a.Rows), a.Rows, a.Rows)
     /// The lower Cholesky factor L, LLᵀ = (A + Aᵀ)/2 (one tape node). Throws NotPositiveDefiniteException.
-    static member Cholesky(a: Mat) : Mat = Mat(CholeskyOp.Record(a.Data, a.Rows, a.Cols), a.Rows, a.Rows)
+    static member Cholesky(a: Mat) : Mat = Mat(CholeskyPrim.Record(a.Data, a.Rows, a.Cols), a.Rows, a.Rows)
     /// log|det A| by LU (one tape node). Throws SingularMatrixException.
-    static member LogDet(a: Mat) : Real = LogDetOp.Record(a.Data, a.Rows, a.Cols)
+    static member LogDet(a: Mat) : Real = LogDetPrim.Record(a.Data, a.Rows, a.Cols)
     /// log det A for symmetric positive definite A, by Cholesky (one tape node). Throws NotPositiveDefiniteException.
-    static member LogDetSpd(a: Mat) : Real = LogDetOp.RecordSpd(a.Data, a.Rows, a.Cols)
+    static member LogDetSpd(a: Mat) : Real = LogDetPrim.RecordSpd(a.Data, a.Rows, a.Cols)
 
     // Elementwise arithmetic and rule-table functions: the vector primitives over Data.
 

@@ -141,7 +141,7 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
             ExactBuffers.Return gt
 
     /// op(A)·op(B) as m×n column-major storage: one tape node on a bottom-level trace, plain dgemm
-    /// for constants, element by element through `Real` when nested. `name` is for messages.
+    /// for constants, one node per level when nested (`GemmPrim`). `name` is for messages.
     static member Record(name: string, a: Vec, ta: bool, ra: int, ca: int, b: Vec, tb: bool, rb: int, cb: int) : Vec =
         if isNull a then nullArg "A"
         if isNull b then nullArg "B"
@@ -156,20 +156,8 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
             let sb = if tb then sprintf "Bᵀ is %s" (Dense.shape kb n) else sprintf "B is %s" (Dense.shape kb n)
             invalidArg "B" (sprintf "%s: %s but %s; inner dimensions must match." name sa sb)
         Shapes.elements "B" (name + ": the product") m n |> ignore
-        let t = if a.Tid = 0 && b.Tid = 0 then null else Vec.FastTrace(a.Tid, b.Tid)
-        if (a.Tid <> 0 || b.Tid <> 0) && isNull t then
-            // nested or mixed traces: Σₗ op(A)ᵢₗ·op(B)ₗⱼ in Reals, so every partial stays differentiable
-            let ar = a.ToReals()
-            let br = b.ToReals()
-            let opA i l = if ta then ar[l + i * ra] else ar[i + l * ra]
-            let opB l j = if tb then br[j + l * rb] else br[l + j * rb]
-            let c = Array.zeroCreate<Real> (m * n)
-            for j in 0 .. n - 1 do
-                for i in 0 .. m - 1 do
-                    let mutable s = Real 0.0
-                    for l in 0 .. k - 1 do s <- (if l = 0 then opA i l * opB l j else s + opA i l * opB l j)
-                    c[i + j * m] <- s
-            Vec.OfReals c
+        let t = if a.Tid = 0 && b.Tid = 0 then null else Vec.TraceOf(a.Tid, b.Tid)
+        if not (isNull t) && t.Nested then Prim.Nested(GemmPrim(ta, ra, ca, tb, rb, cb), t, [| a; b |])
         else
             let av = Dense.exact a
             let bv = Dense.exact b
@@ -177,3 +165,25 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
             Dense.gemm ta av ra ca tb bv rb cb 1.0 z
             if isNull t then Vec z
             else Dense.record t z (m * n) (fun o -> GemmOp(Dense.refOf a, av, ta, ra, ca, Dense.refOf b, bv, tb, rb, cb, o) :> VecOp)
+
+/// C = op(A)·op(B) as a primitive on nested traces: bilinear, so Ċ = op(Ȧ)·op(B) + op(A)·op(Ḃ)
+/// and the pullbacks are products with the cotangent, each again this primitive.
+and [<Sealed>] internal GemmPrim(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int) =
+    inherit Prim("MatMul", false)
+    let m = if ta then ca else ra
+    let n = if tb then rb else cb
+    static let gemm (x: Vec) tx rx cx (y: Vec) ty ry cy = GemmOp.Record("MatMul", x, tx, rx, cx, y, ty, ry, cy)
+    override _.Call xs = gemm xs[0] ta ra ca xs[1] tb rb cb
+    override _.Jvp(xs, _, _, dxs) =
+        let da = dxs[0]
+        let db = dxs[1]
+        let viaA () = gemm da ta ra ca xs[1] tb rb cb
+        let viaB () = gemm xs[0] ta ra ca db tb rb cb
+        if isNull db then viaA () elif isNull da then viaB () else viaA () + viaB ()
+    override _.Vjp(xs, _, _, g, need) =
+        let a = xs[0]
+        let b = xs[1]
+        // Ā (shaped like stored A) and B̄ (like stored B), as in GemmOp
+        let pa () = if ta then gemm b tb rb cb g true m n else gemm g false m n b (not tb) rb cb
+        let pb () = if tb then gemm g true m n a ta ra ca else gemm a (not ta) ra ca g false m n
+        [| (if need[0] then pa () else null); (if need[1] then pb () else null) |]

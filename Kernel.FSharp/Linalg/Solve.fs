@@ -4,83 +4,52 @@ open System
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.LinearAlgebra.Factorization
 
-/// Gaussian elimination with partial pivoting in `Real` arithmetic: the nested-trace path of
-/// Solve, Inverse and LogDet (pivots chosen on primal values, so it follows the same branch as
-/// LAPACK's dgetrf would).
-module internal RealLU =
-    /// Factors a copy of the n×n matrix a (column-major), applying the same row swaps and
-    /// eliminations to the n×k right-hand side b (may have k = 0). Returns the eliminated
-    /// (upper-triangular) matrix and b; throws when a pivot is exactly zero.
-    let eliminate (name: string) (a: Real[]) (n: int) (b: Real[]) (k: int) =
-        let u = Array.copy a
-        let y = Array.copy b
-        for j in 0 .. n - 1 do
-            let mutable p = j
-            for i in j + 1 .. n - 1 do
-                if abs u[i + j * n].V > abs u[p + j * n].V then p <- i
-            if u[p + j * n].V = 0.0 then
-                raise (SingularMatrixException(sprintf "%s: A (%s) is singular (zero pivot in column %d of its LU factorisation)." name (Dense.shape n n) j))
-            if p <> j then
-                for c in 0 .. n - 1 do
-                    let s = u[j + c * n]
-                    u[j + c * n] <- u[p + c * n]
-                    u[p + c * n] <- s
-                for c in 0 .. k - 1 do
-                    let s = y[j + c * n]
-                    y[j + c * n] <- y[p + c * n]
-                    y[p + c * n] <- s
-            let piv = u[j + j * n]
-            for i in j + 1 .. n - 1 do
-                let f = u[i + j * n] / piv
-                u[i + j * n] <- Real 0.0
-                for c in j + 1 .. n - 1 do u[i + c * n] <- u[i + c * n] - f * u[j + c * n]
-                for c in 0 .. k - 1 do y[i + c * n] <- y[i + c * n] - f * y[j + c * n]
-        u, y
-
-    /// X = A⁻¹B by elimination and back substitution.
-    let solve (name: string) (a: Real[]) (n: int) (b: Real[]) (k: int) =
-        let u, y = eliminate name a n b k
-        for c in 0 .. k - 1 do
-            for i in n - 1 .. -1 .. 0 do
-                let mutable s = y[i + c * n]
-                for l in i + 1 .. n - 1 do s <- s - u[i + l * n] * y[l + c * n]
-                y[i + c * n] <- s / u[i + i * n]
-        y
+/// What Solve's value leaves for its rules: A's values and LU factorisation, and the factorisation
+/// of Aᵀ for the transposed solves of the reverse rule, made on first use.
+[<Sealed>]
+type internal LuResidual(av: float[], n: int, lu: LU<float>) =
+    let luT = lazy ((Dense.mat n n av).Transpose().LU())
+    member _.Values = av
+    member _.LU = lu
+    member _.LUT = luT.Force()
 
 /// X = A⁻¹B for a square nonsingular A and an n×k right-hand side B (a vector is k = 1); Inverse is
-/// the same primitive with the constant B = I. The value comes from an LU factorisation (LAPACK
-/// dgetrf/dgetrs through MathNet's provider); the transposed solves of the reverse rule use the LU
-/// factorisation of Aᵀ, made on first use.
+/// the same primitive with the constant B = I. The value is an LU factorisation (LAPACK
+/// dgetrf/dgetrs through MathNet's provider). Defined once, every mode from it:
 ///
 /// Forward:  Ẋ = A⁻¹(Ḃ − ȦX).
-/// Reverse:  G = A⁻ᵀX̄;  B̄ += G;  Ā −= G·Xᵀ.
-/// Second order (product rule on the reverse rule, Ẋ being X's tangent):
-///           Ġ = A⁻ᵀ(X̄̇ − ȦᵀG);  B̄̇ += Ġ;  Ā̇ −= Ġ·Xᵀ + G·Ẋᵀ.
+/// Reverse:  G = A⁻ᵀX̄;  B̄ = G;  Ā = −G·Xᵀ.
+///
+/// Both rules are themselves solves and products, so they are differentiable again.
 [<Sealed>]
-type internal SolveOp(a: VecRef, av: float[], lu: LU<float>, b: VecRef, n: int, k: int, xv: float[], out: VecRef) =
-    inherit VecOp(out)
-    let luT = lazy ((Dense.mat n n av).Transpose().LU())
-    let x = Dense.mat n k xv
-    let m (v: float[]) = Dense.mat n k v
-    /// G = A⁻ᵀ·g.
-    let pull (g: Matrix<float>) = luT.Force().Solve g
-    override _.Jvp(tan) =
-        let r = if b.IsNone then Matrix<float>.Build.Dense(n, k) else m (Dense.read tan b)
-        if not a.IsNone then r.Subtract(Dense.mat n n (Dense.read tan a) * x, r)
-        Dense.write tan out (Dense.values (lu.Solve r))
-    override _.Vjp(adj) =
-        let g = pull (m (Dense.read adj out))
-        Dense.addInto adj b (Dense.values g)
-        if not a.IsNone then Dense.addInto adj a (Dense.values (-(g.TransposeAndMultiply x)))
-    override _.VjpTangent(adj, tan, adjT) =
-        let g = pull (m (Dense.read adj out))
-        let r = m (Dense.read adjT out)
-        if not a.IsNone then r.Subtract((Dense.mat n n (Dense.read tan a)).TransposeThisAndMultiply g, r)
-        let gdot = pull r
-        Dense.addInto adjT b (Dense.values gdot)
-        if not a.IsNone then
-            let xdot = m (Dense.read tan out)
-            Dense.addInto adjT a (Dense.values (-(gdot.TransposeAndMultiply x + g.TransposeAndMultiply xdot)))
+type internal SolvePrim(name: string, n: int, k: int, hasB: bool) =
+    inherit Prim(name, false)
+
+    /// A⁻¹R (or A⁻ᵀR) for an n×kr right-hand side R, differentiable in A and R; the residual's
+    /// factorisation is used when A is the constant it was made from.
+    static member Solve(name: string, a: Vec, n: int, r: Vec, kr: int, transpose: bool, res: obj) : Vec =
+        match res with
+        | :? LuResidual as f when a.IsConstant && r.IsConstant ->
+            Vec(Dense.values ((if transpose then f.LUT else f.LU).Solve(Dense.mat n kr (Dense.exact r))))
+        | _ ->
+            let a = if transpose then Linear.Transpose(a, n, n) else a
+            Prim.Apply(SolvePrim(name, n, kr, true), [| a; r |])
+
+    override _.Eval xs =
+        let av = Dense.exact xs[0]
+        let lu = Dense.lu name (Dense.mat n n av)
+        let rhs = if hasB then Dense.mat n k (Dense.exact xs[1]) else Matrix<float>.Build.DenseIdentity n
+        struct (Dense.values (lu.Solve rhs), box (LuResidual(av, n, lu)))
+    override _.Jvp(xs, x, res, dxs) =
+        let da = dxs[0]
+        let db = if hasB then dxs[1] else null
+        let ax () = GemmOp.Record(name, da, false, n, n, x, false, n, k)
+        let r = if isNull da then db elif isNull db then -(ax ()) else db - ax ()
+        SolvePrim.Solve(name, xs[0], n, r, k, false, res)
+    override _.Vjp(xs, x, res, xbar, need) =
+        let g = SolvePrim.Solve(name, xs[0], n, xbar, k, true, res)
+        let abar = if need[0] then -(GemmOp.Record(name, g, false, n, k, x, true, n, k)) else null
+        if hasB then [| abar; (if need[1] then g else null) |] else [| abar |]
 
     /// A⁻¹B; `bm` is B as an n×k matrix's storage (constant or differentiable), or null for B = I.
     static member Record(name: string, a: Vec, ra: int, ca: int, bm: Vec, rb: int, cb: int) : Vec =
@@ -93,19 +62,7 @@ type internal SolveOp(a: VecRef, av: float[], lu: LU<float>, b: VecRef, n: int, 
             invalidArg "b" (sprintf "%s: A is %s but the right-hand side has %d rows; they must match." name (Dense.shape ra ca) rb)
         let k = if isNull bm then n else cb
         Shapes.elements "b" (name + ": the solution") n k |> ignore
-        let bTid = if isNull bm then 0 else bm.Tid
-        let t = if a.Tid = 0 && bTid = 0 then null else Vec.FastTrace(a.Tid, bTid)
-        if (a.Tid <> 0 || bTid <> 0) && isNull t then
-            let br =
-                if isNull bm then Array.init (n * n) (fun p -> Real(if p % n = p / n then 1.0 else 0.0))
-                else bm.ToReals()
-            Vec.OfReals(RealLU.solve name (a.ToReals()) n br k)
-        else
-            let av = Dense.exact a
-            let lu = Dense.lu name (Dense.mat n n av)
-            let rhs = if isNull bm then Matrix<float>.Build.DenseIdentity n else Dense.mat n k (Dense.exact bm)
-            let xv = Dense.values (lu.Solve rhs)
-            if isNull t then Vec xv
-            else
-                let br = if isNull bm then VecRef.None else Dense.refOf bm
-                Dense.record t xv (n * k) (fun o -> SolveOp(Dense.refOf a, av, lu, br, n, k, xv, o) :> VecOp)
+        Prim.Apply(SolvePrim(name, n, k, not (isNull bm)), (if isNull bm then [| a |] else [| a; bm |]))
+
+    /// A⁻¹ for a square n×n A's storage.
+    static member Inverse(a: Vec, n: int) = SolvePrim.Record("Inverse", a, n, n, null, n, n)

@@ -41,26 +41,6 @@ module internal Sweep =
                 if not (adj.Untouched op.Out) then op.Vjp adj
             | _ -> ()
 
-    /// Reverse sweep on any trace, in the arithmetic of the level below, so the adjoints are
-    /// themselves differentiable there. `adj` and `touched` are seeded by the caller.
-    let reverseNested (t: Trace) (adj: Real[]) (touched: bool[]) =
-        let inline acc (j: int) (v: Real) =
-            if touched[j] then adj[j] <- adj[j] + v
-            else
-                adj[j] <- v
-                touched[j] <- true
-        for i = t.Count - 1 downto 0 do
-            if touched[i] then
-                match t.Kinds[i] with
-                | NodeKind.Scalar ->
-                    let g = adj[i]
-                    let j = t.Arg0[i]
-                    if j >= 0 then acc j (Real.Partial0(t, i) * g)
-                    let k = t.Arg1[i]
-                    if k >= 0 then acc k (Real.Partial1(t, i) * g)
-                | NodeKind.Input -> ()
-                | kind -> invalidOp (sprintf "Hybrid internal error: %A node on a nested trace" kind)
-
     /// A fresh store for w directions per slot (scalars zeroed).
     let storeOf (t: Trace) (w: int) = Store(Buffers.RentZeroed(t.Count * w), t.OpLengths, true, w)
 

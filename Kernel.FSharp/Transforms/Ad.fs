@@ -6,7 +6,8 @@ open System.Threading
 /// A recorded reverse trace kept alive for its pullback (`Ad.Vjp`): pull a cotangent of the
 /// outputs back to the inputs as many times as needed, from any thread.
 [<Sealed>]
-type internal Pullback internal (t: Trace, inputs: int, inputCount: int, outputs: Real[], owner: string) =
+type internal Pullback internal (t: Trace, input: Vec, inputCount: int, outputs: Real[], owner: string) =
+    let inputs = input.Ref.Slot // bottom-level recordings: the inputs' first slot
     let tid = t.Id // the trace is closed (its id retired) once Vjp returns
     let mutable released = 0
     let checkLive () =
@@ -65,8 +66,8 @@ type internal Pullback internal (t: Trace, inputs: int, inputCount: int, outputs
                 if r.Tid = tid then
                     adj[r.I] <- (if touched[r.I] then adj[r.I] + u[k] else u[k])
                     touched[r.I] <- true
-            Sweep.reverseNested t adj touched
-            Vec.OfReals(Array.init inputCount (fun i -> if touched[inputs + i] then adj[inputs + i] else Real 0.0))
+            let opAdj = NestedSweep.reverse t adj touched
+            NestedSweep.adjointOf tid input adj touched opAdj
 
     /// Gives the recording's buffers and trace back for reuse; the pullback throws
     /// ObjectDisposedException afterwards. Without it the GC reclaims them.
@@ -261,7 +262,7 @@ type internal Ad =
             let ys = Ad.Outputs(t, f.Invoke xt, owner)
             let primal = ys |> Array.map (fun r -> Ad.Primal(t, r))
             keep <- true
-            struct (Vec.OfReals primal, new Pullback(t, xt.Ref.Slot, n, ys, owner))
+            struct (Vec.OfReals primal, new Pullback(t, xt, n, ys, owner))
         finally
             Traces.Close(t, keep)
 
@@ -287,9 +288,8 @@ type internal Ad =
                 let touched = Array.zeroCreate<bool> t.Count
                 adj[y.I] <- Real 1.0
                 touched[y.I] <- true
-                Sweep.reverseNested t adj touched
-                let first = xt.Ref.Slot
-                struct (value, Vec.OfReals(Array.init n (fun i -> if touched[first + i] then adj[first + i] else Real 0.0)))
+                let opAdj = NestedSweep.reverse t adj touched
+                struct (value, NestedSweep.adjointOf t.Id xt adj touched opAdj)
         finally
             Traces.Close(t, false)
 

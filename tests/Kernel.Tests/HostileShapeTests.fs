@@ -241,17 +241,17 @@ let private primitiveSpecs : Spec list =
             Dense.gemm (d.[0] = 1) a.[0] d.[2] d.[3] (d.[1] = 1) a.[1] d.[4] d.[5] 1.5 a.[2]; [ a.[2] ])
           with Valid = fun d _ -> inner d }
       spec "Dense.mat" [ dim; dim ] [ mul 0 1 ] (fun _ d a -> [ (Dense.mat d.[0] d.[1] a.[0]).ToColumnMajorArray() ])
-      { spec "SolveOp.Record (Solve)" [ dim; dim; dim; dim ] [ mul 0 1; mul 2 3 ] (fun _ d a ->
-            [ (SolveOp.Record("Solve", vec a.[0], d.[0], d.[1], vec a.[1], d.[2], d.[3])).ToArray() ])
+      { spec "SolvePrim.Record (Solve)" [ dim; dim; dim; dim ] [ mul 0 1; mul 2 3 ] (fun _ d a ->
+            [ (SolvePrim.Record("Solve", vec a.[0], d.[0], d.[1], vec a.[1], d.[2], d.[3])).ToArray() ])
           with Valid = (fun d _ -> d.[0] = d.[1] && d.[2] = d.[0]); Prepare = dominant 0 }
-      { spec "SolveOp.Record (Inverse)" [ dim; dim ] [ mul 0 1 ] (fun _ d a ->
-            [ (SolveOp.Record("Inverse", vec a.[0], d.[0], d.[1], null, d.[0], d.[0])).ToArray() ])
+      { spec "SolvePrim.Record (Inverse)" [ dim; dim ] [ mul 0 1 ] (fun _ d a ->
+            [ (SolvePrim.Record("Inverse", vec a.[0], d.[0], d.[1], null, d.[0], d.[0])).ToArray() ])
           with Valid = (fun d _ -> d.[0] = d.[1]); Prepare = dominant 0 }
-      { spec "CholeskyOp.Record" [ dim; dim ] [ mul 0 1 ] (fun _ d a -> [ (CholeskyOp.Record(vec a.[0], d.[0], d.[1])).ToArray() ])
+      { spec "CholeskyPrim.Record" [ dim; dim ] [ mul 0 1 ] (fun _ d a -> [ (CholeskyPrim.Record(vec a.[0], d.[0], d.[1])).ToArray() ])
           with Valid = (fun d _ -> d.[0] = d.[1]); Prepare = spdAt 0 }
-      { spec "LogDetOp.Record" [ dim; dim ] [ mul 0 1 ] (fun _ d a -> [ [| (LogDetOp.Record(vec a.[0], d.[0], d.[1])).V |] ])
+      { spec "LogDetPrim.Record" [ dim; dim ] [ mul 0 1 ] (fun _ d a -> [ [| (LogDetPrim.Record(vec a.[0], d.[0], d.[1])).V |] ])
           with Valid = (fun d _ -> d.[0] = d.[1]); Prepare = dominant 0 }
-      { spec "LogDetOp.RecordSpd" [ dim; dim ] [ mul 0 1 ] (fun _ d a -> [ [| (LogDetOp.RecordSpd(vec a.[0], d.[0], d.[1])).V |] ])
+      { spec "LogDetPrim.RecordSpd" [ dim; dim ] [ mul 0 1 ] (fun _ d a -> [ [| (LogDetPrim.RecordSpd(vec a.[0], d.[0], d.[1])).V |] ])
           with Valid = (fun d _ -> d.[0] = d.[1]); Prepare = spdAt 0 }
       linear "Transpose" Linear.Transpose (fun _ -> 0)
       linear "SumRows" Linear.SumRows (fun d -> d.[0])

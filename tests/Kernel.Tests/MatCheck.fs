@@ -76,7 +76,7 @@ let tapeHessian (g: Vec -> Real) (x: float[]) =
     h
 
 /// The Hessian by forward-over-reverse nesting: Jvp of Grad, one column per basis vector (the inner
-/// trace is nested, so the primitives run element by element through Real).
+/// trace is nested, so each primitive's rules run on the outer trace's vectors).
 let nestedHessian (g: Vec -> Real) (x: float[]) =
     let n = x.Length
     let gradF = Func<Vec, Vec>(fun x ->

@@ -452,12 +452,36 @@ let private structural =
       |> withBad [ bad "2×3" (Array.create 6 1.0) "LogDetSpd: A is 2×3" (fun x -> one (Mat.LogDetSpd(Mat(x, 2, 3))))
                    bad "indefinite" [| 1.0; 2.0; 2.0; 1.0 |] "LogDetSpd: A (2×2) is not symmetric positive definite" (fun x -> one (Mat.LogDetSpd(Mat(x, 2, 2)))) ] ]
 
+// ---- the operator and member spellings of the matrix primitives, and Real's composite functions
+
+let private aliases =
+    [ prim2 "Mat * Mat" [ [| 2; 3; 2 |] ] (fun r s -> any r (s[0] * s[1] + s[1] * s[2])) (fun s -> s[0] * s[1])
+          (fun s p q -> (Mat(p, s[0], s[1]) * Mat(q, s[1], s[2])).Data)
+          (fun s x -> Ref.gemm false x[.. s[0] * s[1] - 1] s[0] s[1] false x[s[0] * s[1] ..] s[1] s[2])
+      prim2 "Mat * Vec" [ [| 2; 3 |] ] (fun r s -> any r (size s + s[1])) size (fun s p q -> Mat(p, s[0], s[1]) * q)
+          (fun s x -> Ref.gemm false x[.. size s - 1] s[0] s[1] false x[size s ..] s[1] 1)
+      prim2 "Vec * Mat" [ [| 2; 3 |] ] (fun r s -> any r (size s + s[0])) size (fun s p q -> q * Mat(p, s[0], s[1]))
+          (fun s x -> Ref.gemm true x[.. size s - 1] s[0] s[1] false x[size s ..] s[0] 1)
+      prim "Mat.T" [ [| 2; 3 |] ] (fun r s -> any r (size s)) (fun s x -> (Mat(x, s[0], s[1])).T.Data) (fun s x -> Ref.transpose x s[0] s[1])
+      prim "x.Sum()" [ [| 3 |] ] (fun r s -> any r s[0]) (fun _ x -> one (x.Sum())) (fun _ x -> [| Array.sum x |])
+      prim2 "x.Dot(y)" [ [| 3 |] ] (fun r s -> any r (2 * s[0])) (fun s -> s[0]) (fun _ p q -> one (p.Dot q)) (fun s x -> [| dot x[.. s[0] - 1] x[s[0] ..] |])
+      prim "Real.Pow(x, n: int)" [ [| 1 |] ] (fun r _ -> signed r 0.3 2.0 1) (fun _ x -> one (Real.Pow(x[0], 3))) (fun _ x -> [| Math.Pow(x[0], 3.0) |])
+      prim "Real.Pow(c, y)" [ [| 1 |] ] (fun r _ -> uniform r -2.0 2.0 1) (fun _ x -> one (Real.Pow(1.7, x[0]))) (fun _ x -> [| Math.Pow(1.7, x[0]) |])
+      prim "Real.RootN(x, 3)" [ [| 1 |] ] (fun r _ -> signed r 0.3 2.0 1) (fun _ x -> one (Real.RootN(x[0], 3))) (fun _ x -> [| Math.Cbrt x[0] |])
+      prim2 "Real.Log(x, b)" [ [| 1 |] ] (fun r _ -> Array.append (uniform r 0.5 3.0 1) (uniform r 1.5 4.0 1)) (fun _ -> 1)
+          (fun _ p q -> one (Real.Log(p[0], q[0]))) (fun _ x -> [| Math.Log(x[0], x[1]) |])
+      prim "Real.Exp10" [ [| 1 |] ] (fun r _ -> uniform r -1.0 1.0 1) (fun _ x -> one (Real.Exp10 x[0])) (fun _ x -> [| Math.Pow(10.0, x[0]) |])
+      prim "Real.SinPi" [ [| 1 |] ] (fun r _ -> uniform r -1.0 1.0 1) (fun _ x -> one (Real.SinPi x[0])) (fun _ x -> [| Math.Sin(Math.PI * x[0]) |])
+      prim2 "Real.MaxMagnitude" [ [| 1 |] ] (fun r _ -> let a = signed r 0.3 1.0 1 in Array.append a (Array.map (fun v -> -2.0 * v) a)) (fun _ -> 1)
+          (fun _ p q -> one (Real.MaxMagnitude(p[0], q[0]))) (fun _ x -> [| Math.MaxMagnitude(x[0], x[1]) |]) ]
+
 /// Every primitive, in every overload the public surface has. Add an entry here to test it in all modes.
 let primitives : Prim list =
     List.concat [ unaries |> List.collect unaryEntries
                   binaries |> List.collect binaryEntries
                   ariths |> List.collect arithEntries
-                  structural ]
+                  structural
+                  aliases ]
 
 // --------------------------------------------------------------------------------- modes
 
@@ -490,7 +514,7 @@ let private fdJvp (f: Vec -> Vec) (x: float[]) (v: float[]) =
 /// s = ⟨u, f⟩.
 let private sOf (u: float[]) (f: Vec -> Vec) = fun (x: Vec) -> Vec.Dot(Vec u, f x)
 let private flatten (cols: float[][]) = Array.concat cols
-/// Row-major m×n from rows / column-major from columns, both as the same flat layout (column-major).
+/// The m×n matrix with these rows, flattened column-major (as JacFwd's columns are).
 let private ofRows (rows: float[][]) =
     let m, n = rows.Length, (if rows.Length = 0 then 0 else rows[0].Length)
     Array.init (m * n) (fun p -> rows[p % m][p / m])
@@ -606,6 +630,7 @@ let private checkSecond (p: Prim) (sh: int[]) (x: float[]) (r: Random) =
         near 1e-6 "tape Hessian vs central differences of the gradient" (hessFd s x) ht
         let v = randn r n
         let hv = Array.init n (fun i -> Seq.sum (seq { for j in 0 .. n - 1 -> ht[i + j * n] * v[j] }))
+        near 1e-12 "tape Hessian one direction per replay vs chunked" ht (let h = tape.Hessian 1 in Array.init (n * n) (fun q -> h[q % n, q / n]))
         near 1e-10 "tape Hvp vs tape Hessian · v" hv (tape.Hvp v)
         near 1e-10 "tape HvpBlock vs Hvp" (Array.append hv (tape.Hvp(basis n 0)))
             (tape.HvpBlock(Array.append v (basis n 0), 2)))
@@ -795,6 +820,32 @@ let private probeCases : (string * (int -> Vec -> Real) * (Random -> int -> floa
 let tests =
     testList "PrimitiveChecks" [
         for p in primitives do yield testsOf p
+        yield testList "the checker" [
+            test "a primitive whose derivative or value is wrong fails the checks" {
+                // x ∘ x with one factor taken as a constant: the value is right, the derivative half
+                let broken = prim "broken" [ [| 3 |] ] (fun r s -> randn r s[0]) (fun _ x -> Vec(x.ToArray()) * x) (fun _ x -> Array.map (fun v -> v * v) x)
+                checkValue broken [| 3 |] [| 0.5; 1.0; 2.0 |] (Random 1)
+                Expect.throws (fun () -> atPoints broken checkForward ()) "Jvp vs central differences must fail"
+                Expect.throws (fun () -> atPoints broken checkSecond ()) "the Hessian vs central differences must fail"
+                let wrongValue = { broken with F = (fun _ x -> x * x); Reference = (fun _ x -> Array.map (fun v -> v * v + 1e-9) x) }
+                Expect.throws (fun () -> atPoints wrongValue checkValue ()) "a value off by 1e-9 must fail"
+            }
+            test "a check listed in Known runs as a pending test naming the reason" {
+                let p = primitives.Head |> known Check.Forward "the reason"
+                let rec labels (t: Test) : (string * FocusState) list =
+                    match t with
+                    | Test.TestLabel (name, inner, state) ->
+                        match inner with
+                        | Test.TestCase _ -> [ name, state ]
+                        | _ -> labels inner |> List.map (fun (n, s) -> name + "/" + n, (if state = FocusState.Pending then state else s))
+                    | Test.TestList (ts, _) -> ts |> List.collect labels
+                    | Test.Sequenced (_, t) -> labels t
+                    | _ -> []
+                let pending = labels (testsOf p) |> List.filter (fun (_, s) -> s = FocusState.Pending) |> List.map fst
+                Expect.equal pending.Length 1 "one pending test"
+                Expect.stringContains pending.Head "the reason" "the pending test names the reason"
+            }
+        ]
         yield testList "node counts" [
             test "the probe sees both levels: x₀·x₁ is one node on the inner trace" {
                 let c = nodeCounts (fun x -> x[0] * x[1]) [| 2.0; 3.0 |]

@@ -7,7 +7,9 @@ open System.Threading
 /// Limits of the compiler (settable for tests and benchmarks).
 module internal Compiler =
     /// Graphs with more nodes than this are replayed by the interpreter instead of compiled to IL.
-    let mutable MaxCompiledNodes = 20_000
+    /// Measured (bench: `compile-time`): the JIT costs tens of µs per node, the IL runs 5–8× faster
+    /// than the interpreter; at 10⁴ nodes the first call's JIT is about a second on a busy 2-core machine.
+    let mutable MaxCompiledNodes = 10_000
     /// Paths kept per compiled function; past it a new path is recorded and interpreted each time.
     let mutable MaxPaths = 32
 
@@ -23,7 +25,20 @@ type internal Workspace() =
     let mutable a: float[] = null
     let mutable s: float[] = null
     let mutable at: float[] = null
+    let mutable d0: float[] = null
+    let mutable d1: float[] = null
+    let mutable h00: float[] = null
+    let mutable h01: float[] = null
+    let mutable h11: float[] = null
     member _.V = v
+    member _.D0 = d0
+    member _.D1 = d1
+    member _.H00 = h00
+    member _.H01 = h01
+    member _.H11 = h11
+    /// The graph whose partials (first, and second) D0 … H11 hold in this call (null: none yet).
+    member val PartialsOf: Graph = null with get, set
+    member val HessiansOf: Graph = null with get, set
     member _.A = a
     member _.S = s
     member _.AT = at
@@ -42,6 +57,11 @@ type internal Workspace() =
             a <- pinned ()
             s <- pinned ()
             at <- pinned ()
+            d0 <- Array.zeroCreate n
+            d1 <- Array.zeroCreate n
+            h00 <- Array.zeroCreate n
+            h01 <- Array.zeroCreate n
+            h11 <- Array.zeroCreate n
             w.PV <- Marshal.UnsafeAddrOfPinnedArrayElement(v, 0)
             w.PA <- Marshal.UnsafeAddrOfPinnedArrayElement(a, 0)
             w.PS <- Marshal.UnsafeAddrOfPinnedArrayElement(s, 0)
@@ -52,6 +72,8 @@ type internal Workspace() =
         if isNull w then Workspace()
         else
             Workspace.idle <- null
+            w.PartialsOf <- null
+            w.HessiansOf <- null
             w
     static member Give(w: Workspace) = Workspace.idle <- w
 
@@ -99,19 +121,34 @@ type internal Path(g: Graph, compileNow: bool) =
                 ok <- c.Guards[k].Invoke w.PV
                 k <- k + 1
             ok
+    /// The tape of first (and, with `second`, second) partials in w, computed once per call.
+    member _.Partials(w: Workspace, second: bool) =
+        if not (obj.ReferenceEquals(w.PartialsOf, g)) then
+            Interpreter.partialsAll g w.V w.D0 w.D1
+            w.PartialsOf <- g
+        if second && not (obj.ReferenceEquals(w.HessiansOf, g)) then
+            Interpreter.hessiansAll g w.V w.D0 w.D1 w.H00 w.H01 w.H11
+            w.HessiansOf <- g
     /// Adjoints into w.A (seeded by the caller, zero elsewhere).
-    member _.Reverse(w: Workspace) =
-        if isNull code then Interpreter.reverse g w.V w.A
+    member p.Reverse(w: Workspace) =
+        if isNull code then
+            p.Partials(w, false)
+            Interpreter.reverse g w.A w.D0 w.D1
         else
             let r = code.Reverse
             for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, 0n, 0n)
-    /// Tangents into w.S (inputs seeded by the caller).
-    member _.Tangent(w: Workspace) =
-        if isNull code then Interpreter.tangent g w.V w.S
+    /// Tangents into w.S (inputs seeded by the caller). `tape`: over the partials' tape even when
+    /// compiled (for many directions at one x, where the tape is computed once).
+    member p.Tangent(w: Workspace, tape: bool) =
+        if isNull code || tape then
+            p.Partials(w, false)
+            Interpreter.tangent g w.S w.D0 w.D1
         else for f in code.Tangent do f.Invoke(w.PV, 0n, w.PS, 0n)
     /// Adjoint tangents into w.AT (zero before), from w.A and w.S.
-    member _.ReverseTangent(w: Workspace) =
-        if isNull code then Interpreter.reverseTangent g w.V w.A w.S w.AT
+    member p.ReverseTangent(w: Workspace, tape: bool) =
+        if isNull code || tape then
+            p.Partials(w, true)
+            Interpreter.reverseTangent g w.A w.S w.AT w.D0 w.D1 w.H00 w.H01 w.H11
         else
             let r = code.ReverseTangent
             for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, w.PS, w.PAT)
@@ -183,7 +220,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// Tangents along v (w.S seeded; then the pass).
     let push (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) =
         v.CopyTo(Span<float>(w.S, 0, n))
-        p.Tangent w
+        p.Tangent(w, false)
 
     /// Records f at x0 and compiles its path. Exceptions of f propagate.
     static member Create(owner: string, f: Func<Vec, Real[]>, x0: float[]) : CompiledCore =
@@ -276,7 +313,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 sweep w p 0
                 push w p v
                 Array.Clear(w.AT, 0, p.Graph.Count)
-                p.ReverseTangent w
+                p.ReverseTangent(w, false)
                 Span<float>(w.AT, 0, n).CopyTo hv
                 true
         finally
@@ -297,9 +334,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 for j in 0 .. n - 1 do
                     Array.Clear(w.S, 0, n)
                     w.S[j] <- 1.0
-                    p.Tangent w
+                    p.Tangent(w, true)
                     Array.Clear(w.AT, 0, count)
-                    p.ReverseTangent w
+                    p.ReverseTangent(w, true)
                     Span<float>(w.AT, 0, n).CopyTo(h.Slice(j * n, n))
                 for i in 0 .. n - 1 do
                     for j in i + 1 .. n - 1 do
@@ -325,7 +362,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                     for j in 0 .. n - 1 do
                         Array.Clear(w.S, 0, n)
                         w.S[j] <- 1.0
-                        p.Tangent w
+                        p.Tangent(w, true)
                         for i in 0 .. m - 1 do
                             let o = g.Outputs[i]
                             jac[i + j * m] <- if o >= 0 then w.S[o] else 0.0

@@ -7,7 +7,7 @@ open System
 /// on primal values the path depends on). Slots 0 .. N−1 are the inputs; only nodes that reach an
 /// output or a guard are kept (dead code cannot change a value or a derivative: a reverse sweep
 /// skips its zero adjoints, and no output reads its tangent).
-[<Sealed>]
+[<Sealed; AllowNullLiteral>]
 type internal Graph
     internal (n: int, count: int, code: int16[], a0: int[], a1: int[], k0: float[], k1: float[],
               outputs: int[], outConst: float[], guards: IrGuard[]) =

@@ -94,54 +94,55 @@ module internal Interpreter =
             k <- k + 1
         ok
 
-    /// The adjoint sweep (Sweep.reverse): `a` seeded by the caller (zero elsewhere).
-    let reverse (g: Graph) (v: float[]) (a: float[]) =
-        let mutable d0 = 0.0
-        let mutable d1 = 0.0
+    /// Every node's first partials into d0, d1 (a tape of partials, as the eager recording keeps;
+    /// constants and inputs have no arguments, so the passes below skip them).
+    let partialsAll (g: Graph) (v: float[]) (d0: float[]) (d1: float[]) =
+        for i in g.N .. g.Count - 1 do
+            if g.Code[i] <> IrLog.ConstantCode then partials g v i &d0[i] &d1[i]
+
+    /// Every node's second partials (SecondOrder's H00, H01, H11), from its first partials.
+    let hessiansAll (g: Graph) (v: float[]) (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) =
+        for i in g.N .. g.Count - 1 do
+            if g.Code[i] <> IrLog.ConstantCode then hessian g v i d0[i] d1[i] &h00[i] &h01[i] &h11[i]
+
+    /// The adjoint sweep (Sweep.reverse) over the partials: `a` seeded by the caller (zero elsewhere).
+    let reverse (g: Graph) (a: float[]) (d0: float[]) (d1: float[]) =
+        let a0 = g.A0
+        let a1 = g.A1
         for i = g.Count - 1 downto g.N do
             let w = a[i]
-            let c = g.Code[i]
-            if w <> 0.0 && c <> IrLog.ConstantCode then
-                partials g v i &d0 &d1
-                let j = g.A0[i]
-                if j >= 0 then a[j] <- a[j] + d0 * w
-                let k = g.A1[i]
-                if k >= 0 then a[k] <- a[k] + d1 * w
+            if w <> 0.0 then
+                let j = a0[i]
+                if j >= 0 then a[j] <- a[j] + d0[i] * w
+                let k = a1[i]
+                if k >= 0 then a[k] <- a[k] + d1[i] * w
 
     /// The tangent pass (Sweep.forwardTangents, one direction): s[0 .. N−1] seeded by the caller.
-    let tangent (g: Graph) (v: float[]) (s: float[]) =
-        let mutable d0 = 0.0
-        let mutable d1 = 0.0
+    let tangent (g: Graph) (s: float[]) (d0: float[]) (d1: float[]) =
+        let a0 = g.A0
+        let a1 = g.A1
         for i in g.N .. g.Count - 1 do
-            if g.Code[i] = IrLog.ConstantCode then s[i] <- 0.0
-            else
-                partials g v i &d0 &d1
-                let j = g.A0[i]
-                let k = g.A1[i]
-                s[i] <- (if j >= 0 then d0 * s[j] else 0.0) + (if k >= 0 then d1 * s[k] else 0.0)
+            let j = a0[i]
+            let k = a1[i]
+            s[i] <- (if j >= 0 then d0[i] * s[j] else 0.0) + (if k >= 0 then d1[i] * s[k] else 0.0)
 
     /// The adjoint-tangent pass (Sweep.reverseTangents, one direction): `a` from `reverse`, `s` from
     /// `tangent`, `at` zero; afterwards at[0 .. N−1] = H·v.
-    let reverseTangent (g: Graph) (v: float[]) (a: float[]) (s: float[]) (at: float[]) =
-        let mutable d0 = 0.0
-        let mutable d1 = 0.0
-        let mutable h00 = 0.0
-        let mutable h01 = 0.0
-        let mutable h11 = 0.0
+    let reverseTangent (g: Graph) (a: float[]) (s: float[]) (at: float[]) (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) =
+        let a0 = g.A0
+        let a1 = g.A1
         for i = g.Count - 1 downto g.N do
             let w = a[i]
             let gt = at[i]
-            if (w <> 0.0 || gt <> 0.0) && g.Code[i] <> IrLog.ConstantCode then
-                partials g v i &d0 &d1
-                hessian g v i d0 d1 &h00 &h01 &h11
-                let h00 = h00 * w
-                let h01 = h01 * w
-                let h11 = h11 * w
-                let j = g.A0[i]
-                let k = g.A1[i]
+            if w <> 0.0 || gt <> 0.0 then
+                let h00 = h00[i] * w
+                let h01 = h01[i] * w
+                let h11 = h11[i] * w
+                let j = a0[i]
+                let k = a1[i]
                 if j >= 0 then
                     let cross = if k >= 0 then h01 * s[k] else 0.0
-                    at[j] <- at[j] + d0 * gt + h00 * s[j] + cross
+                    at[j] <- at[j] + d0[i] * gt + h00 * s[j] + cross
                 if k >= 0 then
                     let cross = if j >= 0 then h01 * s[j] else 0.0
-                    at[k] <- at[k] + d1 * gt + cross + h11 * s[k]
+                    at[k] <- at[k] + d1[i] * gt + cross + h11 * s[k]

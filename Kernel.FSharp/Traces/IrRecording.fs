@@ -23,6 +23,11 @@ type internal IrRecording =
         IrLog.Begin()
         t
 
+    /// The recording (if any) read primal values in a way no guard can express: it is not compiled.
+    static member Unguarded(reason: string) =
+        let l = IrRecording.log
+        if not (isNull l) then l.MarkUnsupported reason
+
     /// Ends this thread's recording (the trace itself is closed by the caller).
     static member Stop() =
         if not (isNull IrRecording.log) then

@@ -200,6 +200,51 @@ public class CompileTests
         Assert.True(c.Recordings > 1);
     }
 
+    /// <summary>Every decision of the surface, as a bit of the result: a guard evaluated differently from the surface would give another bit pattern (or a path that fails its own guards).</summary>
+    static Real EveryDecision(Vec v)
+    {
+        Real x = v[0], y = v[1];
+        var bits = new[]
+        {
+            x < y, x <= y, x > y, x >= y, x == y, x != y, x.Equals(y), x.CompareTo(y) < 0, x.CompareTo(y) == 0,
+            Real.IsNaN(x), Real.IsFinite(x), Real.IsInfinity(x), Real.IsPositiveInfinity(x), Real.IsNegativeInfinity(x),
+            Real.IsNegative(x), Real.IsPositive(x), Real.IsZero(x), Real.IsNormal(x), Real.IsSubnormal(x),
+            Real.IsInteger(x), Real.IsEvenInteger(x), Real.IsOddInteger(x),
+            Real.MaxMagnitude(x, y) == y, Real.MinMagnitude(x, y) == y, Real.RootN(x, 3) < 1.0,
+        };
+        Real s = 0.0 * y;
+        for (var k = 0; k < bits.Length; k++) if (bits[k]) s += Math.Pow(2, k);
+        return s;
+    }
+
+    [Fact]
+    public void EveryDecisionOfTheSurfaceIsAGuardThatAgreesWithIt()
+    {
+        var values = new[] { double.NaN, double.NegativeInfinity, -2.0, -1.0, -0.0, 0.0, 5e-324, 0.5, 1.0, 2.0, 3.0, double.PositiveInfinity };
+        var c = Fn.Compile(EveryDecision, new[] { 1.0, 2.0 });
+        var paths = new HashSet<double>();
+        foreach (var a in values)
+            foreach (var b in values)
+            {
+                var x = new[] { a, b };
+                var eager = EveryDecision(x).Value;
+                paths.Add(eager);
+                Assert.Equal(eager, c.Value(x));
+                Assert.Equal(eager, c.Value(x)); // the path cached for this point (or its twin)
+            }
+        Assert.True(c.Recordings >= paths.Count, $"{c.Recordings} recordings for {paths.Count} outcomes");
+    }
+
+    [Fact]
+    public void ReadingAVectorsValuesFallsBackToEager()
+    {
+        Func<Vec, Real> f = x => x.ToArray()[0] > 0 ? x[0] * x[1] : -x[1];
+        var c = Fn.Compile(f, new[] { 1.0, 2.0 });
+        Assert.False(c.IsCompiled);
+        Assert.Contains("ToArray", c.NotCompiledReason);
+        AllEqualEager(f, c, new[] { -1.0, 3.0 }, new[] { 1.0, 1.0 }, "the other branch");
+    }
+
     [Fact]
     public void VectorFunctionsGiveValueJvpAndJacobianAsEager()
     {

@@ -39,6 +39,13 @@ type internal Workspace() =
     /// The graph whose partials (first, and second) D0 … H11 hold in this call (null: none yet).
     member val PartialsOf: Graph = null with get, set
     member val HessiansOf: Graph = null with get, set
+    /// Room for w directions per slot of `count` slots: (tangents, adjoint tangents).
+    member val SB: float[] = Array.empty with get, set
+    member val ATB: float[] = Array.empty with get, set
+    member w.EnsureBlock(size: int) =
+        if w.SB.Length < size then
+            w.SB <- Array.zeroCreate size
+            w.ATB <- Array.zeroCreate size
     member _.A = a
     member _.S = s
     member _.AT = at
@@ -319,8 +326,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    /// The dense Hessian into h (n×n column-major), as the eager tape's: one Hvp per unit direction,
-    /// then symmetrised (the mean of H[i, j] and H[j, i]).
+    /// The dense Hessian into h (n×n column-major), as the eager tape's: H·eⱼ for every unit
+    /// direction, carried `Block` directions at a time over the tape of partials, then symmetrised
+    /// (the mean of H[i, j] and H[j, i]).
     member _.TryHessian(x: ReadOnlySpan<float>, h: Span<float>) : bool =
         let w = Workspace.Take()
         try
@@ -329,15 +337,25 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             let p = select w
             if isNull p then false
             else
-                let count = p.Graph.Count
+                let g = p.Graph
+                let count = g.Count
                 sweep w p 0
-                for j in 0 .. n - 1 do
-                    Array.Clear(w.S, 0, n)
-                    w.S[j] <- 1.0
-                    p.Tangent(w, true)
-                    Array.Clear(w.AT, 0, count)
-                    p.ReverseTangent(w, true)
-                    Span<float>(w.AT, 0, n).CopyTo(h.Slice(j * n, n))
+                p.Partials(w, true)
+                let width = CompiledCore.Block(n, count)
+                w.EnsureBlock(count * width)
+                let s = w.SB
+                let at = w.ATB
+                let mutable first = 0
+                while first < n do
+                    let k = min width (n - first)
+                    Array.Clear(s, 0, n * k)
+                    for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
+                    Interpreter.tangentBlock g s k w.D0 w.D1
+                    Array.Clear(at, 0, count * k)
+                    Interpreter.reverseTangentBlock g w.A s at k w.D0 w.D1 w.H00 w.H01 w.H11
+                    for q in 0 .. k - 1 do
+                        for i in 0 .. n - 1 do h[i + (first + q) * n] <- at[i * k + q]
+                    first <- first + k
                 for i in 0 .. n - 1 do
                     for j in i + 1 .. n - 1 do
                         let mean = 0.5 * (h[i + j * n] + h[j + i * n])
@@ -346,6 +364,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 true
         finally
             Workspace.Give w
+
+    /// Directions per block pass: as many as keep a block's tangents near 8 MB, at most 64.
+    static member Block(n: int, count: int) = max 1 (min n (min 64 (1_000_000 / max 1 count)))
 
     /// The m×n Jacobian into jac (column-major), by the eager choice of mode: forward (one tangent
     /// pass per column) when n ≤ m, reverse (one sweep per row) otherwise.
@@ -359,13 +380,21 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             else
                 let g = p.Graph
                 if n <= m then
-                    for j in 0 .. n - 1 do
-                        Array.Clear(w.S, 0, n)
-                        w.S[j] <- 1.0
-                        p.Tangent(w, true)
-                        for i in 0 .. m - 1 do
-                            let o = g.Outputs[i]
-                            jac[i + j * m] <- if o >= 0 then w.S[o] else 0.0
+                    p.Partials(w, false)
+                    let width = CompiledCore.Block(n, g.Count)
+                    w.EnsureBlock(g.Count * width)
+                    let s = w.SB
+                    let mutable first = 0
+                    while first < n do
+                        let k = min width (n - first)
+                        Array.Clear(s, 0, n * k)
+                        for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
+                        Interpreter.tangentBlock g s k w.D0 w.D1
+                        for q in 0 .. k - 1 do
+                            for i in 0 .. m - 1 do
+                                let o = g.Outputs[i]
+                                jac[i + (first + q) * m] <- if o >= 0 then s[o * k + q] else 0.0
+                        first <- first + k
                 else
                     for i in 0 .. m - 1 do
                         sweep w p i

@@ -206,13 +206,17 @@ module internal Emit =
     let reverse (g: Graph) : PassFn[] =
         chunks g |> Array.map (fun (first, last) ->
             pass "Hybrid.Compiled.Reverse" g first last (fun il l i ->
-                if g.Code[i] <> IrLog.ConstantCode then
+                let c = g.Code[i]
+                if c <> IrLog.ConstantCode then
                     let skip = il.DefineLabel()
                     load il A i
                     il.Emit(OpCodes.Stloc, l.W)
-                    il.Emit(OpCodes.Ldloc, l.W)
-                    il.Emit(OpCodes.Ldc_R8, 0.0)
-                    il.Emit(OpCodes.Beq, skip)
+                    // a zero adjoint is a symbolic zero (it must not meet an infinite partial); where the
+                    // partials are the constants 1 and ±1 (+, −, copies) 0·d adds exactly 0, so no test
+                    if not (c = IrLog.CopyCode || c = IrLog.Binary + int16 Fun2.Add || c = IrLog.Binary + int16 Fun2.Sub) then
+                        il.Emit(OpCodes.Ldloc, l.W)
+                        il.Emit(OpCodes.Ldc_R8, 0.0)
+                        il.Emit(OpCodes.Beq, skip)
                     partials il l g i
                     let accumulate (j: int) (d: LocalBuilder) =
                         if j >= 0 then

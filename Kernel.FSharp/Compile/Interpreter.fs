@@ -146,3 +146,52 @@ module internal Interpreter =
                 if k >= 0 then
                     let cross = if j >= 0 then h01 * s[j] else 0.0
                     at[k] <- at[k] + d1[i] * gt + cross + h11 * s[k]
+
+    /// `tangent` for w directions at once (s holds w tangents per slot, direction fastest), as the
+    /// eager replay of a Hessian block: the partials are read once per node for all directions.
+    let tangentBlock (g: Graph) (s: float[]) (w: int) (d0: float[]) (d1: float[]) =
+        let a0 = g.A0
+        let a1 = g.A1
+        for i in g.N .. g.Count - 1 do
+            let j = a0[i]
+            let k = a1[i]
+            let o = i * w
+            let dj = d0[i]
+            let dk = d1[i]
+            if j >= 0 && k >= 0 then
+                let oj = j * w
+                let ok = k * w
+                for q in 0 .. w - 1 do s[o + q] <- dj * s[oj + q] + dk * s[ok + q]
+            elif j >= 0 then
+                let oj = j * w
+                for q in 0 .. w - 1 do s[o + q] <- dj * s[oj + q] + 0.0
+            elif k >= 0 then
+                let ok = k * w
+                for q in 0 .. w - 1 do s[o + q] <- 0.0 + dk * s[ok + q]
+            else
+                for q in 0 .. w - 1 do s[o + q] <- 0.0
+
+    /// `reverseTangent` for w directions at once (s and at hold w values per slot).
+    let reverseTangentBlock (g: Graph) (a: float[]) (s: float[]) (at: float[]) (w: int)
+                            (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) =
+        let a0 = g.A0
+        let a1 = g.A1
+        for i = g.Count - 1 downto g.N do
+            let wi = a[i]
+            let h00 = h00[i] * wi
+            let h01 = h01[i] * wi
+            let h11 = h11[i] * wi
+            let dj = d0[i]
+            let dk = d1[i]
+            let j = a0[i]
+            let k = a1[i]
+            let o = i * w
+            for q in 0 .. w - 1 do
+                let gt = at[o + q]
+                if wi <> 0.0 || gt <> 0.0 then
+                    if j >= 0 then
+                        let cross = if k >= 0 then h01 * s[k * w + q] else 0.0
+                        at[j * w + q] <- at[j * w + q] + dj * gt + h00 * s[j * w + q] + cross
+                    if k >= 0 then
+                        let cross = if j >= 0 then h01 * s[j * w + q] else 0.0
+                        at[k * w + q] <- at[k * w + q] + dk * gt + cross + h11 * s[k * w + q]

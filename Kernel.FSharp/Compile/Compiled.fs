@@ -317,10 +317,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             let p = select w
             if isNull p then false
             else
+                // over the tape of partials (computed once, as the eager tape holds them): the IL
+                // passes would call the rule table's second derivatives node by node
                 sweep w p 0
-                push w p v
+                v.CopyTo(Span<float>(w.S, 0, n))
+                p.Tangent(w, true)
                 Array.Clear(w.AT, 0, p.Graph.Count)
-                p.ReverseTangent(w, false)
+                p.ReverseTangent(w, true)
                 Span<float>(w.AT, 0, n).CopyTo hv
                 true
         finally

@@ -50,6 +50,17 @@ module internal Emit =
     let private operand (il: ILGenerator) (slot: int) (k: float) =
         if slot >= 0 then load il V slot else il.Emit(OpCodes.Ldc_R8, k)
 
+    /// The chunk's values (and adjoints) kept in locals, so the JIT can hold them in registers
+    /// instead of reloading what was just stored: slot i of [First, First + Locals.Length) is Locals[i − First].
+    type private Held = { First: int; Locals: LocalBuilder[] }
+    let private isHeld (h: Held) (slot: int) = slot >= h.First && slot < h.First + h.Locals.Length && not (isNull h.Locals[slot - h.First])
+
+    /// Operand `slot` (or the constant k), from the chunk's locals when held there.
+    let private operandHeld (il: ILGenerator) (h: Held) (slot: int) (k: float) =
+        if slot >= 0 && isHeld h slot then il.Emit(OpCodes.Ldloc, h.Locals[slot - h.First])
+        elif slot >= 0 then load il V slot
+        else il.Emit(OpCodes.Ldc_R8, k)
+
     let private newMethod (name: string) (ret: Type) (args: Type[]) =
         DynamicMethod(name, ret, args, typeof<Kern>.Module, true)
 
@@ -127,13 +138,14 @@ module internal Emit =
             il.Emit(OpCodes.Mul)
             il.Emit(OpCodes.Stloc, h)
 
-    let private valueOf (il: ILGenerator) (g: Graph) (i: int) =
+    let private valueOf (il: ILGenerator) (h: Held) (g: Graph) (i: int) =
         let c = g.Code[i]
+        let arg0 () = operandHeld il h g.A0[i] g.K0[i]
         if c >= IrLog.Binary then
             let f = enum<Fun2> (int (c - IrLog.Binary))
             let ops () =
-                operand il g.A0[i] g.K0[i]
-                operand il g.A1[i] g.K1[i]
+                arg0 ()
+                operandHeld il h g.A1[i] g.K1[i]
             match f with
             | Fun2.Add -> ops (); il.Emit(OpCodes.Add)
             | Fun2.Sub -> ops (); il.Emit(OpCodes.Sub)
@@ -147,18 +159,18 @@ module internal Emit =
             let f = enum<Fun1> (int (c - IrLog.Unary))
             match f with
             | Fun1.Neg ->
-                load il V g.A0[i]
+                arg0 ()
                 il.Emit(OpCodes.Neg)
             | Fun1.Square ->
-                load il V g.A0[i]
+                arg0 ()
                 il.Emit(OpCodes.Dup)
                 il.Emit(OpCodes.Mul)
             | _ ->
                 il.Emit(OpCodes.Ldc_I4, int f)
                 il.Emit(OpCodes.Ldc_R8, g.K0[i])
-                load il V g.A0[i]
+                arg0 ()
                 il.Emit(OpCodes.Call, value1)
-        elif c = IrLog.CopyCode then load il V g.A0[i]
+        elif c = IrLog.CopyCode then arg0 ()
         else il.Emit(OpCodes.Ldc_R8, g.K0[i])
 
     let private pass (name: string) (g: Graph) (first: int) (last: int) (body: ILGenerator -> Locals -> int -> unit) (descending: bool) : PassFn =
@@ -176,10 +188,17 @@ module internal Emit =
     /// The values of every node, chunk by chunk in order.
     let forward (g: Graph) : PassFn[] =
         chunks g |> Array.map (fun (first, last) ->
-            pass "Hybrid.Compiled.Forward" g first last (fun il _ i ->
+            let m = newMethod "Hybrid.Compiled.Forward" null ptrs
+            let il = m.GetILGenerator((last - first + 1) * 40 + 16)
+            let h = { First = first; Locals = Array.init (last - first + 1) (fun _ -> il.DeclareLocal(typeof<float>)) }
+            for i in first .. last do
                 address il V i
-                valueOf il g i
-                il.Emit(OpCodes.Stind_R8)) false)
+                valueOf il h g i
+                il.Emit(OpCodes.Dup)
+                il.Emit(OpCodes.Stloc, h.Locals[i - first])
+                il.Emit(OpCodes.Stind_R8)
+            il.Emit(OpCodes.Ret)
+            m.CreateDelegate(typeof<PassFn>) :?> PassFn)
 
     /// The guards, in chunks; each returns false at the first that fails.
     let guards (g: Graph) : GuardFn[] =
@@ -202,14 +221,27 @@ module internal Emit =
             il.Emit(OpCodes.Ret)
             m.CreateDelegate(typeof<GuardFn>) :?> GuardFn |]
 
-    /// The adjoint sweep, chunks in reverse order (run them from the last).
+    /// The adjoint sweep, chunks in reverse order (run them from the last). A chunk keeps its own
+    /// nodes' adjoints in locals (loaded once: what later chunks and the seed put there), writes each
+    /// back when its node's turn comes (the Hessian's tape reads them), and adds into earlier slots in memory.
     let reverse (g: Graph) : PassFn[] =
         chunks g |> Array.map (fun (first, last) ->
-            pass "Hybrid.Compiled.Reverse" g first last (fun il l i ->
+            let m = newMethod "Hybrid.Compiled.Reverse" null ptrs
+            let il = m.GetILGenerator((last - first + 1) * 96 + 16)
+            let l = locals il
+            let h = { First = first; Locals = Array.init (last - first + 1) (fun _ -> il.DeclareLocal(typeof<float>)) }
+            for i in first .. last do
+                load il A i
+                il.Emit(OpCodes.Stloc, h.Locals[i - first])
+            for i = last downto first do
                 let c = g.Code[i]
+                let held = h.Locals[i - first]
+                address il A i
+                il.Emit(OpCodes.Ldloc, held)
+                il.Emit(OpCodes.Stind_R8)
                 if c <> IrLog.ConstantCode then
                     let skip = il.DefineLabel()
-                    load il A i
+                    il.Emit(OpCodes.Ldloc, held)
                     il.Emit(OpCodes.Stloc, l.W)
                     // a zero adjoint is a symbolic zero (it must not meet an infinite partial); where the
                     // partials are the constants 1 and ±1 (+, −, copies) 0·d adds exactly 0, so no test
@@ -220,16 +252,28 @@ module internal Emit =
                     partials il l g i
                     let accumulate (j: int) (d: LocalBuilder) =
                         if j >= 0 then
-                            address il A j
-                            load il A j
-                            il.Emit(OpCodes.Ldloc, d)
-                            il.Emit(OpCodes.Ldloc, l.W)
-                            il.Emit(OpCodes.Mul)
-                            il.Emit(OpCodes.Add)
-                            il.Emit(OpCodes.Stind_R8)
+                            if j >= first then
+                                // a[j] + d·w, held
+                                let lj = h.Locals[j - first]
+                                il.Emit(OpCodes.Ldloc, lj)
+                                il.Emit(OpCodes.Ldloc, d)
+                                il.Emit(OpCodes.Ldloc, l.W)
+                                il.Emit(OpCodes.Mul)
+                                il.Emit(OpCodes.Add)
+                                il.Emit(OpCodes.Stloc, lj)
+                            else
+                                address il A j
+                                load il A j
+                                il.Emit(OpCodes.Ldloc, d)
+                                il.Emit(OpCodes.Ldloc, l.W)
+                                il.Emit(OpCodes.Mul)
+                                il.Emit(OpCodes.Add)
+                                il.Emit(OpCodes.Stind_R8)
                     accumulate g.A0[i] l.D0
                     accumulate g.A1[i] l.D1
-                    il.MarkLabel skip) true)
+                    il.MarkLabel skip
+            il.Emit(OpCodes.Ret)
+            m.CreateDelegate(typeof<PassFn>) :?> PassFn)
 
     /// The tangent pass, chunks in order.
     let tangent (g: Graph) : PassFn[] =

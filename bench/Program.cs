@@ -10,6 +10,7 @@ using Perfolizer.Horology;
 if (args.Length > 0 && args[0] == "profile") { Profile.Run(); return; }
 if (args.Length > 0 && args[0] == "profile-extra") { Profile.Extra(); return; }
 if (args.Length > 0 && args[0] == "charts") { Charts.Run(args[1..]); return; }
+if (args.Length > 0 && args[0] == "compile-time") { CompileTime.Report(args[1..]); return; }
 
 var config = ManualConfig.Create(DefaultConfig.Instance)
     .AddExporter(MarkdownExporter.GitHub)

@@ -68,6 +68,13 @@ type Dual =
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Primal(x: Dual) = x.V
 
+    /// A decision on primal values with its outcome (Real turns it into a guard while Fn.Compile records).
+    static member inline internal Decided(_: Decision, _: Dual, _: Dual, outcome: bool) = outcome
+    /// Decided for an integer outcome (CompareTo).
+    static member inline internal DecidedInt(_: Decision, _: Dual, _: Dual, outcome: int) = outcome
+    /// The primal value where the surface uses it beyond a decision (hashing, conversions).
+    static member inline internal Observed(x: Dual) = x.V
+
     /// The explicit conversion to double: the primal value (the derivative parts are dropped, as for any
     /// plain number type).
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
@@ -166,17 +173,17 @@ type Dual =
     static member op_Decrement(x: Dual) = Dual.Apply2L(Fun2.Sub, x, 1.0)
 
     /// Primal x = primal y (derivative parts ignored; NaN ≠ NaN).
-    static member op_Equality(x: Dual, y: Dual) = Dual.Primal x = Dual.Primal y
+    static member op_Equality(x: Dual, y: Dual) = Dual.Decided(Decision.Eq, x, y, Dual.Primal x = Dual.Primal y)
     /// Primal x ≠ primal y.
-    static member op_Inequality(x: Dual, y: Dual) = Dual.Primal x <> Dual.Primal y
+    static member op_Inequality(x: Dual, y: Dual) = Dual.Decided(Decision.Ne, x, y, Dual.Primal x <> Dual.Primal y)
     /// Primal x &lt; primal y.
-    static member op_LessThan(x: Dual, y: Dual) = Dual.Primal x < Dual.Primal y
+    static member op_LessThan(x: Dual, y: Dual) = Dual.Decided(Decision.Lt, x, y, Dual.Primal x < Dual.Primal y)
     /// Primal x ≤ primal y.
-    static member op_LessThanOrEqual(x: Dual, y: Dual) = Dual.Primal x <= Dual.Primal y
+    static member op_LessThanOrEqual(x: Dual, y: Dual) = Dual.Decided(Decision.Le, x, y, Dual.Primal x <= Dual.Primal y)
     /// Primal x &gt; primal y.
-    static member op_GreaterThan(x: Dual, y: Dual) = Dual.Primal x > Dual.Primal y
+    static member op_GreaterThan(x: Dual, y: Dual) = Dual.Decided(Decision.Gt, x, y, Dual.Primal x > Dual.Primal y)
     /// Primal x ≥ primal y.
-    static member op_GreaterThanOrEqual(x: Dual, y: Dual) = Dual.Primal x >= Dual.Primal y
+    static member op_GreaterThanOrEqual(x: Dual, y: Dual) = Dual.Decided(Decision.Ge, x, y, Dual.Primal x >= Dual.Primal y)
 
     /// |x|; abs'(0) = 0.
     static member Abs(x: Dual) = Dual.Apply1(Fun1.Abs, 0.0, x)
@@ -192,7 +199,7 @@ type Dual =
     static member Cbrt(x: Dual) = Dual.Apply1(Fun1.Cbrt, 0.0, x)
     /// x^(1/n), the real n-th root (negative x with odd n gives −(−x)^(1/n)).
     static member RootN(x: Dual, n: int) =
-        if n % 2 <> 0 && Dual.Primal x < 0.0 then -Dual.Apply1(Fun1.PowC, 1.0 / float n, -x)
+        if n % 2 <> 0 && Dual.Decided(Decision.Lt, x, Dual.Zero, Dual.Primal x < 0.0) then -Dual.Apply1(Fun1.PowC, 1.0 / float n, -x)
         else Dual.Apply1(Fun1.PowC, 1.0 / float n, x)
     /// √(x² + y²) without overflow; derivative 0 at (0, 0).
     static member Hypot(x: Dual, y: Dual) = Dual.Apply2(Fun2.Hypot, x, y)
@@ -290,45 +297,45 @@ type Dual =
     static member Max(x: Dual, y: Dual) = Dual.Apply2(Fun2.Max, x, y)
     /// The argument of larger |primal| (x at a tie), as Math.MaxMagnitude.
     static member MaxMagnitude(x: Dual, y: Dual) =
-        if Double.IsNaN(Dual.Primal x) then x elif Double.IsNaN(Dual.Primal y) then y
-        elif Math.Abs(Dual.Primal y) > Math.Abs(Dual.Primal x) then y else x
+        if Dual.IsNaN x then x elif Dual.IsNaN y then y
+        elif Dual.Decided(Decision.AbsGt, y, x, Math.Abs(Dual.Primal y) > Math.Abs(Dual.Primal x)) then y else x
     /// The argument of smaller |primal| (x at a tie), as Math.MinMagnitude.
     static member MinMagnitude(x: Dual, y: Dual) =
-        if Double.IsNaN(Dual.Primal x) then x elif Double.IsNaN(Dual.Primal y) then y
-        elif Math.Abs(Dual.Primal y) < Math.Abs(Dual.Primal x) then y else x
+        if Dual.IsNaN x then x elif Dual.IsNaN y then y
+        elif Dual.Decided(Decision.AbsLt, y, x, Math.Abs(Dual.Primal y) < Math.Abs(Dual.Primal x)) then y else x
     /// MaxMagnitude, preferring the number when one primal is NaN.
     static member MaxMagnitudeNumber(x: Dual, y: Dual) =
-        if Double.IsNaN(Dual.Primal x) then y elif Double.IsNaN(Dual.Primal y) then x else Dual.MaxMagnitude(x, y)
+        if Dual.IsNaN x then y elif Dual.IsNaN y then x else Dual.MaxMagnitude(x, y)
     /// MinMagnitude, preferring the number when one primal is NaN.
     static member MinMagnitudeNumber(x: Dual, y: Dual) =
-        if Double.IsNaN(Dual.Primal x) then y elif Double.IsNaN(Dual.Primal y) then x else Dual.MinMagnitude(x, y)
+        if Dual.IsNaN x then y elif Dual.IsNaN y then x else Dual.MinMagnitude(x, y)
 
     /// Is the primal NaN? (All Is* predicates look at the primal only.)
-    static member IsNaN(x: Dual) = Double.IsNaN(Dual.Primal x)
+    static member IsNaN(x: Dual) = Dual.Decided(Decision.IsNaN, x, x, Double.IsNaN(Dual.Primal x))
     /// IsFinite, of the primal.
-    static member IsFinite(x: Dual) = Double.IsFinite(Dual.Primal x)
+    static member IsFinite(x: Dual) = Dual.Decided(Decision.IsFinite, x, x, Double.IsFinite(Dual.Primal x))
     /// IsInfinity, of the primal.
-    static member IsInfinity(x: Dual) = Double.IsInfinity(Dual.Primal x)
+    static member IsInfinity(x: Dual) = Dual.Decided(Decision.IsInfinity, x, x, Double.IsInfinity(Dual.Primal x))
     /// IsPositiveInfinity, of the primal.
-    static member IsPositiveInfinity(x: Dual) = Double.IsPositiveInfinity(Dual.Primal x)
+    static member IsPositiveInfinity(x: Dual) = Dual.Decided(Decision.IsPositiveInfinity, x, x, Double.IsPositiveInfinity(Dual.Primal x))
     /// IsNegativeInfinity, of the primal.
-    static member IsNegativeInfinity(x: Dual) = Double.IsNegativeInfinity(Dual.Primal x)
+    static member IsNegativeInfinity(x: Dual) = Dual.Decided(Decision.IsNegativeInfinity, x, x, Double.IsNegativeInfinity(Dual.Primal x))
     /// IsNegative, of the primal.
-    static member IsNegative(x: Dual) = Double.IsNegative(Dual.Primal x)
+    static member IsNegative(x: Dual) = Dual.Decided(Decision.IsNegative, x, x, Double.IsNegative(Dual.Primal x))
     /// IsPositive, of the primal.
-    static member IsPositive(x: Dual) = Double.IsPositive(Dual.Primal x)
+    static member IsPositive(x: Dual) = Dual.Decided(Decision.IsPositive, x, x, Double.IsPositive(Dual.Primal x))
     /// IsZero, of the primal.
-    static member IsZero(x: Dual) = Dual.Primal x = 0.0
+    static member IsZero(x: Dual) = Dual.Decided(Decision.IsZero, x, x, Dual.Primal x = 0.0)
     /// IsNormal, of the primal.
-    static member IsNormal(x: Dual) = Double.IsNormal(Dual.Primal x)
+    static member IsNormal(x: Dual) = Dual.Decided(Decision.IsNormal, x, x, Double.IsNormal(Dual.Primal x))
     /// IsSubnormal, of the primal.
-    static member IsSubnormal(x: Dual) = Double.IsSubnormal(Dual.Primal x)
+    static member IsSubnormal(x: Dual) = Dual.Decided(Decision.IsSubnormal, x, x, Double.IsSubnormal(Dual.Primal x))
     /// IsInteger, of the primal.
-    static member IsInteger(x: Dual) = Double.IsInteger(Dual.Primal x)
+    static member IsInteger(x: Dual) = Dual.Decided(Decision.IsInteger, x, x, Double.IsInteger(Dual.Primal x))
     /// IsEvenInteger, of the primal.
-    static member IsEvenInteger(x: Dual) = Double.IsEvenInteger(Dual.Primal x)
+    static member IsEvenInteger(x: Dual) = Dual.Decided(Decision.IsEvenInteger, x, x, Double.IsEvenInteger(Dual.Primal x))
     /// IsOddInteger, of the primal.
-    static member IsOddInteger(x: Dual) = Double.IsOddInteger(Dual.Primal x)
+    static member IsOddInteger(x: Dual) = Dual.Decided(Decision.IsOddInteger, x, x, Double.IsOddInteger(Dual.Primal x))
 
     /// A constant from any .NET number (through double); a Dual argument is kept as is.
     static member CreateChecked<'O when 'O :> INumberBase<'O>>(v: 'O) : Dual =
@@ -383,11 +390,11 @@ type Dual =
         ok
 
     /// Equality of primal values (Double.Equals: NaN equals NaN here, as for double).
-    member x.Equals(y: Dual) = (Dual.Primal x).Equals(Dual.Primal y)
+    member x.Equals(y: Dual) = Dual.Decided(Decision.Same, x, y, (Dual.Primal x).Equals(Dual.Primal y))
     override x.Equals(o: obj) = match o with :? Dual as y -> x.Equals y | _ -> false
-    override x.GetHashCode() = (Dual.Primal x).GetHashCode()
+    override x.GetHashCode() = (Dual.Observed x).GetHashCode()
     /// Orders by primal value.
-    member x.CompareTo(y: Dual) = (Dual.Primal x).CompareTo(Dual.Primal y)
+    member x.CompareTo(y: Dual) = Dual.DecidedInt(Decision.CompareTo, x, y, (Dual.Primal x).CompareTo(Dual.Primal y))
 
     interface IEquatable<Dual> with
         member x.Equals(y) = x.Equals y
@@ -453,9 +460,9 @@ type Dual =
         static member TryConvertFromChecked(v, result) = NumberConvert.tryFrom(Dual.CreateChecked, v, &result)
         static member TryConvertFromSaturating(v, result) = NumberConvert.tryFrom(Dual.CreateSaturating, v, &result)
         static member TryConvertFromTruncating(v, result) = NumberConvert.tryFrom(Dual.CreateTruncating, v, &result)
-        static member TryConvertToChecked(x, result) = NumberConvert.tryToChecked(Dual.Primal x, &result)
-        static member TryConvertToSaturating(x, result) = NumberConvert.tryToSaturating(Dual.Primal x, &result)
-        static member TryConvertToTruncating(x, result) = NumberConvert.tryToTruncating(Dual.Primal x, &result)
+        static member TryConvertToChecked(x, result) = NumberConvert.tryToChecked(Dual.Observed x, &result)
+        static member TryConvertToSaturating(x, result) = NumberConvert.tryToSaturating(Dual.Observed x, &result)
+        static member TryConvertToTruncating(x, result) = NumberConvert.tryToTruncating(Dual.Observed x, &result)
         static member Parse(s: string, style: NumberStyles, provider: IFormatProvider) = Dual.Parse(s, style, provider)
         static member Parse(s: ReadOnlySpan<char>, style: NumberStyles, provider: IFormatProvider) = Dual.Parse(s, style, provider)
         static member Parse(s: ReadOnlySpan<byte>, style: NumberStyles, provider: IFormatProvider) = Dual.Parse(s, style, provider)

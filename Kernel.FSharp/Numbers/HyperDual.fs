@@ -92,6 +92,13 @@ type HyperDual =
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline Primal(x: HyperDual) = x.V
 
+    /// A decision on primal values with its outcome (Real turns it into a guard while Fn.Compile records).
+    static member inline internal Decided(_: Decision, _: HyperDual, _: HyperDual, outcome: bool) = outcome
+    /// Decided for an integer outcome (CompareTo).
+    static member inline internal DecidedInt(_: Decision, _: HyperDual, _: HyperDual, outcome: int) = outcome
+    /// The primal value where the surface uses it beyond a decision (hashing, conversions).
+    static member inline internal Observed(x: HyperDual) = x.V
+
     /// The explicit conversion to double: the primal value (the derivative parts are dropped, as for any
     /// plain number type).
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]

@@ -104,6 +104,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
     /// pooled storage may already hold another computation's values.
     member x.ToArray() =
         x.CheckLive()
+        if tid <> 0 && IrLog.Active then IrRecording.Unguarded "it reads the values of a traced Vec (ToArray, ToVector)" // Fn.Compile
         Array.sub arr off len
     /// The primal values as a MathNet vector (a copy).
     member x.ToVector() = Vector<float>.Build.Dense(x.ToArray())

@@ -24,7 +24,10 @@ type Real =
     internal new(v: float, slot: int, tid: int) = { V = v; I = slot; Tid = tid }
 
     /// The primal value as a plain double (a constant copy: no derivative flows through it).
-    member x.Value = x.V
+    /// (While Fn.Compile records, reading it from a traced value pins the compiled path to that value.)
+    member x.Value =
+        if x.Tid <> 0 && IrLog.Active then Real.Observe x
+        x.V
     /// True when x carries no derivative information at any level.
     static member IsConstant(x: Real) = x.Tid = 0
 
@@ -51,6 +54,58 @@ type Real =
                          Keep computing with the Real, or read x.Value to take a constant copy on purpose." x.Tid)
         x.V
 
+    /// A decision on primal values (a comparison or predicate of the surface) with its outcome:
+    /// returned as it is; while Fn.Compile records, a decision on traced values becomes a guard.
+    static member inline internal Decided(d: Decision, x: Real, y: Real, outcome: bool) : bool =
+        if (x.Tid ||| y.Tid) <> 0 && IrLog.Active then Real.Guard(d, x, y, (if outcome then 1 else 0))
+        outcome
+    /// Decided for an integer outcome (CompareTo).
+    static member inline internal DecidedInt(d: Decision, x: Real, y: Real, outcome: int) : int =
+        if (x.Tid ||| y.Tid) <> 0 && IrLog.Active then Real.Guard(d, x, y, outcome)
+        outcome
+    /// The primal value where the surface uses it beyond a decision (hashing, conversions): while
+    /// Fn.Compile records, the compiled path holds for this exact value only.
+    static member inline internal Observed(x: Real) : float =
+        if x.Tid <> 0 && IrLog.Active then Real.Observe x
+        x.V
+
+    // ------------------------------------------------------------------------------------------------
+    // Fn.Compile's hooks (they run only on traces that carry an IrLog, or while one records).
+
+    /// The second partials of unary node i, and, on a recording for Fn.Compile, its rule.
+    static member internal Second1(t: Trace, i: int, f: Fun1, c: float, xv: float, v: float, d: float) =
+        t.SetHessian(i, Rules.d2 f c xv v d, 0.0, 0.0)
+        if not (isNull t.Ir) then t.Ir.Unary1(i, f, c)
+    /// The second partials of binary node i, and, on a recording for Fn.Compile, its rule and operands.
+    static member internal Second2(t: Trace, i: int, f: Fun2, xv: float, yv: float, v: float, dx: float, dy: float) =
+        let struct (hxx, hxy, hyy) = Rules.hessian2 f xv yv v dx dy
+        t.SetHessian(i, hxx, hxy, hyy)
+        if not (isNull t.Ir) then t.Ir.Binary2(i, f, xv, yv)
+    /// The slot on this thread's Fn.Compile recording that x stands for (following a nested trace's
+    /// values down to it), or −1 when x is a constant there.
+    static member private RecordedSlot(log: IrLog, x: Real) : int =
+        let mutable r = x
+        let mutable slot = -2
+        while slot = -2 do
+            if r.Tid = 0 then slot <- -1
+            elif r.Tid = log.TraceId then slot <- r.I
+            else
+                let tr = Traces.TryFind r.Tid
+                if isNull tr || not tr.Nested then slot <- -1
+                else r <- Real(r.V, tr.PI[r.I], tr.PT[r.I])
+        slot
+    static member internal Guard(d: Decision, x: Real, y: Real, outcome: int) =
+        let log = IrRecording.Current
+        if not (isNull log) then
+            let sa = Real.RecordedSlot(log, x)
+            let sb = Real.RecordedSlot(log, y)
+            if sa >= 0 || sb >= 0 then log.Guard(d, sa, x.V, sb, y.V, outcome, IrRecording.Count)
+    static member internal Observe(x: Real) =
+        let log = IrRecording.Current
+        if not (isNull log) then
+            let s = Real.RecordedSlot(log, x)
+            if s >= 0 then log.Guard(Decision.Same, s, x.V, -1, x.V, 1, IrRecording.Count)
+
     /// f(x) for a unary rule, on the innermost trace x belongs to. `c` is PowC's exponent.
     static member inline internal Apply1(f: Fun1, c: float, x: Real) : Real =
         if x.Tid = 0 then Real(Rules.value1 f c x.V)
@@ -61,7 +116,7 @@ type Real =
                 let d = Rules.d1<float> f c x.V v
                 if t.Kind = TraceKind.Reverse then
                     let i = t.Push(NodeKind.Scalar, x.I, -1, d, 0.0)
-                    if t.SecondOrder then t.SetHessian(i, Rules.d2 f c x.V v d, 0.0, 0.0)
+                    if t.SecondOrder then Real.Second1(t, i, f, c, x.V, v, d)
                     Real(v, i, t.Id)
                 else Real(v, t.Push(NodeKind.Scalar, -1, -1, d * t.D0[x.I], 0.0), t.Id)
             else Real.Slow1(f, c, x)
@@ -78,9 +133,7 @@ type Real =
                 let iy = if y.Tid = 0 then -1 else y.I
                 if t.Kind = TraceKind.Reverse then
                     let i = t.Push(NodeKind.Scalar, ix, iy, dx, dy)
-                    if t.SecondOrder then
-                        let struct (hxx, hxy, hyy) = Rules.hessian2 f x.V y.V v dx dy
-                        t.SetHessian(i, hxx, hxy, hyy)
+                    if t.SecondOrder then Real.Second2(t, i, f, x.V, y.V, v, dx, dy)
                     Real(v, i, t.Id)
                 else
                     let tx = if ix < 0 then 0.0 else dx * t.D0[ix]
@@ -122,7 +175,7 @@ type Real =
             if t.Kind = TraceKind.Reverse then
                 let i = t.Push(NodeKind.Scalar, x.I, -1, d.V, 0.0)
                 t.SetD0(i, d.I, d.Tid)
-                if t.SecondOrder then t.SetHessian(i, Rules.d2 f c lx.V lv.V d.V, 0.0, 0.0)
+                if t.SecondOrder then Real.Second1(t, i, f, c, lx.V, lv.V, d.V)
                 i
             else
                 let tan = Real.Apply2(Fun2.Mul, d, Real.Tangent(t, x.I))
@@ -148,9 +201,7 @@ type Real =
                 let i = t.Push(NodeKind.Scalar, (if inX then x.I else -1), (if inY then y.I else -1), dx.V, dy.V)
                 t.SetD0(i, dx.I, dx.Tid)
                 t.SetD1(i, dy.I, dy.Tid)
-                if t.SecondOrder then
-                    let struct (hxx, hxy, hyy) = Rules.hessian2 f lx.V ly.V lv.V dx.V dy.V
-                    t.SetHessian(i, hxx, hxy, hyy)
+                if t.SecondOrder then Real.Second2(t, i, f, lx.V, ly.V, lv.V, dx.V, dy.V)
                 i
             else
                 let tan =
@@ -171,7 +222,9 @@ type Real =
             if t.Kind = TraceKind.Reverse then
                 let i = t.Push(NodeKind.Scalar, x.I, -1, 1.0, 0.0)
                 t.SetD0(i, 0, 0)
-                if t.SecondOrder then t.SetHessian(i, 0.0, 0.0, 0.0)
+                if t.SecondOrder then
+                    t.SetHessian(i, 0.0, 0.0, 0.0)
+                    if not (isNull t.Ir) then t.Ir.Copied i
                 t.SetLower(i, (if t.Nested then t.PI[x.I] else 0), (if t.Nested then t.PT[x.I] else 0))
                 Real(x.V, i, t.Id)
             else
@@ -187,6 +240,7 @@ type Real =
             if t.Kind = TraceKind.Forward then
                 t.D0[i] <- tan.V
                 t.SetD0(i, tan.I, tan.Tid)
+            elif not (isNull t.Ir) then t.Ir.Constant(i, x.V)
             t.SetLower(i, x.I, x.Tid)
             Real(x.V, i, t.Id)
 

@@ -21,6 +21,9 @@ type internal Trace internal () =
     [<DefaultValue>] val mutable Nested: bool
     /// Reverse traces only: record second partials so the tape can replay Hessian-vector products.
     [<DefaultValue>] val mutable SecondOrder: bool
+    /// Fn.Compile's recordings only (null otherwise): the rules, constants and guards of the nodes.
+    /// Such a trace is also SecondOrder, so the nodes' extra recording shares that branch.
+    [<DefaultValue>] val mutable Ir: IrLog
     /// The name of the transform that opened this trace, for error messages.
     [<DefaultValue>] val mutable Owner: string
     [<DefaultValue>] val mutable Count: int
@@ -60,6 +63,7 @@ type internal Trace internal () =
         t.Depth <- depth
         t.Nested <- depth > 1
         t.SecondOrder <- false
+        t.Ir <- null
         t.Owner <- owner
         t.Count <- 0
         if isNull t.Kinds then

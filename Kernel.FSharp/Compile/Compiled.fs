@@ -1,0 +1,407 @@
+namespace Hybrid.Kernel
+
+open System
+open System.Runtime.InteropServices
+open System.Threading
+
+/// Limits of the compiler (settable for tests and benchmarks).
+module internal Compiler =
+    /// Graphs with more nodes than this are replayed by the interpreter instead of compiled to IL.
+    /// Measured (bench: `compile-time`): the JIT costs tens of µs per node, the IL runs 5–8× faster
+    /// than the interpreter; at 10⁴ nodes the first call's JIT is about a second on a busy 2-core machine.
+    let mutable MaxCompiledNodes = 10_000
+    /// Paths kept per compiled function; past it a new path is recorded and interpreted each time.
+    let mutable MaxPaths = 32
+
+/// Per-thread scratch for compiled passes: four pinned arrays (values, adjoints, tangents, adjoint
+/// tangents), grown to the largest path used on the thread and then reused, so a call allocates
+/// nothing after warm-up. A call takes the thread's workspace and gives it back; a call nested in
+/// another (f re-recorded calls a compiled function) gets a fresh one.
+[<Sealed; AllowNullLiteral>]
+type internal Workspace() =
+    [<ThreadStatic; DefaultValue>] static val mutable private idle: Workspace
+    let mutable cap = 0
+    let mutable v: float[] = null
+    let mutable a: float[] = null
+    let mutable s: float[] = null
+    let mutable at: float[] = null
+    let mutable d0: float[] = null
+    let mutable d1: float[] = null
+    let mutable h00: float[] = null
+    let mutable h01: float[] = null
+    let mutable h11: float[] = null
+    member _.V = v
+    member _.D0 = d0
+    member _.D1 = d1
+    member _.H00 = h00
+    member _.H01 = h01
+    member _.H11 = h11
+    /// The graph whose partials (first, and second) D0 … H11 hold in this call (null: none yet).
+    member val PartialsOf: Graph = null with get, set
+    member val HessiansOf: Graph = null with get, set
+    /// Room for w directions per slot of `count` slots: (tangents, adjoint tangents).
+    member val SB: float[] = Array.empty with get, set
+    member val ATB: float[] = Array.empty with get, set
+    member w.EnsureBlock(size: int) =
+        if w.SB.Length < size then
+            w.SB <- Array.zeroCreate size
+            w.ATB <- Array.zeroCreate size
+    member _.A = a
+    member _.S = s
+    member _.AT = at
+    member val PV = 0n with get, set
+    member val PA = 0n with get, set
+    member val PS = 0n with get, set
+    member val PAT = 0n with get, set
+    /// Room for `count` slots (keeping the first `keep` values).
+    member w.Ensure(count: int, keep: int) =
+        if count > cap then
+            let n = max count (2 * cap)
+            let pinned () = GC.AllocateArray<float>(n, true)
+            let nv = pinned ()
+            if not (isNull v) then Array.Copy(v, nv, min keep v.Length)
+            v <- nv
+            a <- pinned ()
+            s <- pinned ()
+            at <- pinned ()
+            d0 <- Array.zeroCreate n
+            d1 <- Array.zeroCreate n
+            h00 <- Array.zeroCreate n
+            h01 <- Array.zeroCreate n
+            h11 <- Array.zeroCreate n
+            w.PV <- Marshal.UnsafeAddrOfPinnedArrayElement(v, 0)
+            w.PA <- Marshal.UnsafeAddrOfPinnedArrayElement(a, 0)
+            w.PS <- Marshal.UnsafeAddrOfPinnedArrayElement(s, 0)
+            w.PAT <- Marshal.UnsafeAddrOfPinnedArrayElement(at, 0)
+            cap <- n
+    static member Take() =
+        let w = Workspace.idle
+        if isNull w then Workspace()
+        else
+            Workspace.idle <- null
+            w.PartialsOf <- null
+            w.HessiansOf <- null
+            w
+    static member Give(w: Workspace) = Workspace.idle <- w
+
+/// The compiled passes of a path (IL), emitted when the path is first reused; the tangent passes
+/// when first needed.
+[<Sealed; AllowNullLiteral>]
+type internal PathCode(g: Graph) =
+    let forward = Emit.forward g
+    let guards = Emit.guards g
+    let reverse = Emit.reverse g
+    let mutable tangent: PassFn[] = null
+    let mutable reverseTangent: PassFn[] = null
+    member _.Forward = forward
+    member _.Guards = guards
+    member _.Reverse = reverse
+    member p.Tangent =
+        if isNull tangent then lock p (fun () -> if isNull tangent then tangent <- Emit.tangent g)
+        tangent
+    member p.ReverseTangent =
+        if isNull reverseTangent then lock p (fun () -> if isNull reverseTangent then reverseTangent <- Emit.reverseTangent g)
+        reverseTangent
+
+/// One recorded path: its graph, run by the interpreter until it is reused, then by its IL (when
+/// it has at most `Compiler.MaxCompiledNodes` nodes; larger graphs stay interpreted).
+[<Sealed; AllowNullLiteral>]
+type internal Path(g: Graph, compileNow: bool) =
+    let mutable code: PathCode = null
+    let mutable uses = 0
+    do if compileNow && g.Count <= Compiler.MaxCompiledNodes then code <- PathCode g
+    member _.Graph = g
+    member _.IsCompiled = not (isNull code)
+    member private p.Code =
+        if isNull code && g.Count <= Compiler.MaxCompiledNodes && Interlocked.Increment &uses >= 2 then
+            lock p (fun () -> if isNull code then code <- PathCode g)
+        code
+    /// Values and guards at the inputs in w.V; true when this path is the one taken there.
+    member p.Forward(w: Workspace) : bool =
+        let c = p.Code
+        if isNull c then Interpreter.forward g w.V
+        else
+            for f in c.Forward do f.Invoke(w.PV, 0n, 0n, 0n)
+            let mutable ok = true
+            let mutable k = 0
+            while ok && k < c.Guards.Length do
+                ok <- c.Guards[k].Invoke w.PV
+                k <- k + 1
+            ok
+    /// The tape of first (and, with `second`, second) partials in w, computed once per call.
+    member _.Partials(w: Workspace, second: bool) =
+        if not (obj.ReferenceEquals(w.PartialsOf, g)) then
+            Interpreter.partialsAll g w.V w.D0 w.D1
+            w.PartialsOf <- g
+        if second && not (obj.ReferenceEquals(w.HessiansOf, g)) then
+            Interpreter.hessiansAll g w.V w.D0 w.D1 w.H00 w.H01 w.H11
+            w.HessiansOf <- g
+    /// Adjoints into w.A (seeded by the caller, zero elsewhere).
+    member p.Reverse(w: Workspace) =
+        if isNull code then
+            p.Partials(w, false)
+            Interpreter.reverse g w.A w.D0 w.D1
+        else
+            let r = code.Reverse
+            for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, 0n, 0n)
+    /// Tangents into w.S (inputs seeded by the caller). `tape`: over the partials' tape even when
+    /// compiled (for many directions at one x, where the tape is computed once).
+    member p.Tangent(w: Workspace, tape: bool) =
+        if isNull code || tape then
+            p.Partials(w, false)
+            Interpreter.tangent g w.S w.D0 w.D1
+        else for f in code.Tangent do f.Invoke(w.PV, 0n, w.PS, 0n)
+    /// Adjoint tangents into w.AT (zero before), from w.A and w.S.
+    member p.ReverseTangent(w: Workspace, tape: bool) =
+        if isNull code || tape then
+            p.Partials(w, true)
+            Interpreter.reverseTangent g w.A w.S w.AT w.D0 w.D1 w.H00 w.H01 w.H11
+        else
+            let r = code.ReverseTangent
+            for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, w.PS, w.PAT)
+
+/// A function compiled by paths: the mechanism behind Fn.Compile. Each entry point copies x into
+/// the thread's workspace, finds the path whose guards hold there (the last one taken first), or
+/// records f at x anew, and runs that path's passes. `false` from an entry point means f cannot
+/// be compiled at x (`Unsupported` says why): the caller then uses the eager transforms.
+[<Sealed>]
+type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int, m: int) =
+    let mutable paths: Path[] = [||]
+    let mutable last = 0
+    let mutable recordings = 0
+    let mutable unsupported: string = null
+
+    let gate = obj ()
+    /// Keeps p (under `gate`) unless the cache is full; a path past it is recorded and interpreted each time.
+    let add (p: Path) = if paths.Length < Compiler.MaxPaths then paths <- Array.append paths [| p |]
+
+    /// The path taken at the inputs in w.V[0 .. n−1], values and guards done; null if f cannot be compiled there.
+    let select (w: Workspace) : Path =
+        let ps = paths
+        let start = Volatile.Read &last
+        let mutable found: Path = null
+        let mutable k = 0
+        while isNull found && k < ps.Length do
+            let idx = (start + k) % ps.Length
+            let p = ps[idx]
+            w.Ensure(p.Graph.Count, n)
+            if p.Forward w then
+                found <- p
+                if idx <> start then Volatile.Write(&last, idx)
+            k <- k + 1
+        if isNull found && isNull unsupported then
+            // one recording at a time: a thread that waited here first tries the paths added meanwhile
+            lock gate (fun () ->
+                let now = paths
+                let mutable k = ps.Length
+                while isNull found && k < now.Length do
+                    w.Ensure(now[k].Graph.Count, n)
+                    if now[k].Forward w then found <- now[k]
+                    k <- k + 1
+                if isNull found && isNull unsupported then
+                    let x = Array.sub w.V 0 n
+                    Interlocked.Increment &recordings |> ignore
+                    match GraphRecorder.record owner f x with
+                    | Choice2Of2 u -> unsupported <- u.Reason
+                    | Choice1Of2 g ->
+                        if g.Outputs.Length <> m then
+                            invalidOp (sprintf "%s: the function returned %d outputs at this x but %d at x0; its output length must not depend on x." owner g.Outputs.Length m)
+                        let p = Path(g, false)
+                        w.Ensure(g.Count, n)
+                        if not (p.Forward w) then
+                            invalidOp (sprintf "%s: recording f again at the same x took a different path (f is not a deterministic function of x: it reads state that changes between calls, or random numbers)." owner)
+                        add p
+                        found <- p)
+        found
+
+    let output (w: Workspace) (g: Graph) (k: int) = let o = g.Outputs[k] in if o >= 0 then w.V[o] else g.OutConst[k]
+
+    /// Adjoints of output k (w.A zeroed and seeded; then the sweep).
+    let sweep (w: Workspace) (p: Path) (k: int) =
+        let g = p.Graph
+        Array.Clear(w.A, 0, g.Count)
+        let o = g.Outputs[k]
+        if o >= 0 then w.A[o] <- 1.0
+        p.Reverse w
+
+    /// Tangents along v (w.S seeded; then the pass).
+    let push (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) =
+        v.CopyTo(Span<float>(w.S, 0, n))
+        p.Tangent(w, false)
+
+    /// Records f at x0 and compiles its path. Exceptions of f propagate.
+    static member Create(owner: string, f: Func<Vec, Real[]>, x0: float[]) : CompiledCore =
+        match GraphRecorder.record owner f x0 with
+        | Choice2Of2 u ->
+            let c = CompiledCore(owner, f, x0.Length, -1)
+            c.SetUnsupported u.Reason
+            c
+        | Choice1Of2 g ->
+            let c = CompiledCore(owner, f, x0.Length, g.Outputs.Length)
+            c.Seed(Path(g, true))
+            c
+    member private _.SetUnsupported(reason: string) =
+        unsupported <- reason
+        recordings <- 1
+    member private _.Seed(p: Path) =
+        paths <- [| p |]
+        recordings <- 1
+
+    /// Inputs.
+    member _.InputLength = n
+    /// Outputs (−1 when f could not be compiled at x0).
+    member _.OutputLength = m
+    /// Paths recorded so far (x0's included).
+    member _.Recordings = Volatile.Read &recordings
+    /// Paths kept.
+    member _.Paths = paths.Length
+    /// True when the path at x0 runs as IL (not interpreted).
+    member _.IsCompiled = paths.Length > 0 && paths[0].IsCompiled
+    /// Why f cannot be compiled (null while it can).
+    member _.Unsupported = unsupported
+    /// Nodes of the path at x0.
+    member _.Nodes = if paths.Length > 0 then paths[0].Graph.Count else 0
+
+    member _.TryValue(x: ReadOnlySpan<float>, y: Span<float>) : bool =
+        let mutable ok = false
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            let p = select w
+            if not (isNull p) then
+                for k in 0 .. m - 1 do y[k] <- output w p.Graph k
+                ok <- true
+        finally
+            Workspace.Give w
+        ok
+
+    member _.TryGradAndValue(x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : bool =
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            let p = select w
+            if isNull p then false
+            else
+                value <- output w p.Graph 0
+                sweep w p 0
+                Span<float>(w.A, 0, n).CopyTo grad
+                true
+        finally
+            Workspace.Give w
+
+    member _.TryJvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, y: Span<float>, jv: Span<float>) : bool =
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            let p = select w
+            if isNull p then false
+            else
+                push w p v
+                let g = p.Graph
+                for k in 0 .. m - 1 do
+                    y[k] <- output w g k
+                    let o = g.Outputs[k]
+                    jv[k] <- if o >= 0 then w.S[o] else 0.0
+                true
+        finally
+            Workspace.Give w
+
+    member _.TryHvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, hv: Span<float>) : bool =
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            let p = select w
+            if isNull p then false
+            else
+                // over the tape of partials (computed once, as the eager tape holds them): the IL
+                // passes would call the rule table's second derivatives node by node
+                sweep w p 0
+                v.CopyTo(Span<float>(w.S, 0, n))
+                p.Tangent(w, true)
+                Array.Clear(w.AT, 0, p.Graph.Count)
+                p.ReverseTangent(w, true)
+                Span<float>(w.AT, 0, n).CopyTo hv
+                true
+        finally
+            Workspace.Give w
+
+    /// The dense Hessian into h (n×n column-major), as the eager tape's: H·eⱼ for every unit
+    /// direction, carried `Block` directions at a time over the tape of partials, then symmetrised
+    /// (the mean of H[i, j] and H[j, i]).
+    member _.TryHessian(x: ReadOnlySpan<float>, h: Span<float>) : bool =
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            let p = select w
+            if isNull p then false
+            else
+                let g = p.Graph
+                let count = g.Count
+                sweep w p 0
+                p.Partials(w, true)
+                let width = CompiledCore.Block(n, count)
+                w.EnsureBlock(count * width)
+                let s = w.SB
+                let at = w.ATB
+                let mutable first = 0
+                while first < n do
+                    let k = min width (n - first)
+                    Array.Clear(s, 0, n * k)
+                    for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
+                    Interpreter.tangentBlock g s k w.D0 w.D1
+                    Array.Clear(at, 0, count * k)
+                    Interpreter.reverseTangentBlock g w.A s at k w.D0 w.D1 w.H00 w.H01 w.H11
+                    for q in 0 .. k - 1 do
+                        for i in 0 .. n - 1 do h[i + (first + q) * n] <- at[i * k + q]
+                    first <- first + k
+                for i in 0 .. n - 1 do
+                    for j in i + 1 .. n - 1 do
+                        let mean = 0.5 * (h[i + j * n] + h[j + i * n])
+                        h[i + j * n] <- mean
+                        h[j + i * n] <- mean
+                true
+        finally
+            Workspace.Give w
+
+    /// Directions per block pass: as many as keep a block's tangents near 8 MB, at most 64.
+    static member Block(n: int, count: int) = max 1 (min n (min 64 (1_000_000 / max 1 count)))
+
+    /// The m×n Jacobian into jac (column-major), by the eager choice of mode: forward (one tangent
+    /// pass per column) when n ≤ m, reverse (one sweep per row) otherwise.
+    member _.TryJacobian(x: ReadOnlySpan<float>, jac: Span<float>) : bool =
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            let p = select w
+            if isNull p then false
+            else
+                let g = p.Graph
+                if n <= m then
+                    p.Partials(w, false)
+                    let width = CompiledCore.Block(n, g.Count)
+                    w.EnsureBlock(g.Count * width)
+                    let s = w.SB
+                    let mutable first = 0
+                    while first < n do
+                        let k = min width (n - first)
+                        Array.Clear(s, 0, n * k)
+                        for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
+                        Interpreter.tangentBlock g s k w.D0 w.D1
+                        for q in 0 .. k - 1 do
+                            for i in 0 .. m - 1 do
+                                let o = g.Outputs[i]
+                                jac[i + (first + q) * m] <- if o >= 0 then s[o * k + q] else 0.0
+                        first <- first + k
+                else
+                    for i in 0 .. m - 1 do
+                        sweep w p i
+                        for j in 0 .. n - 1 do jac[i + j * m] <- w.A[j]
+                true
+        finally
+            Workspace.Give w

@@ -1,0 +1,104 @@
+namespace Hybrid.Kernel
+
+open System
+
+/// One recorded path of a function, as the compiler sees it: the scalar primitives in order, each
+/// with its rule, operand slots and constant operands, the outputs, and the guards (the decisions
+/// on primal values the path depends on). Slots 0 .. N−1 are the inputs; only nodes that reach an
+/// output or a guard are kept (dead code cannot change a value or a derivative: a reverse sweep
+/// skips its zero adjoints, and no output reads its tangent).
+[<Sealed; AllowNullLiteral>]
+type internal Graph
+    internal (n: int, count: int, code: int16[], a0: int[], a1: int[], k0: float[], k1: float[],
+              outputs: int[], outConst: float[], guards: IrGuard[]) =
+    /// Node codes (IrLog's, plus Input).
+    static member Input = 3s
+    member _.N = n
+    member _.Count = count
+    member _.Code = code
+    member _.A0 = a0
+    member _.A1 = a1
+    member _.K0 = k0
+    member _.K1 = k1
+    /// Output slots (−1: a constant output, its value in OutConst).
+    member _.Outputs = outputs
+    member _.OutConst = outConst
+    member _.Guards = guards
+
+/// A recording that the compiler cannot replay, and why.
+type internal Unsupported = { Reason: string }
+
+module internal GraphRecorder =
+
+    /// Records f once at x on a trace that keeps rules, constants and guards, and returns the path's
+    /// graph, or the reason it cannot be compiled (whole-vector primitives, custom rules, …).
+    /// Exceptions of f (and escaped values, `(double)` of a traced Real) propagate.
+    let record (owner: string) (f: Func<Vec, Real[]>) (x: float[]) : Choice<Graph, Unsupported> =
+        if Traces.Depth <> 0 then
+            invalidOp (sprintf "%s: the function must be recorded outside every other transform (a compiled function called inside Fn.Grad, Fn.Jvp, … re-records there when its guards fail); call it on plain doubles at the top level." owner)
+        let t = IrRecording.Start owner
+        try
+            let n = x.Length
+            let xt = Vec.Input(t, Vec x, null)
+            if xt.Ref.Slot <> 0 then invalidOp "Hybrid internal error: compiled inputs must start at slot 0."
+            let ys = f.Invoke xt
+            if isNull ys then invalidOp (sprintf "%s: the function returned null; return its result." owner)
+            for r in ys do Ad.CheckResult(t, r)
+            let log = t.Ir
+            let count = t.Count
+            let live = Array.zeroCreate<bool> count
+            let mark (r: Real) = if r.Tid = t.Id then live[r.I] <- true
+            for r in ys do mark r
+            let guards = log.Guards.ToArray()
+            for g in guards do
+                if g.SlotA >= 0 then live[g.SlotA] <- true
+                if g.SlotB >= 0 then live[g.SlotB] <- true
+            let mutable reason = log.Unsupported
+            for i = count - 1 downto n do
+                if live[i] then
+                    match t.Kinds[i] with
+                    | NodeKind.Scalar ->
+                        if log.Codes.Length <= i || log.Codes[i] = 0s then
+                            if isNull reason then reason <- "it applies a custom rule or another primitive the compiler cannot replay"
+                        if t.Arg0[i] >= 0 then live[t.Arg0[i]] <- true
+                        if t.Arg1[i] >= 0 then live[t.Arg1[i]] <- true
+                    | NodeKind.Input ->
+                        if (log.Codes.Length <= i || log.Codes[i] <> IrLog.ConstantCode) && isNull reason then
+                            reason <- "it applies a custom rule or another primitive the compiler cannot replay"
+                    | _ ->
+                        if isNull reason then
+                            reason <- "it uses whole-vector primitives (Vec or Mat operations such as Vec.Sum, Vec.Dot, elementwise maps); the compiler replays scalar operations only so far"
+            if not (isNull reason) then Choice2Of2 { Reason = reason }
+            else
+                let index = Array.create count -1
+                let mutable m = 0
+                for i in 0 .. count - 1 do
+                    if i < n || live[i] then
+                        index[i] <- m
+                        m <- m + 1
+                let code = Array.zeroCreate<int16> m
+                let a0 = Array.create m -1
+                let a1 = Array.create m -1
+                let k0 = Array.zeroCreate<float> m
+                let k1 = Array.zeroCreate<float> m
+                for i in 0 .. count - 1 do
+                    let j = index[i]
+                    if j >= 0 then
+                        if i < n then code[j] <- Graph.Input
+                        else
+                            code[j] <- log.Codes[i]
+                            k0[j] <- log.K0[i]
+                            k1[j] <- log.K1[i]
+                            if t.Kinds[i] = NodeKind.Scalar then
+                                if t.Arg0[i] >= 0 then a0[j] <- index[t.Arg0[i]]
+                                if t.Arg1[i] >= 0 then a1[j] <- index[t.Arg1[i]]
+                let outputs = ys |> Array.map (fun r -> if r.Tid = t.Id then index[r.I] else -1)
+                let outConst = ys |> Array.map (fun r -> r.V)
+                let guards =
+                    guards |> Array.map (fun g ->
+                        { g with SlotA = (if g.SlotA >= 0 then index[g.SlotA] else -1)
+                                 SlotB = (if g.SlotB >= 0 then index[g.SlotB] else -1) })
+                Choice1Of2(Graph(n, m, code, a0, a1, k0, k1, outputs, outConst, guards))
+        finally
+            IrRecording.Stop()
+            Traces.Close(t, false)

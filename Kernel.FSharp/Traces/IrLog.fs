@@ -1,0 +1,77 @@
+namespace Hybrid.Kernel
+
+open System
+open System.Threading
+
+/// What `Fn.Compile` needs from a recording beyond the tape: for every scalar node the rule it
+/// applied (`Code`) and its constant operands (`K0`, `K1`; PowC's exponent in K0), and every
+/// primal-dependent decision taken while recording (a guard). A reverse trace carries one only
+/// while it records for the compiler (`Trace.Ir`); ordinary transforms never touch it.
+///
+/// Codes: 0 = not recorded (a node the compiler cannot replay), 1 = a copy (derivative 1),
+/// 2 = a constant lifted onto the trace (its value in K0), `Unary + Fun1`, `Binary + Fun2`.
+[<Sealed; AllowNullLiteral>]
+type internal IrLog(traceId: int) =
+    let mutable codes: int16[] = Array.zeroCreate 256
+    let mutable k0: float[] = Array.zeroCreate 256
+    let mutable k1: float[] = Array.zeroCreate 256
+    let guards = ResizeArray<IrGuard>()
+    let mutable unsupported: string = null
+
+    static let mutable active = 0
+    /// Recordings for the compiler under way in the process: while 0, a comparison of traced Reals
+    /// costs one static read more than before.
+    static member Active = Volatile.Read &active > 0
+    static member Begin() = Interlocked.Increment &active |> ignore
+    static member End() = Interlocked.Decrement &active |> ignore
+
+    static member CopyCode = 1s
+    static member ConstantCode = 2s
+    static member Unary = 16s
+    static member Binary = 64s
+
+    /// The id of the trace this log belongs to.
+    member _.TraceId = traceId
+    member _.Codes = codes
+    member _.K0 = k0
+    member _.K1 = k1
+    member _.Guards = guards
+    /// Why the recording cannot be compiled (null when it can).
+    member _.Unsupported = unsupported
+    member _.MarkUnsupported(reason: string) = if isNull unsupported then unsupported <- reason
+
+    member private _.Ensure(i: int) =
+        if i >= codes.Length then
+            let n = max (i + 1) (2 * codes.Length)
+            let grow (a: 'a[]) = (let b = Array.zeroCreate n in Array.Copy(a, b, a.Length); b)
+            codes <- grow codes
+            k0 <- grow k0
+            k1 <- grow k1
+
+    /// Node i applied unary rule f (c: PowC's exponent).
+    member l.Unary1(i: int, f: Fun1, c: float) =
+        l.Ensure i
+        codes[i] <- IrLog.Unary + int16 f
+        k0[i] <- c
+    /// Node i applied binary rule f; cx / cy are the operands' values (used where an operand is constant).
+    member l.Binary2(i: int, f: Fun2, cx: float, cy: float) =
+        l.Ensure i
+        codes[i] <- IrLog.Binary + int16 f
+        k0[i] <- cx
+        k1[i] <- cy
+    /// Node i copies its argument.
+    member l.Copied(i: int) =
+        l.Ensure i
+        codes[i] <- IrLog.CopyCode
+    /// Node i is an input slot standing for the constant c.
+    member l.Constant(i: int, c: float) =
+        l.Ensure i
+        codes[i] <- IrLog.ConstantCode
+        k0[i] <- c
+    /// A decision taken at node count `at`: operand a is slot `sa` (or the constant ka when sa < 0), b likewise.
+    member _.Guard(d: Decision, sa: int, ka: float, sb: int, kb: float, outcome: int, at: int) =
+        guards.Add { Decision = d; SlotA = sa; ConstA = ka; SlotB = sb; ConstB = kb; Outcome = outcome; At = at }
+
+/// One guard: decision `Decision` on (a, b) gave `Outcome` while recording.
+and [<Struct>] internal IrGuard =
+    { Decision: Decision; SlotA: int; ConstA: float; SlotB: int; ConstB: float; Outcome: int; At: int }

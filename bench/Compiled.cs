@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using Hybrid.Kernel;
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Double;
+
+namespace Hybrid.Bench;
+
+/// Issue 8: compiled scalar-loop Rosenbrock value+gradient (Fn.Compile, recorded once in setup)
+/// against the hand-written floor (Baseline). Budgets: ≤ 4× at n = 100, ≤ 5× at 10⁴, ≤ 8× at 10⁶.
+[MemoryDiagnoser]
+public class CompiledRosenbrock
+{
+    [Params(100, 10_000, 1_000_000)] public int N;
+
+    double[] x = [], g = [];
+    CompiledFunction? compiled;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        x = Rosenbrock.Point(N);
+        g = new double[N];
+        compiled = Fn.Compile(Rosenbrock.Loop, x);
+        var f0 = Rosenbrock.ValueAndGradient(x, g);
+        var gc = new double[N];
+        for (var k = 0; k < 2; k++) Check.Close("compiled value", f0, compiled.GradAndValue(x, gc)); // the second use is the warm one
+        Check.Close("compiled grad", g, gc);
+        Check.Close("compiled Value", Rosenbrock.Value(x), compiled.Value(x));
+        if (compiled.Recordings != 1) throw new InvalidOperationException($"{compiled.Recordings} recordings");
+    }
+
+    [Benchmark(Baseline = true, Description = "floor: hand-written value+grad")]
+    public double Floor() => Rosenbrock.ValueAndGradient(x, g);
+
+    [Benchmark(Description = "plain double f alone")]
+    public double PlainF() => Rosenbrock.Value(x);
+
+    [Benchmark(Description = "Fn.Compile, scalar loop: GradAndValue")]
+    public double CompiledGrad() => compiled!.GradAndValue(x, g);
+
+    [Benchmark(Description = "Fn.Compile, scalar loop: Value")]
+    public double CompiledValue() => compiled!.Value(x);
+}
+
+/// Issue 8: compiled Hvp, Jvp and dense Hessian of the scalar-loop Rosenbrock against the
+/// hand-written Hvp (Baseline). Budgets: Hvp ≤ 6× the hand-written one; Jvp ≤ 1.5× f alone;
+/// dense Hessian n = 100 ≤ 0.1 ms.
+[MemoryDiagnoser]
+public class CompiledSecondOrder
+{
+    [Params(100)] public int N;
+
+    double[] x = [], v = [], hv = [], h = [];
+    Matrix<double> hm = DenseMatrix.Create(1, 1, 0.0);
+    CompiledFunction? compiled;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        x = Rosenbrock.Point(N);
+        v = Rosenbrock.Point(N, seed: 2);
+        hv = new double[N];
+        h = new double[N * N];
+        hm = DenseMatrix.Create(N, N, 0.0);
+        compiled = Fn.Compile(Rosenbrock.Loop, x);
+        Rosenbrock.Hvp(x, v, hv);
+        var chv = new double[N];
+        for (var k = 0; k < 2; k++) compiled.Hvp(x, v, chv);
+        Check.Close("compiled Hvp", hv, chv);
+        Rosenbrock.Hessian(x, h);
+        compiled.Hessian(x, hm);
+        Check.Close("compiled Hessian", h, hm.AsColumnMajorArray()!);
+        var dot = 0.0;
+        var grad = new double[N];
+        Rosenbrock.ValueAndGradient(x, grad);
+        for (var i = 0; i < N; i++) dot += grad[i] * v[i];
+        compiled.Jvp(x, v, out var t);
+        Check.Close("compiled Jvp", dot, t);
+    }
+
+    [Benchmark(Baseline = true, Description = "hand-written Hvp")]
+    public double[] HandHvp() { Rosenbrock.Hvp(x, v, hv); return hv; }
+
+    [Benchmark(Description = "hand-written dense Hessian")]
+    public double[] HandHessian() { Rosenbrock.Hessian(x, h); return h; }
+
+    [Benchmark(Description = "plain double f alone")]
+    public double PlainF() => Rosenbrock.Value(x);
+
+    [Benchmark(Description = "Fn.Compile: Hvp")]
+    public double[] CompiledHvp() { compiled!.Hvp(x, v, hv); return hv; }
+
+    [Benchmark(Description = "Fn.Compile: Jvp")]
+    public double CompiledJvp() => compiled!.Jvp(x, v, out _);
+
+    [Benchmark(Description = "Fn.Compile: dense Hessian (into a matrix)")]
+    public Matrix<double> CompiledHessian() { compiled!.Hessian(x, hm); return hm; }
+}
+
+/// Issue 8: the cost of Fn.Compile itself (record, build the graph, emit IL) plus the first
+/// GradAndValue (which JITs the emitted passes), by graph size; budget ≤ 100 ms at 10⁵ nodes.
+/// (Rosenbrock's loop records 8 nodes per term.)
+public class CompileTime
+{
+    [Params(1_000, 10_000, 100_000)] public int Nodes;
+
+    double[] x = [], g = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        x = Rosenbrock.Point(Nodes / 8 + 1);
+        g = new double[x.Length];
+    }
+
+    [Benchmark(Description = "Fn.Compile + first GradAndValue")]
+    public double CompileAndFirstCall() => Fn.Compile(Rosenbrock.Loop, x).GradAndValue(x, g);
+
+    [Benchmark(Description = "eager Fn.GradAndValue, for scale")]
+    public Real Eager() => Fn.GradAndValue(Rosenbrock.Loop)(x).Value;
+
+    /// `dotnet run -c Release --project bench -- compile-time`: wall-clock compile times, IL and
+    /// interpreted, and the per-call cost of each, without BenchmarkDotNet (a quick look).
+    public static void Report(string[] args)
+    {
+        foreach (var nodes in args.Length > 0 ? args.Select(int.Parse).ToArray() : new[] { 1_000, 10_000, 100_000 })
+        {
+            var x = Rosenbrock.Point(nodes / 8 + 1);
+            var g = new double[x.Length];
+            foreach (var chunk in new[] { Emit.ChunkNodes, -1 })
+            {
+                var il = chunk > 0;
+                if (il) Emit.ChunkNodes = chunk;
+                var limit = Compiler.MaxCompiledNodes;
+                Compiler.MaxCompiledNodes = il ? int.MaxValue : 0;
+                try
+                {
+                    Fn.Compile(Rosenbrock.Loop, x).GradAndValue(x, g); // warm the recorder
+                    var best = double.MaxValue;
+                    CompiledFunction? c = null;
+                    for (var r = 0; r < 3; r++)
+                    {
+                        var sw = Stopwatch.StartNew();
+                        c = Fn.Compile(Rosenbrock.Loop, x);
+                        c.GradAndValue(x, g);
+                        best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+                    }
+                    var calls = Math.Max(10, 4_000_000 / nodes);
+                    var warm = Stopwatch.StartNew();
+                    while (warm.ElapsedMilliseconds < 500) { c!.GradAndValue(x, g); Rosenbrock.ValueAndGradient(x, g); } // past tiering
+                    var t = Stopwatch.StartNew();
+                    for (var k = 0; k < calls; k++) c!.GradAndValue(x, g);
+                    var perCall = t.Elapsed.TotalMilliseconds * 1000 / calls;
+                    var tv = Stopwatch.StartNew();
+                    for (var k = 0; k < calls; k++) c!.Value(x);
+                    var perValue = tv.Elapsed.TotalMilliseconds * 1000 / calls;
+                    var floor = Stopwatch.StartNew();
+                    for (var k = 0; k < calls; k++) Rosenbrock.ValueAndGradient(x, g);
+                    var perFloor = floor.Elapsed.TotalMilliseconds * 1000 / calls;
+                    Console.WriteLine($"{c!.Nodes,8} nodes  {(il ? $"IL/{chunk,3}     " : "interpreter")}  compile + first call {best,8:F2} ms   GradAndValue {perCall,9:F2} µs  ({perCall / perFloor:F1}× hand-written), Value {perValue,9:F2} µs");
+                }
+                finally { Compiler.MaxCompiledNodes = limit; }
+            }
+        }
+    }
+}

@@ -164,39 +164,6 @@ type Real =
         t.SetLower(i, lv.I, lv.Tid)
         Real(lv.V, i, t.Id)
 
-    /// A value of trace t that depends on the values xs of t with partials ∂/∂xs (values of the level
-    /// below, so they stay differentiable there), standing for `lower` (the value below): one node
-    /// per argument on a reverse trace (a chain of two-argument nodes), one on a forward trace. What
-    /// a primitive with many inputs, whose Jacobian row is known, records on a nested trace.
-    static member internal Combine(t: Trace, xs: Real[], partials: Real[], lower: Real) : Real =
-        let n = xs.Length
-        let i =
-            if n = 0 then t.PushInputs 1
-            elif t.Kind = TraceKind.Reverse then
-                let mutable i = t.Push(NodeKind.Scalar, xs[0].I, -1, partials[0].V, 0.0)
-                t.SetD0(i, partials[0].I, partials[0].Tid)
-                for j in 1 .. n - 1 do
-                    let p = partials[j]
-                    let prev = i
-                    i <- t.Push(NodeKind.Scalar, prev, xs[j].I, 1.0, p.V)
-                    t.SetD0(i, 0, 0)
-                    t.SetD1(i, p.I, p.Tid)
-                if t.SecondOrder then
-                    // a second-order tape would need this node's second partials, which a Jacobian row
-                    // does not give: say so rather than record a wrong Hessian
-                    raise (NotSupportedException(
-                        "Hybrid: a custom rule (Fn.CustomJvp / Fn.CustomVjp) was applied, inside an inner transform, to a value of a top-level Fn.Hessian or Fn.Hvp recording. \
-                         Call the custom function outside the inner transform, or compute the Hessian as Fn.JacFwd(Fn.Grad(f))."))
-                i
-            else
-                let mutable tan = Real 0.0
-                for j in 0 .. n - 1 do tan <- tan + partials[j] * Real.Tangent(t, xs[j].I)
-                let i = t.Push(NodeKind.Scalar, -1, -1, tan.V, 0.0)
-                t.SetD0(i, tan.I, tan.Tid)
-                i
-        t.SetLower(i, lower.I, lower.Tid)
-        Real(lower.V, i, t.Id)
-
     /// A new slot of trace t standing for x: an input (x constant or of a lower level: no argument,
     /// tangent `tan` in forward traces) or a copy (x of t itself: derivative 1).
     static member internal Lift(t: Trace, x: Real, tan: Real) : Real =

@@ -39,7 +39,8 @@ type internal Pullback internal (t: Trace, input: Vec, inputCount: int, outputs:
     /// The checks before a forward replay with n·k tangent values (k directions).
     let checkForward (name: string) (length: int) (k: int) =
         checkLive ()
-        if k < 1 || length <> inputCount * k then
+        if k < 1 then invalidArg "k" (sprintf "%s: %d directions were asked for; a forward replay needs at least one." owner k)
+        if length <> inputCount * k then
             invalidArg name (sprintf "%s: the tangent has %d values but x has length %d (%d direction%s)." owner length inputCount k (if k = 1 then "" else "s"))
         if t.Nested then invalidOp (sprintf "%s: a nested recording cannot be replayed forward; use Ad.Jvp." owner)
 

@@ -44,55 +44,19 @@ type internal CustomRule(name: string, f: Func<Vec, Vec>, jvp: Func<Vec, Vec, Ve
             let struct (_, pb) = Ad.Vjp(name, (fun xd -> ofLength "jvp rule" y.Length (jvp.Invoke(x, xd))), Vec(Array.zeroCreate x.Length))
             try pb.Apply yb finally pb.Release()
 
-/// A custom primitive on a bottom-level trace: one node whose rules call the user's.
+/// A custom rule as a primitive: its value is the user's f, its jvp and vjp the user's rules (the
+/// missing one by transposition), so it is one node at every level and every mode derives from it
+/// as for the built-in primitives — the second-order replay included.
 [<Sealed>]
-type internal CustomOp(rule: CustomRule, x: VecRef, xv: float[], yv: float[], out: VecRef) =
-    inherit VecOp(out)
-    let n = xv.Length
-    let m = yv.Length
-    override _.Jvp(tan) = tan.Write(out, (rule.Jvp(Vec xv, Vec yv, Vec(tan.Read x))).ToArray())
-    override _.Vjp(adj) = adj.AddInto(x, (rule.Vjp(Vec xv, Vec yv, Vec(adj.Read out))).ToArray())
-    /// The tangent of x̄ = vjp(x, y, ȳ) along (ẋ, ẏ, ȳ̇): forward mode through the vjp rule itself.
-    override _.VjpTangent(adj, tan, adjT) =
-        let z = Array.concat [ xv; yv; adj.Read out ]
-        let zd = Array.concat [ tan.Read x; tan.Read out; adjT.Read out ]
-        let g (v: Vec) = rule.Vjp(v.Slice(0, n), v.Slice(n, m), v.Slice(n + m, m))
-        let struct (_, t) = Ad.Jvp(rule.Name, Func<Vec, Vec>(g), Vec z, Vec zd)
-        adjT.AddInto(x, t.ToArray())
+type internal CustomPrim(rule: CustomRule) =
+    inherit Prim(rule.Name, false)
+    override _.Eval xs = struct (rule.Value(xs[0].ToArray()), null)
+    override _.Jvp(xs, y, _, dxs) = rule.Jvp(xs[0], y, dxs[0])
+    override _.Vjp(xs, y, _, g, _) = [| rule.Vjp(xs[0], y, g) |]
 
 [<AbstractClass; Sealed>]
 type internal Custom =
-    /// y = f(x) under the rule: plain f for a constant x; one node on a bottom-level trace; on a
-    /// nested trace (or a trace below the innermost) each output is a node whose partials are the
-    /// Jacobian row formed at the level below (by vjp rows when m ≤ n, jvp columns otherwise).
+    /// y = f(x) under the rule: plain f for a constant x; one node on the innermost trace of x.
     static member Apply(rule: CustomRule, x: Vec) : Vec =
         if isNull x then nullArg "x"
-        if x.IsConstant then Vec(rule.Value(x.ToArray()))
-        else
-            let t = Vec.FastTrace(x.Tid, 0)
-            if not (isNull t) then
-                let xv = x.ToArray()
-                let yv = rule.Value xv
-                Dense.record t yv yv.Length (fun o -> CustomOp(rule, x.Ref, xv, yv, o) :> VecOp)
-            else
-                let t = Traces.Find x.Tid
-                let xs = x.ToReals()
-                let lx = Vec.OfReals(xs |> Array.map (fun r -> Real.Lower(t, r)))
-                let ly = Custom.Apply(rule, lx)
-                let n = xs.Length
-                let m = ly.Length
-                // J (m×n) as values of the level below: J[i][j]
-                let rows =
-                    if m <= n then
-                        Array.init m (fun i ->
-                            let e = Array.zeroCreate m
-                            e[i] <- 1.0
-                            (rule.Vjp(lx, ly, Vec e)).ToReals())
-                    else
-                        let cols =
-                            Array.init n (fun j ->
-                                let e = Array.zeroCreate n
-                                e[j] <- 1.0
-                                (rule.Jvp(lx, ly, Vec e)).ToReals())
-                        Array.init m (fun i -> Array.init n (fun j -> cols[j][i]))
-                Vec.OfReals(Array.init m (fun i -> Real.Combine(t, xs, rows[i], ly[i])))
+        Prim.Apply(CustomPrim rule, [| x |])

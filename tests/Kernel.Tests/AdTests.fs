@@ -198,3 +198,15 @@ let escapes =
             Expect.throwsT<EscapedValueException> (fun () -> kept[0] |> ignore) "indexing an escaped op output"
         }
     ]
+
+[<Tests>]
+let replays =
+    testList "Ad.replay" [
+        test "a forward replay with no direction says so (it named a tangent length mismatch)" {
+            let struct (_, pb) = Ad.Vjp("Ad.Vjp", Func<Vec, Vec>(fun x -> x * 2.0), Vec [| 1.0; 2.0 |])
+            let e = Expect.throwsC (fun () -> pb.PushForwardBlock([||], 0) |> ignore) id
+            Expect.stringContains e.Message "at least one" "the message says a direction is needed"
+            Expect.equal (pb.PushForwardBlock([| 1.0; 0.0; 0.0; 1.0 |], 2)) [| 2.0; 0.0; 0.0; 2.0 |] "two directions"
+            pb.Release()
+        }
+    ]

@@ -5,8 +5,8 @@ open MathNet.Numerics.LinearAlgebra
 
 /// A differentiable vector: its values plus, when it belongs to an active trace, where its
 /// derivatives live there (`Ref`). Whole-vector operations are one tape node each; indexing gives a
-/// `Real`; slicing is free (a view). On a nested trace, operations run element by element through
-/// `Real` so every derivative stays differentiable.
+/// `Real`; slicing is free (a view). On a nested trace a whole-vector operation is one node as well,
+/// whose rules run on the level below's vectors, so every derivative stays differentiable (`Prim`).
 ///
 /// A vector of a trace that has closed (kept from inside a transform's function) throws
 /// `EscapedValueException` on every read: its pooled storage may already hold another
@@ -182,14 +182,6 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
             Vec(Array.sub x.Arr x.Off n, 0, n, t, VecRef.Slots(first, n))
 
     // --------------------------------------------------------------------------- primitives
-
-    /// The trace a vector op on operands with these trace ids runs on at full speed, or null
-    /// when it must run element by element (nested, or operands of different traces).
-    static member internal FastTrace(tx: int, ty: int) =
-        let t = Traces.Top
-        if isNull t || t.Nested then null
-        elif (tx = 0 || tx = t.Id) && (ty = 0 || ty = t.Id) then t
-        else null
 
     /// The trace an operation on operands with these trace ids records on: the innermost of them
     /// (an operand of a closed trace throws EscapedValueException).

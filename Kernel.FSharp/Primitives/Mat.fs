@@ -80,7 +80,7 @@ type Mat(data: Vec, rows: int, cols: int) =
         Shapes.elements "rows" "OfRows: the matrix" m c |> ignore
         Mat(Vec.OfReals(Array.init (m * c) (fun k -> rowsIn[k % m][k / m])), m, c)
 
-    // ------------------------------------------------- matrix primitives (their rules: Linalg/*.fs)
+    // ------------------------------------------------- matrix primitives (each defined once in Primitives/*.fs)
 
     /// A constant matrix over a dense MathNet matrix's own storage (no copy: later changes to `m`
     /// show through); other storage kinds are copied.

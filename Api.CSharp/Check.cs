@@ -58,12 +58,4 @@ internal static class Check
             throw new InvalidOperationException($"{owner}: {what} returned null; return its result as a Vec (Vec.OfReals builds one from Reals).");
         return y;
     }
-
-    /// <summary>Every pass over the same point must give outputs of one length.</summary>
-    public static void SameOutputLength(int expected, int actual, string owner, string detail)
-    {
-        if (expected != actual)
-            throw new InvalidOperationException(
-                $"{owner}: the function returned {actual} outputs {detail} but {expected} before; its output length must not depend on the tangent or cotangent.");
-    }
 }

@@ -96,22 +96,12 @@ public static partial class Fn
         const string owner = "Fn.Linearize";
         Check.NotNull(f, nameof(f), owner);
         Check.Input(x, nameof(x), owner);
-        Func<Vec, Vec> g = u => Check.Result(f(u), owner);
-        if (Ad.CanRecordSecondOrder(x)) // top level: record once, replay per tangent
-        {
-            var (y, recording) = Ad.Vjp(owner, g, x);
-            return new(y, v =>
-            {
-                Check.Tangent(x, v, nameof(v), owner);
-                return recording.Push(v);
-            }, recording);
-        }
-        var output = g(x);
-        return new(output, v =>
+        var linearization = Compose.Linearize(owner, u => Check.Result(f(u), owner), x);
+        return new(linearization.Output, v =>
         {
             Check.Tangent(x, v, nameof(v), owner);
-            return Ad.Jvp(owner, g, x, v).Item2;
-        }, null);
+            return linearization.Apply(v);
+        }, linearization);
     }
 
     /// <summary>

@@ -21,13 +21,7 @@ public static partial class Fn
         return x =>
         {
             Check.Input(x, nameof(x), owner);
-            if (Ad.CanRecordSecondOrder(x))
-            {
-                var tape = Ad.RecordSecondOrder(owner, f, x);
-                try { return new Mat(tape.Hessian()); }
-                finally { tape.Release(); }
-            }
-            return JacobianAt(owner, v => Ad.Grad(owner, f, v).Item2, x, JacobianMode.Forward);
+            return Compose.Hessian(owner, f, x);
         };
     }
 
@@ -44,17 +38,7 @@ public static partial class Fn
         const string owner = "Fn.Hessian";
         Check.NotNull(f, nameof(f), owner);
         Func<Vec, Real> g = v => f(v[0]);
-        return x =>
-        {
-            var xs = One(x);
-            if (Ad.CanRecordSecondOrder(xs))
-            {
-                var tape = Ad.RecordSecondOrder(owner, g, xs);
-                try { return tape.Hessian()[0, 0]; }
-                finally { tape.Release(); }
-            }
-            return Ad.Jvp(owner, v => Ad.Grad(owner, g, v).Item2, xs, new Vec(new[] { 1.0 })).Item2[0];
-        };
+        return x => Compose.Hessian(owner, g, One(x))[0, 0];
     }
 
     /// <summary>
@@ -74,13 +58,7 @@ public static partial class Fn
         {
             Check.Input(x, nameof(x), owner);
             Check.Tangent(x, v, nameof(v), owner);
-            if (Ad.CanRecordSecondOrder(x) && v.IsConstant)
-            {
-                var tape = Ad.RecordSecondOrder(owner, f, x);
-                try { return new Vec(tape.Hvp(v.ToArray())); }
-                finally { tape.Release(); }
-            }
-            return Ad.Jvp(owner, u => Ad.Grad(owner, f, u).Item2, x, v).Item2;
+            return Compose.Hvp(owner, f, x, v);
         };
     }
 }

@@ -37,6 +37,14 @@ public static partial class Fn
 
     private enum JacobianMode { Forward, Reverse, ByShape }
 
+    /// <summary>The kernel's name for a mode.</summary>
+    private static JacobianWay Way(JacobianMode mode) => mode switch
+    {
+        JacobianMode.Forward => JacobianWay.Forward,
+        JacobianMode.Reverse => JacobianWay.Reverse,
+        _ => JacobianWay.ByShape,
+    };
+
     /// <summary>The checked function x ↦ J(x) in the given mode (the three public forms differ only in mode).</summary>
     private static Func<Vec, Mat> JacobianOf(string owner, Func<Vec, Vec> f, JacobianMode mode)
     {
@@ -44,86 +52,8 @@ public static partial class Fn
         return x =>
         {
             Check.Input(x, nameof(x), owner);
-            return JacobianAt(owner, f, x, mode);
+            return Compose.Jacobian(owner, u => Check.Result(f(u), owner), x, Way(mode));
         };
-    }
-
-    /// <summary>J at a checked x in the given mode.</summary>
-    private static Mat JacobianAt(string owner, Func<Vec, Vec> f, Vec x, JacobianMode mode)
-    {
-        Func<Vec, Vec> g = u => Check.Result(f(u), owner);
-        var n = x.Length;
-        Pullback? recording = null;
-        try
-        {
-            // at the top level (no transform active, x constant) one recording serves every direction
-            if (mode != JacobianMode.Forward || Ad.CanRecordSecondOrder(x))
-            {
-                var (y, pb) = Ad.Vjp(owner, g, x);
-                recording = pb;
-                var m = y.Length;
-                if (m == 0) return Empty(0, n);
-                var forward = mode == JacobianMode.Forward || (mode == JacobianMode.ByShape && n <= m);
-                if (!forward) return PullBackBasis(pb, m);
-            }
-            var columns = PushForwardBasis(owner, g, x, recording);
-            return columns[0].Length == 0 ? Empty(0, n) : Mat.OfColumns(columns);
-        }
-        finally
-        {
-            recording?.Release();
-        }
-    }
-
-    /// <summary>
-    /// J·eⱼ for every basis vector eⱼ (the columns of J). For a top-level recording: forward replays
-    /// of that one recording carrying <see cref="ForwardChunk"/> basis tangents each (chunked forward
-    /// mode: ⌈n/k⌉ passes, none of them re-running f). Inside another transform: one Jvp pass of f per
-    /// column, which stays differentiable by the enclosing transforms.
-    /// </summary>
-    private static Vec[] PushForwardBasis(string owner, Func<Vec, Vec> f, Vec x, Pullback? recording)
-    {
-        var n = x.Length;
-        var columns = new Vec[n];
-        if (recording is { CanPushForward: true })
-        {
-            var m = recording.OutputCount;
-            for (var first = 0; first < n; first += ForwardChunk)
-            {
-                var k = Math.Min(ForwardChunk, n - first);
-                var basis = new double[n * k];
-                for (var j = 0; j < k; j++) basis[first + j + j * n] = 1.0;
-                var block = recording.PushForwardBlock(basis, k);
-                for (var j = 0; j < k; j++) columns[first + j] = new Vec(block.AsSpan(j * m, m).ToArray());
-            }
-            return columns;
-        }
-        var e = new double[n];
-        for (var j = 0; j < n; j++)
-        {
-            e[j] = 1.0;
-            columns[j] = Ad.Jvp(owner, f, x, new Vec(e)).Item2; // e is read during the call only
-            e[j] = 0.0;
-            if (j > 0) Check.SameOutputLength(columns[0].Length, columns[j].Length, owner, $"for the tangent e{j}");
-        }
-        return columns;
-    }
-
-    /// <summary>Tangents pushed per forward replay by <see cref="JacFwd"/> (ForwardDiff's chunk size).</summary>
-    private const int ForwardChunk = 16;
-
-    /// <summary>Jᵀeᵢ for every basis cotangent eᵢ (the rows of J), m sweeps of one recording.</summary>
-    private static Mat PullBackBasis(Pullback recording, int m)
-    {
-        var rows = new Vec[m];
-        var e = new double[m];
-        for (var i = 0; i < m; i++)
-        {
-            e[i] = 1.0;
-            rows[i] = recording.Apply(new Vec(e)); // e is read during the call only
-            e[i] = 0.0;
-        }
-        return Mat.OfRows(rows);
     }
 
     /// <summary>An m×n matrix with no elements (m or n is 0).</summary>

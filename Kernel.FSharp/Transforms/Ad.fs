@@ -294,13 +294,11 @@ type internal Ad =
         finally
             Traces.Close(t, false)
 
-    /// True when a second-order tape can be recorded here: no trace is active on this thread and
-    /// x is a constant (inside another transform, Hessians compose through nested traces instead).
-    static member CanRecordSecondOrder(x: Vec) = Traces.Depth = 0 && x.IsConstant
-
-    /// Records f once at x with second partials, for value, gradient, Hvp and Hessian replays.
+    /// Records f once at x with second partials, for value, gradient, Hvp and Hessian replays. The
+    /// tape is a bottom-level recording: x must be a constant and no trace active on this thread
+    /// (`Compose` decides when that holds and composes through nested traces otherwise).
     static member RecordSecondOrder(owner: string, f: Func<Vec, Real>, x: Vec) : SecondOrderTape =
-        if not (Ad.CanRecordSecondOrder x) then invalidOp (sprintf "%s: a second-order tape needs a constant x outside other transforms." owner)
+        if Traces.Depth <> 0 || not x.IsConstant then invalidOp (sprintf "%s: a second-order tape needs a constant x outside other transforms." owner)
         let t = Traces.Open(TraceKind.Reverse, owner)
         t.EnableSecondOrder()
         let mutable keep = false

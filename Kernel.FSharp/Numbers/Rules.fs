@@ -60,6 +60,7 @@ type Fun2 =
     | Mod = 9
 
 /// How a row's derivatives treat a NaN value.
+[<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
 type NanRule =
     /// f(x) is NaN ⇒ every derivative is NaN (the value itself, so a nested level differentiating the
     /// derivative gets NaN too). The column accessors check it; the row's formulas need not.
@@ -69,6 +70,7 @@ type NanRule =
 
 /// A point where a unary rule's derivatives are fixed by a convention (or are IEEE's ±∞ limits):
 /// f'(X) = D1 and f''(X) = D2; C is PowC's exponent (0 for the others).
+[<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
 type Point1 =
     { C: float
       X: float
@@ -76,6 +78,7 @@ type Point1 =
       D2: float }
 
 /// A unary row's metadata: what tests and documentation read.
+[<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
 type Info1 =
     { Fun: Fun1
       Name: string
@@ -95,6 +98,7 @@ type Info1 =
 
 /// A point where a binary rule's derivatives are fixed by a convention: its first partials
 /// (Dx, Dy) and second partials (Hxx, Hxy, Hyy) at (X, Y).
+[<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
 type Point2 =
     { X: float
       Y: float
@@ -105,6 +109,7 @@ type Point2 =
       Hyy: float }
 
 /// A binary row's metadata.
+[<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
 type Info2 =
     { Fun: Fun2
       Name: string
@@ -213,6 +218,7 @@ module Rules =
     // ------------------------------------------------------------------------- building rows
 
     /// What the rows are written with: their metadata builders and constants.
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     module Row =
         /// +∞.
         let inf = Double.PositiveInfinity
@@ -238,6 +244,7 @@ module Rules =
     /// The columns of the table. A column's inline `Row` member receives an accessor's arguments `a` and
     /// every part of a row, and evaluates only its own part: at each call site the compiler inlines it into
     /// the arm and never compiles the other parts (no closure, no call, the arguments' tuple taken apart).
+    [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     module Column =
         /// f(x); a = x.
         [<Sealed; AbstractClass>]

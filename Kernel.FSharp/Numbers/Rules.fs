@@ -408,7 +408,8 @@ module Rules =
         // for |x| > 1, 1/(1 + x²) = r²/(1 + r²) with r = 1/x: x² would overflow from |x| ≈ 1e154;
         // atan'' = −2x/(1 + x²)² = −2·q·f' with q = x/(1 + x²), for |x| > 1 as r/(1 + r²)
         | Fun1.Atan ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x -> Math.Atan x),
                 (fun x _ ->
@@ -430,7 +431,8 @@ module Rules =
         // 1 − tanh² cancels in the tails (0 from |x| ≈ 19): there sech² = 4u/(1 + u)², u = e^(−2|x|)
         // (u ≤ 1: no overflow, unlike 1/cosh², whose nested derivative is 0·∞ beyond |x| ≈ 710)
         | Fun1.Tanh ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x -> Math.Tanh x),
                 (fun x fx ->
@@ -443,7 +445,8 @@ module Rules =
                 fun () -> meta "Tanh" (-2.0, 2.0) whole "" [])
         // for |x| > 1, 1/√(x² + 1) = r/√(1 + r²) with r = 1/|x|
         | Fun1.Asinh ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x -> Math.Asinh x),
                 (fun x _ ->
@@ -454,7 +457,8 @@ module Rules =
                 (fun x _ dfx -> -x * dfx * dfx * dfx),
                 fun () -> meta "Asinh" (-3.0, 3.0) whole "" [])
         | Fun1.Acosh ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x -> Math.Acosh x),
                 (fun x _ -> 'T.One / ('T.Sqrt(x - 'T.One) * 'T.Sqrt(x + 'T.One))),
@@ -465,7 +469,8 @@ module Rules =
                 meta "Atanh" (-0.9, 0.9) (-1.0, 1.0) "at ±1, atanh = ±∞ and the derivatives are the one-sided limits" [ at 1.0 inf inf; at -1.0 inf -inf ])
         // special case: abs'(0) = 0 (the subgradient of least norm); NaN stays NaN.
         | Fun1.Abs ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x -> Math.Abs x),
                 (fun x _ -> if gt x 'T.Zero then 'T.One elif lt x 'T.Zero then k -1.0 elif isZero x then 'T.Zero else x),
@@ -475,14 +480,16 @@ module Rules =
         // |x| ≈ 1e308): beyond 28 the derivative and its derivative are 0 to double precision;
         // erf'' = −2·(x·f'): −2x overflows at |x| ≈ 1e308 where f' = 0 (∞·0 = NaN)
         | Fun1.Erf ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 erf,
                 (fun x _ -> if gt x (k 28.0) || lt x (k -28.0) then 'T.Zero else k sqrtPi2 * 'T.Exp(-(x * x))),
                 (fun x _ dfx -> -2.0 * (x * dfx)),
                 fun () -> meta "Erf" (-2.0, 2.0) whole "" [])
         | Fun1.PowC ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x -> Math.Pow(x, c)),
                 (fun x _ -> if c = 0.0 then 'T.Zero else k c * 'T.Pow(x, k (c - 1.0))),
@@ -535,7 +542,8 @@ module Rules =
                 meta2 "Mul" (-3.0, 3.0) always "" [])
         // ∂²/∂y² = 2·((x/y)/y)/y: (x/y)·(1/y)² would under- or overflow in (1/y)² first
         | Fun2.Div ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.AsWritten,
                 (fun x y -> x / y),
                 (fun _ y fz -> let r = 'T.One / y in struct (r, -(fz * r))),
@@ -545,7 +553,8 @@ module Rules =
                         [ at2 1.0 0.0 (inf, -inf) (0.0, -inf, inf) ])
         // special case: d/dy x^y at x = 0 is 0, the limit from y > 0 (log 0 would give 0·∞ = NaN).
         | Fun2.Pow ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x y -> Math.Pow(x, y)),
                 (fun x y fz ->
@@ -565,7 +574,8 @@ module Rules =
         // derivative leaves the range only at its last division by m (±∞, never ∞ − ∞ = NaN);
         // second partials with a = x/h, b = y/h (h = hypot): ∓2ab/h² and (a − b)(a + b)/h², each divided by h twice
         | Fun2.Atan2 ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x y -> Math.Atan2(x, y)),
                 (fun x y _ ->
@@ -587,7 +597,8 @@ module Rules =
         // special case: hypot at (0, 0) has derivative 0, like abs;
         // y²/h³ = (y/h)²/h with the first partials x/h, y/h: 1/h³ would leave the range from 1e±103
         | Fun2.Hypot ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 hypot,
                 (fun x y fz -> if isZero fz then struct ('T.Zero, 'T.Zero) else struct (x / fz, y / fz)),
@@ -595,7 +606,8 @@ module Rules =
                 fun () -> meta2 "Hypot" (0.3, 3.0) always "hypot at (0, 0) has derivative 0, like abs" [ at2 0.0 0.0 (0.0, 0.0) (0.0, 0.0, 0.0) ])
         // special case: a tie splits the derivative (½, ½), as JAX does.
         | Fun2.Min ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x y -> if Double.IsNaN x || Double.IsNaN y then Double.NaN else Math.Min(x, y)),
                 (fun x y _ ->
@@ -605,7 +617,8 @@ module Rules =
                 (fun _ _ _ _ _ -> struct (0.0, 0.0, 0.0)),
                 fun () -> meta2 "Min" (-3.0, 3.0) always "min at a tie splits the derivative ½, ½" [ at2 1.5 1.5 (0.5, 0.5) (0.0, 0.0, 0.0) ])
         | Fun2.Max ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.Propagate,
                 (fun x y -> if Double.IsNaN x || Double.IsNaN y then Double.NaN else Math.Max(x, y)),
                 (fun x y _ ->
@@ -617,7 +630,8 @@ module Rules =
         // x % y = x − trunc(x/y)·y: piecewise linear; at the jumps (x/y an integer) the derivative
         // of the piece to the right is taken, as for floor in JAX. ∂/∂x = 1 (∂²/∂x² = ∂²/∂x∂y = 0) at NaN too.
         | Fun2.Mod ->
-            'C.Row(a, 
+            'C.Row(
+                a,
                 NanRule.AsWritten,
                 (fun x y -> x % y),
                 (fun x y fz ->

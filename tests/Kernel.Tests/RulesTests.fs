@@ -200,11 +200,12 @@ let private oneMinusSquare (x: float) = let e = 1.0 - Math.Abs x in e * (2.0 - e
 
 let private sqrtPi = Math.Sqrt Math.PI
 let private row1 f name points d1 d2 : Row1 =
-    { F = f; Name = name; C = 0.0; Linear = false; Points = points; D1 = d1; D2 = d2; Tol = 1e-13 }
+    // linear: the rule table's row keeps its formulas at NaN (Neg)
+    { F = f; Name = name; C = 0.0; Linear = ((Rules.info1 f).NanRule = NanRule.AsWritten); Points = points; D1 = d1; D2 = d2; Tol = 1e-13 }
 
 let private unaryRows : Row1 list =
     let x' = w
-    [ { row1 Fun1.Neg "Neg" extreme (fun _ -> -1.0) (fun _ -> 0.0) with Linear = true }
+    [ row1 Fun1.Neg "Neg" extreme (fun _ -> -1.0) (fun _ -> 0.0)
       row1 Fun1.Recip "Recip" extreme (fun x -> toFloat (-(1.0 / (x' x * x' x)))) (fun x -> toFloat (2.0 / (x' x * x' x * x' x)))
       row1 Fun1.Square "Square" [ 3.1e-150; -3.1e-150; 2.3e150; -2.3e150 ] (fun x -> 2.0 * x) (fun _ -> 2.0)
       row1 Fun1.Sqrt "Sqrt" (positive extreme) (fun x -> toFloat (0.5 * powW (x' x) -0.5)) (fun x -> toFloat (-0.25 * powW (x' x) -1.5))
@@ -329,6 +330,7 @@ let private expectedOf (seeding: Seeding) (exactOf: Part -> float) (part: Part) 
 let ieee =
     testList "Rules.IEEE" [
         test "every rule-table function has a row in the NaN and scale tables" {
+            Expect.equal [ for r in unaryRows do if r.Linear then r.F ] [ Fun1.Neg ] "the linear unary rows"
             for f in Enum.GetValues<Fun1>() do
                 Expect.isTrue (unaryRows |> List.exists (fun r -> r.F = f)) (sprintf "%A has no row" f)
             for f in Enum.GetValues<Fun2>() do
@@ -397,4 +399,138 @@ let ieee =
             Expect.isTrue (Double.IsNaN (Dual(nan, 1.0) * Dual(2.5, 0.0)).T) "Dual · Dual(c, 0)"
             Expect.equal (Dual(nan, 1.0) * 2.5).T 2.5 "Dual · c"
         }
+    ]
+
+// ------------------------------------------------------------------------------------------------
+// Driven by the rule table's own rows (Rules.rows1 / Rules.rows2): each row's smooth test points, its
+// domain and its convention points, checked in every mode (Dual, HyperDual, reverse, forward, nested
+// forward-over-reverse and reverse-over-reverse, the second-order tape, the elementwise Vec maps). A
+// new row is tested here with no new test code.
+
+/// The second partials of f at (x, y) by central differences: (∂²xx, ∂²xy, ∂²yy).
+let private fdHessian (f: float -> float -> float) (x: float) (y: float) =
+    let h = 1e-4 * Math.Max(1.0, Math.Max(Math.Abs x, Math.Abs y))
+    let xy = (f (x + h) (y + h) - f (x + h) (y - h) - f (x - h) (y + h) + f (x - h) (y - h)) / (4.0 * h * h)
+    fd2 (fun a -> f a y) x, xy, fd2 (fun b -> f x b) y
+
+/// Every entry of the binary modes at (x, y): c = y for ∂x, c = x for ∂y, both variables for the rest.
+let private modes2 (f: Fun2) (x: float) (y: float) = modesX f x y @ modesY f x y @ modesXY f x y
+
+/// The exact value of `part` among a point's derivatives.
+let private partOf (dx, dy, hxx, hxy, hyy) part =
+    match part with
+    | Dx -> dx
+    | Dy -> dy
+    | Hxx -> hxx
+    | Hxy -> hxy
+    | Hyy -> hyy
+
+[<Tests>]
+let rows =
+    testList "Rules.rows" [
+        test "every Fun1 and Fun2 value has a row, under its own name" {
+            for f in Enum.GetValues<Fun1>() do
+                match (try Some(Rules.info1 f) with :? ArgumentOutOfRangeException -> None) with
+                | None -> failtestf "Fun1.%A has no row in Rules.rule1: add one (value, d1, d2, metadata)" f
+                | Some r ->
+                    Expect.equal r.Fun f (sprintf "the row of Fun1.%A" f)
+                    Expect.equal r.Name (string f) (sprintf "the row of Fun1.%A is named after it" f)
+            for f in Enum.GetValues<Fun2>() do
+                match (try Some(Rules.info2 f) with :? ArgumentOutOfRangeException -> None) with
+                | None -> failtestf "Fun2.%A has no row in Rules.rule2: add one (value, partials, hessian, metadata)" f
+                | Some r ->
+                    Expect.equal r.Fun f (sprintf "the row of Fun2.%A" f)
+                    Expect.equal r.Name (string f) (sprintf "the row of Fun2.%A is named after it" f)
+            Expect.equal (Rules.rows1 |> List.map (fun r -> r.Fun)) (List.ofArray (Enum.GetValues<Fun1>())) "rows1 lists every unary row in order"
+            Expect.equal (Rules.rows2 |> List.map (fun r -> r.Fun)) (List.ofArray (Enum.GetValues<Fun2>())) "rows2 lists every binary row in order"
+            Expect.equal (Rules.unary |> List.map (fun (f, _, _, _) -> f)) (Rules.rows1 |> List.map (fun r -> r.Fun)) "unary is the rows"
+            Expect.equal (Rules.binary |> List.map (fun (f, _, _, _) -> f)) (Rules.rows2 |> List.map (fun r -> r.Fun)) "binary is the rows"
+            // a value without a row is caught: the table's match ends in ArgumentOutOfRangeException
+            Expect.throwsT<ArgumentOutOfRangeException> (fun () -> Rules.info1 (enum<Fun1> 999) |> ignore) "Fun1 999 has no row"
+            Expect.throwsT<ArgumentOutOfRangeException> (fun () -> Rules.info2 (enum<Fun2> 999) |> ignore) "Fun2 999 has no row"
+            Expect.throwsT<ArgumentOutOfRangeException> (fun () -> Rules.value1 (enum<Fun1> 999) 0.0 1.0 |> ignore) "value1 of no row"
+        }
+
+        for r in Rules.rows1 do
+            for c in r.Constants do
+                let name = if r.Fun = Fun1.PowC then sprintf "%s(%g)" r.Name c else r.Name
+                test (sprintf "row %s: every mode against central differences at its smooth points" name) {
+                    for x in points (fst r.Smooth) (snd r.Smooth) 5 do
+                        let e1 = fd (Rules.value1 r.Fun c) x
+                        let e2 = fd2 (Rules.value1 r.Fun c) x
+                        for mode, order, _, value in modes1 r.Fun c x do
+                            if order = 1 then close 1e-7 (sprintf "%s'(%g), %s" name x mode) e1 value
+                            else close 1e-5 (sprintf "%s''(%g), %s" name x mode) e2 value
+                }
+                test (sprintf "row %s: NaN exactly outside its domain, in every mode" name) {
+                    let lo, hi = r.Domain
+                    let ends = [ lo; hi ] |> List.filter Double.IsFinite
+                    let inside = ends @ points (Math.Max(lo, -5.0)) (Math.Min(hi, 5.0)) 9
+                    for x in inside do
+                        Expect.isFalse (Double.IsNaN(Rules.value1 r.Fun c x)) (sprintf "%s(%g) is defined: inside [%g, %g]" name x lo hi)
+                    let outside = [ if Double.IsFinite lo then yield! [ lo - 0.5; lo - 3.0 ]
+                                    if Double.IsFinite hi then yield! [ hi + 0.5; hi + 3.0 ] ]
+                    for x in outside do
+                        Expect.isTrue (Double.IsNaN(Rules.value1 r.Fun c x)) (sprintf "%s(%g) is NaN: outside [%g, %g]" name x lo hi)
+                        if r.NanRule = NanRule.Propagate then
+                            for mode, order, _, value in modes1 r.Fun c x do
+                                exact 0.0 (sprintf "%s%s(%g) outside the domain, %s" name (String.replicate order "'") x mode) nan value
+                    // where the domain ends the derivative is a limit: the row must state it
+                    for e in ends do
+                        Expect.isTrue (r.At |> List.exists (fun p -> p.C = c && p.X = e))
+                            (sprintf "%s: the row states its derivatives at %g, the end of its domain (Info1.At)" name e)
+                }
+                let at = r.At |> List.filter (fun p -> p.C = c)
+                if not at.IsEmpty then
+                    test (sprintf "row %s: its convention (%s) in every mode" name r.Convention) {
+                        for p in at do
+                            Expect.isFalse (Double.IsNaN(Rules.value1 r.Fun c p.X)) (sprintf "%s(%g) is defined" name p.X)
+                            let exactOf part = if part = Dx then p.D1 else p.D2
+                            let allFinite = Double.IsFinite p.D1 && Double.IsFinite p.D2
+                            for mode, order, seeding, value in modes1 r.Fun c p.X do
+                                let what = sprintf "%s%s(%g), %s" name (String.replicate order "'") p.X mode
+                                match expectedOf seeding exactOf (if order = 1 then Dx else Hxx) allFinite with
+                                // a nested reverse sweep meets IEEE's ∞·0 where f' = ±∞ and a product in
+                                // f' has a zero factor (asin's (1 − x)(1 + x) at 1): NaN, as a zero seed
+                                // makes in forward mode; the forward-over-reverse entry holds the exact f''
+                                | Some _ when mode = "reverse-over-reverse" && Double.IsInfinity p.D1 && Double.IsNaN value -> ()
+                                | Some e -> exact 1e-15 what e value
+                                | None -> ()
+                    }
+
+        for r in Rules.rows2 do
+            test (sprintf "row %s: every mode against central differences at its smooth points" r.Name) {
+                let lo, hi = r.Smooth
+                let f = Rules.value2 r.Fun
+                for x in points lo hi 3 do
+                    for y in points lo hi 3 |> List.map (fun y -> y + 0.037) do // off the diagonal: no ties
+                        let hxx, hxy, hyy = fdHessian f x y
+                        let exactOf = partOf (fd (fun a -> f a y) x, fd (fun b -> f x b) y, hxx, hxy, hyy)
+                        for mode, part, _, value in modes2 r.Fun x y do
+                            let tol = if part = Dx || part = Dy then 1e-7 else 1e-5
+                            close tol (sprintf "%s %A at (%g, %g), %s" r.Name part x y mode) (exactOf part) value
+            }
+            test (sprintf "row %s: NaN exactly outside its domain, in every mode" r.Name) {
+                let grid = [ -2.5; -1.0; -0.5; 0.0; 0.5; 1.0; 2.5 ]
+                for x in grid do
+                    for y in grid do
+                        let v = Rules.value2 r.Fun x y
+                        if r.Domain x y then Expect.isFalse (Double.IsNaN v) (sprintf "%s(%g, %g) is defined: inside its domain" r.Name x y)
+                        else
+                            Expect.isTrue (Double.IsNaN v) (sprintf "%s(%g, %g) is NaN: outside its domain" r.Name x y)
+                            if r.NanRule = NanRule.Propagate then
+                                for mode, part, _, value in modes2 r.Fun x y do
+                                    exact 0.0 (sprintf "%s %A at (%g, %g) outside the domain, %s" r.Name part x y mode) nan value
+            }
+            if not r.At.IsEmpty then
+                test (sprintf "row %s: its convention (%s) in every mode" r.Name r.Convention) {
+                    for p in r.At do
+                        Expect.isTrue (r.Domain p.X p.Y) (sprintf "%s: (%g, %g) is in its domain" r.Name p.X p.Y)
+                        let exactOf = partOf (p.Dx, p.Dy, p.Hxx, p.Hxy, p.Hyy)
+                        let allFinite = List.forall Double.IsFinite [ p.Dx; p.Dy; p.Hxx; p.Hxy; p.Hyy ]
+                        for mode, part, seeding, value in modes2 r.Fun p.X p.Y do
+                            match expectedOf seeding exactOf part allFinite with
+                            | Some e -> exact 1e-15 (sprintf "%s %A at (%g, %g), %s" r.Name part p.X p.Y mode) e value
+                            | None -> ()
+                }
     ]

@@ -33,8 +33,7 @@ public static partial class Fn
         const string owner = "Fn.Compile";
         Check.NotNull(f, nameof(f), owner);
         Check.Input(x0, nameof(x0), owner);
-        CheckTopLevel(x0, owner);
-        var core = CompiledCore.Create(owner, v => new[] { f(v) }, x0.ToArray());
+        var core = CompiledCore.Create(owner, v => new[] { f(v) }, x0);
         return new CompiledFunction(core, f, null, x0.Length);
     }
 
@@ -56,8 +55,7 @@ public static partial class Fn
         const string owner = "Fn.Compile";
         Check.NotNull(f, nameof(f), owner);
         Check.Input(x0, nameof(x0), owner);
-        CheckTopLevel(x0, owner);
-        var core = CompiledCore.Create(owner, v => Check.Result(f(v), owner).ToReals(), x0.ToArray());
+        var core = CompiledCore.Create(owner, v => Check.Result(f(v), owner).ToReals(), x0);
         var m = core.OutputLength >= 0 ? core.OutputLength : Check.Result(f(x0), owner).Length;
         return new CompiledFunction(core, null, f, x0.Length, m);
     }
@@ -75,12 +73,5 @@ public static partial class Fn
     {
         Check.NotNull(f, nameof(f), "Fn.Compile");
         return Compile((Vec v) => f(v[0]), new Vec(new[] { x0 }));
-    }
-
-    private static void CheckTopLevel(Vec x0, string owner)
-    {
-        if (!Ad.CanRecordSecondOrder(x0))
-            throw new InvalidOperationException(
-                $"{owner}: compile outside every other transform, at a constant x0 (here a transform is active on this thread, or x0 carries derivatives); compile once at the top level and call the compiled function on doubles.");
     }
 }

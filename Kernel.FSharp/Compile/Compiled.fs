@@ -229,6 +229,15 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         v.CopyTo(Span<float>(w.S, 0, n))
         p.Tangent(w, false)
 
+    /// Records f at x0 and compiles its path, at the top level only (a recording is made once
+    /// and replayed at new points, so it cannot belong to an enclosing transform). Exceptions of f
+    /// propagate.
+    static member Create(owner: string, f: Func<Vec, Real[]>, x0: Vec) : CompiledCore =
+        if Traces.Depth <> 0 || not x0.IsConstant then
+            invalidOp (
+                sprintf "%s: compile outside every other transform, at a constant x0 (here a transform is active on this thread, or x0 carries derivatives); compile once at the top level and call the compiled function on doubles." owner)
+        CompiledCore.Create(owner, f, x0.ToArray())
+
     /// Records f at x0 and compiles its path. Exceptions of f propagate.
     static member Create(owner: string, f: Func<Vec, Real[]>, x0: float[]) : CompiledCore =
         match GraphRecorder.record owner f x0 with

@@ -78,8 +78,8 @@ type internal Pullback internal (t: Trace, input: Vec, inputCount: int, outputs:
         member p.Dispose() = p.Release()
     /// True when the recording can also be replayed forward (a bottom-level trace: plain doubles).
     member _.CanPushForward = not t.Nested
-    /// J·v by replaying the same recording forward (no re-run of f): what JacFwd and Linearize use
-    /// at the top level, one cheap pass per tangent.
+    /// J·v by replaying the same recording forward (no re-run of f), one cheap pass per tangent
+    /// (JacFwd replays k tangents at once with PushForwardBlock; Linearize uses the differentiable Push).
     member _.PushForward(v: float[]) : float[] =
         if isNull v then nullArg "v"
         checkForward "v" v.Length 1

@@ -271,13 +271,22 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// Nodes of the path at x0.
     member _.Nodes = if paths.Length > 0 then paths[0].Graph.Count else 0
 
-    member _.TryValue(x: ReadOnlySpan<float>, y: Span<float>) : bool =
-        let mutable ok = false
+    /// A workspace holding x and the path whose guards x passes (null: none, the caller falls back);
+    /// the workspace goes back if selecting the path (which may record f again) throws.
+    member private _.Enter(x: ReadOnlySpan<float>) : struct (Workspace * Path) =
         let w = Workspace.Take()
         try
             w.Ensure(n, 0)
             x.CopyTo(Span<float>(w.V, 0, n))
-            let p = select w
+            struct (w, select w)
+        with _ ->
+            Workspace.Give w
+            reraise ()
+
+    member c.TryValue(x: ReadOnlySpan<float>, y: Span<float>) : bool =
+        let mutable ok = false
+        let struct (w, p) = c.Enter x
+        try
             if not (isNull p) then
                 for k in 0 .. m - 1 do y[k] <- output w p.Graph k
                 ok <- true
@@ -285,12 +294,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             Workspace.Give w
         ok
 
-    member _.TryGradAndValue(x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : bool =
-        let w = Workspace.Take()
+    member c.TryGradAndValue(x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : bool =
+        let struct (w, p) = c.Enter x
         try
-            w.Ensure(n, 0)
-            x.CopyTo(Span<float>(w.V, 0, n))
-            let p = select w
             if isNull p then false
             else
                 value <- output w p.Graph 0
@@ -300,12 +306,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    member _.TryJvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, y: Span<float>, jv: Span<float>) : bool =
-        let w = Workspace.Take()
+    member c.TryJvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, y: Span<float>, jv: Span<float>) : bool =
+        let struct (w, p) = c.Enter x
         try
-            w.Ensure(n, 0)
-            x.CopyTo(Span<float>(w.V, 0, n))
-            let p = select w
             if isNull p then false
             else
                 push w p v
@@ -318,12 +321,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    member _.TryHvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, hv: Span<float>) : bool =
-        let w = Workspace.Take()
+    member c.TryHvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, hv: Span<float>) : bool =
+        let struct (w, p) = c.Enter x
         try
-            w.Ensure(n, 0)
-            x.CopyTo(Span<float>(w.V, 0, n))
-            let p = select w
             if isNull p then false
             else
                 // over the tape of partials (computed once, as the eager tape holds them): the IL
@@ -341,12 +341,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// The dense Hessian into h (n×n column-major), as the eager tape's: H·eⱼ for every unit
     /// direction, carried `Block` directions at a time over the tape of partials, then symmetrised
     /// (the mean of H[i, j] and H[j, i]).
-    member _.TryHessian(x: ReadOnlySpan<float>, h: Span<float>) : bool =
-        let w = Workspace.Take()
+    member c.TryHessian(x: ReadOnlySpan<float>, h: Span<float>) : bool =
+        let struct (w, p) = c.Enter x
         try
-            w.Ensure(n, 0)
-            x.CopyTo(Span<float>(w.V, 0, n))
-            let p = select w
             if isNull p then false
             else
                 let g = p.Graph
@@ -382,12 +379,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
 
     /// The m×n Jacobian into jac (column-major), by the eager choice of mode: forward (one tangent
     /// pass per column) when n ≤ m, reverse (one sweep per row) otherwise.
-    member _.TryJacobian(x: ReadOnlySpan<float>, jac: Span<float>) : bool =
-        let w = Workspace.Take()
+    member c.TryJacobian(x: ReadOnlySpan<float>, jac: Span<float>) : bool =
+        let struct (w, p) = c.Enter x
         try
-            w.Ensure(n, 0)
-            x.CopyTo(Span<float>(w.V, 0, n))
-            let p = select w
             if isNull p then false
             else
                 let g = p.Graph

@@ -89,11 +89,7 @@ module internal Dense =
     /// Records `op` (made from its output ref) on bottom-level trace t with output `values`
     /// (exact-size, n doubles); forward traces get the output tangent right away.
     let record (t: Trace) (values: float[]) (n: int) (mk: VecRef -> VecOp) : Vec =
-        let y = Vec.OpOutput(t, values, n)
-        let o = mk y.Ref
-        t.PushOp(o, n) |> ignore
-        if t.Kind = TraceKind.Forward then o.Jvp t.Tangents
-        y
+        Vec.Record(t, mk (Vec.NextRef(t, n)), values, n)
 
     /// Column-major element (i, j) of an r-row matrix of Reals.
     let inline at (a: Real[]) (r: int) (i: int) (j: int) = a[i + j * r]

@@ -228,9 +228,15 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
     /// A length-1 x repeated to length n (n = 1: x itself).
     static member internal Broadcast(x: Vec, n: int) = if x.Length = n then x else x + Vec(Array.zeroCreate n)
 
-    /// A new op output on t: n pooled values, its derivatives in the op's own buffer.
-    static member internal OpOutput(t: Trace, values: float[], n: int) =
-        Vec(values, 0, n, t, VecRef.OfOp(t.NextOp, 0, n))
+    /// Where the output of the next op recorded on t keeps its n derivatives: the op's own buffer.
+    static member internal NextRef(t: Trace, n: int) = VecRef.OfOp(t.NextOp, 0, n)
+
+    /// Records `op` (its output ref from NextRef) on bottom-level trace t, its output's n values
+    /// `values`; a forward trace gets the output's tangent right away.
+    static member internal Record(t: Trace, op: VecOp, values: float[], n: int) : Vec =
+        t.PushOp(op, n) |> ignore
+        if t.Kind = TraceKind.Forward then op.Jvp t.Tangents
+        Vec(values, 0, n, t, op.Out)
 
     /// Elementwise f(x) for a rule-table function (one tape node).
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
@@ -253,11 +259,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
                     let dk = Rules.d1<float> f c xk fx
                     d[k] <- dk
                     if not (isNull d2) then d2[k] <- Rules.d2 f c xk fx dk
-                let y = Vec.OpOutput(t, v, n)
-                let op = MapOp(x.Ref, d, d2, n, y.Ref)
-                t.PushOp(op, n) |> ignore
-                if t.Kind = TraceKind.Forward then op.Jvp t.Tangents
-                y
+                Vec.Record(t, MapOp(x.Ref, d, d2, n, Vec.NextRef(t, n)), v, n)
 
     /// Elementwise f(x, y) for a binary rule; a length-1 side broadcasts (one tape node).
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
@@ -303,11 +305,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
                             hxx.View.Arr[k] <- haa
                             hxy.View.Arr[k] <- hab
                             hyy.View.Arr[k] <- hbb
-                let z = Vec.OpOutput(t, v, n)
-                let op = ZipOp(xr, yr, dx, dy, hxx, hxy, hyy, n, z.Ref)
-                t.PushOp(op, n) |> ignore
-                if t.Kind = TraceKind.Forward then op.Jvp t.Tangents
-                z
+                Vec.Record(t, ZipOp(xr, yr, dx, dy, hxx, hxy, hyy, n, Vec.NextRef(t, n)), v, n)
 
     /// Map and Zip without inlining, for tools and tests outside the kernel.
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
@@ -560,11 +558,7 @@ and [<Sealed>] internal MapPrim(f: Fun1, c: float) =
                     let dk = Rules.d1<float> f c xk fx
                     v[k] <- dk
                     d[k] <- Rules.d2 f c xk fx dk
-                let out = Vec.OpOutput(t, v, n)
-                let op = MapOp(x.Ref, d, null, n, out.Ref)
-                t.PushOp(op, n) |> ignore
-                if t.Kind = TraceKind.Forward then op.Jvp t.Tangents
-                out
+                Vec.Record(t, MapOp(x.Ref, d, null, n, Vec.NextRef(t, n)), v, n)
             else Vec.OfReals(Array.init n (fun k -> Rules.d1<Real> f c x[k] y[k]))
     override _.Call xs = Vec.Map(f, c, xs[0])
     override p.Jvp(xs, y, _, dxs) = p.Partial(xs[0], y) * dxs[0]

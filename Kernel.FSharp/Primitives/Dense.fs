@@ -4,6 +4,15 @@ open System
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.Providers.LinearAlgebra
 
+/// Per-thread count of the dgemm calls the matrix primitives made (tests assert how many passes a
+/// replay takes: one dgemm for k directions, not one per direction).
+[<AbstractClass; Sealed>]
+type internal GemmCount =
+    [<ThreadStatic; DefaultValue>] static val mutable private calls: int
+    /// dgemm calls on this thread so far.
+    static member Calls = GemmCount.calls
+    static member internal Add() = GemmCount.calls <- GemmCount.calls + 1
+
 /// What the matrix primitives share: exact-size column-major arrays (MathNet and BLAS take an
 /// array as a matrix only when its length is exactly rows·cols), reading and accumulating
 /// derivative spans of a sweep, dgemm through MathNet's active provider (so MKL / OpenBLAS when
@@ -49,6 +58,7 @@ module internal Dense =
         Shapes.storage "z" "gemm: Z = op(X)·op(Y)" m n z.Length
         if m > 0 && n > 0 && k > 0 then
             Linalg.EnsureInitialized()
+            GemmCount.Add()
             LinearAlgebraControl.Provider.MatrixMultiplyWithUpdate(op tx, op ty, alpha, x, rx, cx, y, ry, cy, 1.0, z)
 
     /// An r×c MathNet matrix over an exact-size array (no copy). The size is checked in 64 bits

@@ -9,11 +9,10 @@ open System
 /// Forward:  Ċ = op(Ȧ)·op(B) + op(A)·op(Ḃ).
 /// Reverse:  Ā += C̄·op(B)ᵀ (stored transposed when A is: op(B)·C̄ᵀ),
 ///           B̄ += op(A)ᵀ·C̄ (stored transposed when B is: C̄ᵀ·op(A)).
-/// Second order (the tangent of the reverse rule, bilinear in (C̄, B) and (A, C̄)):
-///           Ā̇ += pullA(C̄̇, B) + pullA(C̄, Ḃ),  B̄̇ += pullB(A, C̄̇) + pullB(Ȧ, C̄).
+/// Second order: derived from the reverse rule (`GemmPrim`), which is written with this primitive.
 /// A constant side (no derivative ref) gets no adjoint work and contributes no tangent.
 [<Sealed>]
-type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: float[], tb: bool, rb: int, cb: int, out: VecRef) =
+type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecRef, bv: float[], tb: bool, rb: int, cb: int, cv: float[], out: VecRef) =
     inherit VecOp(out)
     let m = if ta then ca else ra
     let n = if tb then rb else cb
@@ -83,62 +82,11 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
             pullB av g z
             Dense.addInto adj b z
 
+    /// Derived from `GemmPrim`'s vjp rule for every direction at once (`PrimNode.DerivedVjpTangent`):
+    /// the rule's products, replayed forward with k tangents, are each one dgemm where the layout
+    /// allows (a tangent on a non-transposed left factor or on a vector right factor), as in `Jvp`.
     override _.VjpTangent(adj, tan, adjT) =
-        let w = tan.Width
-        let g = Dense.read adj out
-        if w = 1 then
-            let gt = Dense.read adjT out
-            if not a.IsNone then
-                let z = Array.zeroCreate (ra * ca)
-                pullA gt bv z
-                if not b.IsNone then pullA g (Dense.read tan b) z
-                Dense.addInto adjT a z
-            if not b.IsNone then
-                let z = Array.zeroCreate (rb * cb)
-                pullB av gt z
-                if not a.IsNone then pullB (Dense.read tan a) g z
-                Dense.addInto adjT b z
-        else
-            let gt = GemmOp.Copy(adjT.Span out) // (w·m)×n interleaved
-            let addAll (r: VecRef) (z: float[]) =
-                let d = adjT.Span r
-                for i in 0 .. z.Length - 1 do d[i] <- d[i] + z[i]
-                ExactBuffers.Return z
-            if not a.IsNone then
-                let z = ExactBuffers.RentZeroed(ra * ca * w)
-                // pullA(Ċ̄, B): one dgemm when A is not transposed
-                if not ta then Dense.gemm false gt (w * m) n (not tb) bv rb cb 1.0 z
-                else
-                    for j in 0 .. w - 1 do
-                        let zj = Array.zeroCreate (ra * ca)
-                        pullA (gather gt (m * n) w j) bv zj
-                        scatterAdd z zj w j
-                // pullA(C̄, Ḃ): per direction
-                if not b.IsNone then
-                    let tb' = GemmOp.Copy(tan.Span b)
-                    for j in 0 .. w - 1 do
-                        let zj = Array.zeroCreate (ra * ca)
-                        pullA g (gather tb' (rb * cb) w j) zj
-                        scatterAdd z zj w j
-                addAll a z
-            if not b.IsNone then
-                let z = ExactBuffers.RentZeroed(rb * cb * w)
-                // pullB(A, Ċ̄): one dgemm when B is a vector (not transposed)
-                if not tb && cb = 1 then Dense.gemm false gt w m ta av ra ca 1.0 z
-                else
-                    for j in 0 .. w - 1 do
-                        let zj = Array.zeroCreate (rb * cb)
-                        pullB av (gather gt (m * n) w j) zj
-                        scatterAdd z zj w j
-                // pullB(Ȧ, C̄): per direction
-                if not a.IsNone then
-                    let ta' = GemmOp.Copy(tan.Span a)
-                    for j in 0 .. w - 1 do
-                        let zj = Array.zeroCreate (rb * cb)
-                        pullB (gather ta' (ra * ca) w j) g zj
-                        scatterAdd z zj w j
-                addAll b z
-            ExactBuffers.Return gt
+        PrimNode.DerivedVjpTangent(GemmPrim(ta, ra, ca, tb, rb, cb), [| Vec av; Vec bv |], Vec cv, null, [| a; b |], out, adj, tan, adjT)
 
     /// op(A)·op(B) as m×n column-major storage: one tape node on a bottom-level trace, plain dgemm
     /// for constants, one node per level when nested (`GemmPrim`). `name` is for messages.
@@ -164,7 +112,7 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
             let z = Array.zeroCreate (m * n)
             Dense.gemm ta av ra ca tb bv rb cb 1.0 z
             if isNull t then Vec z
-            else Dense.record t z (m * n) (fun o -> GemmOp(Dense.refOf a, av, ta, ra, ca, Dense.refOf b, bv, tb, rb, cb, o) :> VecOp)
+            else Dense.record t z (m * n) (fun o -> GemmOp(Dense.refOf a, av, ta, ra, ca, Dense.refOf b, bv, tb, rb, cb, z, o) :> VecOp)
 
 /// C = op(A)·op(B) as a primitive on nested traces: bilinear, so Ċ = op(Ȧ)·op(B) + op(A)·op(Ḃ)
 /// and the pullbacks are products with the cotangent, each again this primitive.

@@ -424,7 +424,8 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
 /// definition every mode follows: on a bottom-level trace the rules run on constants (plain
 /// doubles, BLAS); on a nested trace they run on the level below's values, so the op is one node
 /// per level whose derivatives are themselves differentiable there (`PrimNode`, the nested sweep);
-/// the second-order replay runs the vjp rule under a forward trace (its tangent).
+/// the second-order replay is the forward replay of the vjp rule's own tape, every direction of a
+/// Hessian block at once (`PrimNode.DerivedVjpTangent`).
 ///
 /// `Eval` computes the value at constant operands and may leave a residual (e.g. a factorisation)
 /// that the rules may use when the operand it belongs to is a constant. `Call` is the operation
@@ -510,27 +511,76 @@ and [<Sealed>] internal PrimNode(p: Prim, xs: Vec[], y: Vec, res: obj, refs: Vec
     /// Nested forward traces: the output's tangent one level down (null when zero).
     member val Tangent: Vec = null with get, set
 
+    /// Every direction of a multi-direction replay in one call: the second-order rule is derived
+    /// for all k at once (`DerivedVjpTangent`); the tangent is one evaluation of the jvp rule on
+    /// doubles per direction (pushing k tangents through it at once would take a batching rule, as
+    /// Vmap's), with no trace opened.
+    override _.Batched = true
     override _.Jvp(tan) =
-        let dxs = refs |> Array.map (fun r -> if r.IsNone then null else Vec(tan.Read r))
-        let d = if dxs |> Array.forall isNull then null else p.Jvp(xs, y, res, dxs)
-        tan.Write(out, (if isNull d then Array.zeroCreate y.Length else d.ToArray()))
+        let once () =
+            let dxs = refs |> Array.map (fun r -> if r.IsNone then null else Vec(tan.Read r))
+            let d = if dxs |> Array.forall isNull then null else p.Jvp(xs, y, res, dxs)
+            tan.Write(out, (if isNull d then Array.zeroCreate y.Length else d.ToArray()))
+        if tan.Width = 1 then once ()
+        else
+            try
+                for j in 0 .. tan.Width - 1 do
+                    tan.Direction <- j
+                    once ()
+            finally
+                tan.Direction <- -1
     override _.Vjp(adj) =
         let xbar = p.Vjp(xs, y, res, Vec(adj.Read out), need)
         for i in 0 .. refs.Length - 1 do
             if need[i] && not (isNull xbar[i]) then adj.AddInto(refs[i], xbar[i].ToArray())
-    /// The tangent of the reverse rule: the vjp rule run on a forward trace whose inputs carry the
-    /// operands' tangents, the output's tangent and the cotangent's tangent (one direction).
-    override _.VjpTangent(adj, tan, adjT) =
-        let ft = Traces.Open(TraceKind.Forward, p.Name)
+    override _.VjpTangent(adj, tan, adjT) = PrimNode.DerivedVjpTangent(p, xs, y, res, refs, out, adj, tan, adjT)
+
+    /// The w values per element of input v (consecutive slots) in scalars sc.
+    static member private Slots(sc: float[], v: Vec, w: int) = Span<float>(sc, v.Ref.Slot * w, v.Length * w)
+
+    /// The second-order rule of a bottom-level node, derived from its primitive's vjp rule for every
+    /// direction of a replay at once: the tangent of x̄ = vjp(xs, y, ȳ) along (ẋs, ẏ, ȳ̇), added into
+    /// `adjT`, with ẋs and ẏ from `tan` and ȳ̇ from `adjT` (Width k each), ȳ from `adj`. The rule runs
+    /// once, on a tape whose inputs are the operands `xs` that carry derivatives (`refs`), the output
+    /// y and the cotangent ȳ; that tape is replayed forward with the k tangents per element (as a
+    /// Hessian block replays f's tape), so its vector ops push all k together — a product in the
+    /// rule is one dgemm for the k directions, not k. No rule is written twice: the derivative of
+    /// the vjp rule is the rule's own tape's forward replay. `xs` and `y` are constants (the
+    /// node's values on a bottom-level trace).
+    static member DerivedVjpTangent(p: Prim, xs: Vec[], y: Vec, res: obj, refs: VecRef[], out: VecRef, adj: Store, tan: Store, adjT: Store) =
+        let w = tan.Width
+        let need = refs |> Array.map (fun r -> not r.IsNone)
+        // the rule's inputs are the first slots of a fresh tape that holds plain doubles, even when
+        // the replay runs inside another transform (the rule sees constants only)
+        let t = Traces.OpenBottom(TraceKind.Reverse, p.Name)
         try
-            let xst = Array.init xs.Length (fun i -> if refs[i].IsNone then xs[i] else Vec.Input(ft, xs[i], tan.Read refs[i]))
-            let yt = Vec.Input(ft, y, tan.Read out)
-            let gt = Vec.Input(ft, Vec(adj.Read out), adjT.Read out)
+            let xst = Array.init xs.Length (fun i -> if need[i] then Vec.Input(t, xs[i], null) else xs[i])
+            let yt = Vec.Input(t, y, null)
+            let gt = Vec.Input(t, Vec(adj.Read out), null)
+            let inputs = t.Count
             let xbar = p.Vjp(xst, yt, res, gt, need)
-            for i in 0 .. refs.Length - 1 do
-                if need[i] && not (isNull xbar[i]) then adjT.AddInto(refs[i], Vec.TangentValues(ft, xbar[i]))
+            // the k tangents of the inputs, then a forward replay of the rule's tape
+            let sc = Buffers.Rent(t.Count * w)
+            Array.Clear(sc, inputs * w, (t.Count - inputs) * w)
+            for i in 0 .. xs.Length - 1 do
+                if need[i] then (tan.Span refs[i]).CopyTo(PrimNode.Slots(sc, xst[i], w))
+            (tan.Span out).CopyTo(PrimNode.Slots(sc, yt, w))
+            (adjT.Span out).CopyTo(PrimNode.Slots(sc, gt, w))
+            let s = Store(sc, t.OpLengths, true, w)
+            try
+                Sweep.forwardTangents t s
+                for i in 0 .. xs.Length - 1 do
+                    let xb = xbar[i]
+                    if need[i] && not (isNull xb) && xb.Tid = t.Id then
+                        if xb.Length <> refs[i].Length then
+                            invalidOp (sprintf "Hybrid internal error: %s's vjp rule gave %d values for an operand of length %d." p.Name xb.Length refs[i].Length)
+                        let src = s.Span xb.Ref
+                        let dst = adjT.Span refs[i]
+                        for q in 0 .. dst.Length - 1 do dst[q] <- dst[q] + src[q]
+            finally
+                s.Release()
         finally
-            Traces.Close(ft, false)
+            Traces.Close(t, false)
 
 /// Elementwise f(x) for a rule-table function, on nested traces (a bottom-level trace records a
 /// `MapOp`, built from the same table row): ẏ = f'(x)·ẋ, x̄ = f'(x)·ȳ.
@@ -646,6 +696,39 @@ and [<Sealed>] internal DotPrim private () =
             else Vec.Dot(dx, xs[1]) + Vec.Dot(xs[0], dy))
     override _.Vjp(xs, _, _, g, need) =
         [| (if need[0] then g * xs[1] else null); (if need[1] then g * xs[0] else null) |]
+
+/// x·y = Σₖ xₖyₖ on a bottom-level trace: a scalar (the op node's own slot). Either side may be a
+/// constant (`VecRef.None`). Its tangent and reverse rules run in place on the sweep's buffers; its
+/// second-order rule is derived from `DotPrim`'s vjp rule (`PrimNode.DerivedVjpTangent`).
+and [<Sealed>] internal DotOp(x: VecRef, y: VecRef, xv: View, yv: View, n: int, out: VecRef) =
+    inherit VecOp(out)
+    override _.Batched = true
+    override _.Jvp(tan) =
+        let w = tan.Width
+        let ts = tan.Out out
+        ts.Clear()
+        if not x.IsNone then
+            let tx = tan.Span x
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do ts[j] <- ts[j] + tx[e * w + j] * yv[e]
+        if not y.IsNone then
+            let ty = tan.Span y
+            for e in 0 .. n - 1 do
+                for j in 0 .. w - 1 do ts[j] <- ts[j] + xv[e] * ty[e * w + j]
+    override _.Vjp(adj) =
+        let g = (adj.Span out)[0]
+        let pull (r: VecRef) (v: View) =
+            let mutable assign = false
+            let a = adj.Target(r, &assign)
+            if assign then for k in 0 .. n - 1 do a[k] <- v[k] * g
+            else for k in 0 .. n - 1 do a[k] <- a[k] + v[k] * g
+        if not x.IsNone then pull x yv
+        if not y.IsNone then pull y xv
+    override _.VjpTangent(adj, tan, adjT) =
+        let vec (v: View) = Vec(v.Arr, v.Off, n, null, VecRef.None)
+        let mutable s = 0.0
+        for e in 0 .. n - 1 do s <- s + xv[e] * yv[e]
+        PrimNode.DerivedVjpTangent(DotPrim.Instance, [| vec xv; vec yv |], Vec [| s |], null, [| x; y |], out, adj, tan, adjT)
 
 /// The input vector of a nested reverse trace: no operands; the nested sweep leaves its adjoint.
 and [<Sealed>] internal InputPrim private () =

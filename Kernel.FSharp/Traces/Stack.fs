@@ -40,6 +40,7 @@ type internal Traces =
     [<ThreadStatic; DefaultValue>] static val mutable private top: Trace
     [<ThreadStatic; DefaultValue>] static val mutable private stack: Trace[]
     [<ThreadStatic; DefaultValue>] static val mutable private depth: int
+    [<ThreadStatic; DefaultValue>] static val mutable private opened: int
 
     /// Node slots a thread keeps in each of its idle traces (about 1.6 MB); larger ones are pooled.
     static member KeepCapacity = 1 <<< 16
@@ -52,6 +53,9 @@ type internal Traces =
         if not (isNull Traces.stack) then
             for i in Traces.depth .. Traces.stack.Length - 1 do Traces.stack[i] <- null
     static member Depth = Traces.depth
+    /// Traces opened on this thread so far (tests count them: a replay derived one direction at a
+    /// time would open one per direction).
+    static member Opened = Traces.opened
 
     /// Opens a trace at the next level on this thread.
     static member Open(kind: TraceKind, owner: string) : Trace =
@@ -68,6 +72,15 @@ type internal Traces =
         t.Reset(TraceIds.Next(), kind, d + 1, owner)
         Traces.depth <- d + 1
         Traces.top <- t
+        Traces.opened <- Traces.opened + 1
+        t
+
+    /// Opens a trace at the next level that holds plain doubles whatever lies below it (not
+    /// `Nested`): for a computation that sees constants only, such as a primitive's rule run on
+    /// the doubles of a replay (which may happen while another transform is open on the thread).
+    static member OpenBottom(kind: TraceKind, owner: string) : Trace =
+        let t = Traces.Open(kind, owner)
+        t.Nested <- false
         t
 
     /// Closes the innermost trace, which must be `t`. With `keep`, the trace object is detached

@@ -535,38 +535,37 @@ and [<Sealed>] internal PrimNode(p: Prim, xs: Vec[], y: Vec, res: obj, refs: Vec
             if need[i] && not (isNull xbar[i]) then adj.AddInto(refs[i], xbar[i].ToArray())
     override _.VjpTangent(adj, tan, adjT) = PrimNode.DerivedVjpTangent(p, xs, y, res, refs, out, adj, tan, adjT)
 
-    /// The w values per element of input v (consecutive slots) in scalars sc.
-    static member private Slots(sc: float[], v: Vec, w: int) = Span<float>(sc, v.Ref.Slot * w, v.Length * w)
-
     /// The second-order rule of a bottom-level node, derived from its primitive's vjp rule for every
     /// direction of a replay at once: the tangent of x̄ = vjp(xs, y, ȳ) along (ẋs, ẏ, ȳ̇), added into
     /// `adjT`, with ẋs and ẏ from `tan` and ȳ̇ from `adjT` (Width k each), ȳ from `adj`. The rule runs
     /// once, on a tape whose inputs are the operands `xs` that carry derivatives (`refs`), the output
-    /// y and the cotangent ȳ; that tape is replayed forward with the k tangents per element (as a
-    /// Hessian block replays f's tape), so its vector ops push all k together — a product in the
-    /// rule is one dgemm for the k directions, not k. No rule is written twice: the derivative of
+    /// y and the cotangent ȳ, whose tangents it reads in place; that tape is replayed forward with
+    /// the k tangents per element (as a Hessian block replays f's tape), so its vector ops push all
+    /// k together — a product in the rule is one dgemm for the k directions, not k. No rule is written twice: the derivative of
     /// the vjp rule is the rule's own tape's forward replay. `xs` and `y` are constants (the
     /// node's values on a bottom-level trace).
     static member DerivedVjpTangent(p: Prim, xs: Vec[], y: Vec, res: obj, refs: VecRef[], out: VecRef, adj: Store, tan: Store, adjT: Store) =
         let w = tan.Width
         let need = refs |> Array.map (fun r -> not r.IsNone)
-        // the rule's inputs are the first slots of a fresh tape that holds plain doubles, even when
-        // the replay runs inside another transform (the rule sees constants only)
+        // the rule is recorded on a fresh tape that holds plain doubles, even when the replay runs
+        // inside another transform (the rule sees constants only)
         let t = Traces.OpenBottom(TraceKind.Reverse, p.Name)
         try
-            let xst = Array.init xs.Length (fun i -> if need[i] then Vec.Input(t, xs[i], null) else xs[i])
-            let yt = Vec.Input(t, y, null)
-            let gt = Vec.Input(t, Vec(adj.Read out), null)
-            let inputs = t.Count
+            // each input is an op of that tape whose tangents are read where the replay keeps them
+            // (the stores' own arrays, no copy) and whose values are the node's own
+            let places = ResizeArray<struct (int * float[])>()
+            let input (v: Vec) (from: Store) (r: VecRef) =
+                let struct (arr, at) = from.Place r
+                let ref = VecRef.OfOp(t.NextOp, at, v.Length)
+                places.Add(struct (t.PushOp(ReplayInput ref, at + v.Length), arr))
+                Vec(v.Arr, v.Off, v.Length, t, ref)
+            let xst = Array.init xs.Length (fun i -> if need[i] then input xs[i] tan refs[i] else xs[i])
+            let yt = input y tan out
+            let gt = input (Vec(adj.Read out)) adjT out
             let xbar = p.Vjp(xst, yt, res, gt, need)
-            // the k tangents of the inputs, then a forward replay of the rule's tape
-            let sc = Buffers.Rent(t.Count * w)
-            Array.Clear(sc, inputs * w, (t.Count - inputs) * w)
-            for i in 0 .. xs.Length - 1 do
-                if need[i] then (tan.Span refs[i]).CopyTo(PrimNode.Slots(sc, xst[i], w))
-            (tan.Span out).CopyTo(PrimNode.Slots(sc, yt, w))
-            (adjT.Span out).CopyTo(PrimNode.Slots(sc, gt, w))
-            let s = Store(sc, t.OpLengths, true, w)
+            // a forward replay of the rule's tape with the k tangents
+            let s = Store(Buffers.RentZeroed(t.Count * w), t.OpLengths, true, w)
+            for struct (op, arr) in places do s.Adopt(op, arr)
             try
                 Sweep.forwardTangents t s
                 for i in 0 .. xs.Length - 1 do
@@ -581,6 +580,15 @@ and [<Sealed>] internal PrimNode(p: Prim, xs: Vec[], y: Vec, res: obj, refs: Vec
                 s.Release()
         finally
             Traces.Close(t, false)
+
+/// An input of the tape `PrimNode.DerivedVjpTangent` records a rule on: its derivatives are
+/// another store's, adopted by the replay (`Store.Adopt`); it has no rules of its own.
+and [<Sealed>] internal ReplayInput(out: VecRef) =
+    inherit VecOp(out)
+    override _.Batched = true
+    override _.Jvp _ = ()
+    override _.Vjp _ = ()
+    override _.VjpTangent(_, _, _) = ()
 
 /// Elementwise f(x) for a rule-table function, on nested traces (a bottom-level trace records a
 /// `MapOp`, built from the same table row): ẏ = f'(x)·ẋ, x̄ = f'(x)·ȳ.

@@ -15,6 +15,8 @@ type internal Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: 
     let mutable scalars = scalars
     let mutable bufs: float[][] = Array.zeroCreate (max 4 opLengths.Count)
     let mutable direction = -1
+    /// Ops whose buffers belong to another store (`Adopt`): never returned to the pool here.
+    let mutable adopted: ResizeArray<int> = null
     new(scalars, opLengths, ownsScalars) = Store(scalars, opLengths, ownsScalars, 1)
     /// Directions held per element (1 for adjoints and single tangents).
     member _.Width = width
@@ -27,11 +29,13 @@ type internal Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: 
     member _.Scalars
         with get () = scalars
         and set v = scalars <- v
-    member private _.Alloc(op: int, zero: bool) : float[] =
+    member private _.Fit(op: int) =
         if op >= bufs.Length then
             let b = Array.zeroCreate (max (op + 1) (2 * bufs.Length))
             Array.Copy(bufs, b, bufs.Length)
             bufs <- b
+    member private s.Alloc(op: int, zero: bool) : float[] =
+        s.Fit op
         let b = bufs[op]
         if isNull b then
             let n = opLengths[op] * width
@@ -87,10 +91,26 @@ type internal Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: 
                 for e in 0 .. r.Length - 1 do
                     let i = o + e * width + direction
                     a[i] <- a[i] + z[e]
+    /// Where the derivatives of `r` live: the array and the index of r's first element (times Width
+    /// in that array); an op buffer is allocated and zeroed on first use. With `Adopt`, another
+    /// store reads and writes them in place.
+    member s.Place(r: VecRef) : struct (float[] * int) =
+        if r.Slot >= 0 then struct (scalars, r.Slot) else struct (s.Buffer r.Op, r.Offset)
+    /// Makes `a` — another store's array, from its `Place`, of the same Width — op's buffer here,
+    /// read and written in place; `Release` leaves it to its owner.
+    member s.Adopt(op: int, a: float[]) =
+        s.Fit op
+        if not (isNull bufs[op]) then invalidOp "Hybrid internal error: Store.Adopt of an op buffer already in use."
+        bufs[op] <- a
+        if isNull adopted then adopted <- ResizeArray()
+        adopted.Add op
     /// True when nothing was ever written for `r` (so its derivatives are all zero).
     member _.Untouched(r: VecRef) = r.Slot < 0 && (r.Op < 0 || r.Op >= bufs.Length || isNull bufs[r.Op])
     /// Returns pooled buffers (the op buffers, and the scalars when the store owns them).
     member _.Release() =
+        if not (isNull adopted) then
+            for op in adopted do bufs[op] <- null
+            adopted.Clear()
         if ownsScalars then
             Buffers.Return scalars
             scalars <- null

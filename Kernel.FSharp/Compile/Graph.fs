@@ -46,9 +46,11 @@ module internal GraphRecorder =
             if isNull ys then invalidOp (sprintf "%s: the function returned null; return its result." owner)
             for r in ys do Ad.CheckResult(t, r)
             let log = t.Ir
-            // vector primitives become scalar nodes first (Lower.fs); t's own nodes when there are none
-            match (if isNull log.Unsupported then Lower.run t log else Choice2Of2 log.Unsupported) with
+            // vector primitives become scalar nodes first (Lower.fs; t's own nodes when there are none).
+            // A primitive it cannot lower is named first: its own rules may read values (ToArray).
+            match Lower.run t log with
             | Choice2Of2 reason -> Choice2Of2 { Reason = reason }
+            | Choice1Of2 _ when not (isNull log.Unsupported) -> Choice2Of2 { Reason = log.Unsupported }
             | Choice1Of2 low ->
                 let count = low.Count
                 let live = Array.zeroCreate<bool> count

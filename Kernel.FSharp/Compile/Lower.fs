@@ -21,7 +21,9 @@ type internal Lowered
     member _.Slot(i: int) = if isNull map then i else map[i]
 
 /// Lowers the vector primitives of a recording (elementwise maps and zips, broadcasts, slices,
-/// element reads, Sum, Dot) into scalar nodes, fused and in iteration-major order.
+/// element reads, Sum, Dot; the Mat ones are these on the matrix's storage) into scalar nodes,
+/// fused and in iteration-major order; the structural gathers (Transpose, row and column sums,
+/// Trace, Diag) into straight scalar code, emitted where they are recorded.
 ///
 /// A *fused region* is a run of vector ops of one length n, in recording order, none of whose
 /// operands depends on a value computed from the region itself (other than the whole, unshifted
@@ -39,7 +41,6 @@ module internal Lower =
     let private describe (op: VecOp) =
         match op with
         | :? GemmOp -> "MatMul (a matrix product: Mat * Mat, Mat * Vec, Vec * Mat, Outer, TransposeTimes or TimesTranspose)"
-        | :? GatherSumOp -> "a structural gather (Transpose, SumRows, SumCols, Trace or Diag)"
         | :? PrimNode as p ->
             match p.Prim with
             | :? CustomPrim -> sprintf "the custom rule %s" p.Prim.Name
@@ -87,7 +88,12 @@ module internal Lower =
             let codeOf (i: int) = if i < log.Codes.Length then log.Codes[i] else 0s
             let k0Of (i: int) = if i < log.K0.Length then log.K0[i] else 0.0
             let k1Of (i: int) = if i < log.K1.Length then log.K1[i] else 0.0
-            let tape = Tape(max 256 (2 * count))
+            // room for every node: an element of a map or zip is one, of a Dot two; a reduction's seed one
+            let mutable size = int64 count
+            for k in 0 .. t.Ops.Count - 1 do
+                let v = log.Vec k
+                size <- size + int64 v.N * (if v.Kind = IrVecKind.Dot then 2L else 1L) + (if isReduction v then 1L else 0L) + int64 v.Nnz
+            let tape = Tape(int (min size (int64 Int32.MaxValue)) |> max 256)
             let map = Array.create count -1
             // trace slots whose lowered slot waits for the open region (its sums, its element reads,
             // and scalar code computed from them)
@@ -132,6 +138,30 @@ module internal Lower =
                     any
 
             let add = IrLog.Binary + int16 Fun2.Add
+
+            /// True when some element of operand r waits for the open region.
+            let readsOpen (r: VecRef) =
+                if r.Op >= 0 then regionOf[r.Op] = region
+                else
+                    let mutable any = false
+                    for s in r.Slot .. r.Slot + r.Length - 1 do
+                        if pending[s] then any <- true
+                    any
+
+            /// A gather's outputs, emitted at once: each the eager sum in pair order, its first term
+            /// a copy (0 + x is x), an output without pairs a constant 0.
+            let gather (v: IrVec) =
+                let outs = Array.create v.N -1
+                for p in 0 .. v.Nnz - 1 do
+                    let o = v.OutIx p
+                    let q = v.InIx p
+                    let src = if v.X.Slot >= 0 then map[v.X.Slot + q] else elems[v.X.Op][v.X.Offset + q]
+                    outs[o] <-
+                        if outs[o] < 0 then tape.Add(NodeKind.Scalar, src, -1, IrLog.CopyCode, 0.0, 0.0)
+                        else tape.Add(NodeKind.Scalar, outs[o], src, add, 0.0, 0.0)
+                for o in 0 .. v.N - 1 do
+                    if outs[o] < 0 then outs[o] <- tape.Add(NodeKind.Input, -1, -1, IrLog.ConstantCode, 0.0, 0.0)
+                outs
             let close () =
                 if len >= 0 then
                     let m = members.Count
@@ -187,6 +217,10 @@ module internal Lower =
                     let v = log.Vec k
                     if v.Kind = IrVecKind.None then
                         reason <- sprintf "it uses %s, which the compiler does not lower to scalar code yet" (describe t.Ops[k])
+                    elif v.Kind = IrVecKind.Gather then
+                        if len >= 0 && readsOpen v.X then close ()
+                        let outs = gather v
+                        if t.Ops[k].Out.Slot >= 0 then map[i] <- outs[0] else elems[k] <- outs
                     else
                         if len >= 0 && (v.N <> len || blocks v.X || blocks v.Y) then close ()
                         if len < 0 then

@@ -248,7 +248,7 @@ public class CompileVecTests
         Func<Vec, Vec> g = x => Vec.OfReals(new[] { Vec.Sum(Vec.Square(x[1..] - Vec.Square(x[..^1]))), Vec.Dot(x, x) }); // m < n: reverse
         Func<Vec, Vec> h = x => x[1..] * x[..^1] + Vec.Sin(x[1..]);                 // m = n − 1 < n: reverse, overlapping slices
         var r = new Random(61);
-        foreach (var (fn, m, exactJac, name) in new[] { (f, 6, false, "exp(x)·x₀"), (g, 2, false, "two sums"), (h, 5, false, "slices") })
+        foreach (var (fn, m, name) in new[] { (f, 6, "exp(x)·x₀"), (g, 2, "two sums"), (h, 5, "slices") })
         {
             var c = Fn.Compile(fn, Random(r, 6, -1, 1));
             Assert.True(c.IsCompiled, c.NotCompiledReason);
@@ -265,7 +265,7 @@ public class CompileVecTests
                 var (ey, ejv) = Fn.Jvp(fn, x, v);
                 Same(ey.ToArray(), y, true, $"{name} Jvp value");
                 Same(ejv.ToArray(), jv, true, $"{name} Jvp tangent");
-                Same(Fn.Jacobian(fn)(x).ToMatrix(), c.Jacobian(x), exactJac, $"{name} Jacobian");
+                Same(Fn.Jacobian(fn)(x).ToMatrix(), c.Jacobian(x), true, $"{name} Jacobian"); // each entry one sum, in eager's order
             }
             Assert.Equal(1, c.Recordings);
         }
@@ -321,7 +321,7 @@ public class CompileVecTests
             return Vec.Sum(Vec.Square(Mat.SumRows(b))) + Vec.Dot(Mat.SumCols(b), Mat.Diag(a))
                  + Mat.Trace(b) * Mat.Trace(a) + Mat.Sum(Mat.Diag(x[..3]) * 2.0);
         };
-        // x's adjoint arrives through the gathers and the maps in another order than eager
+        // x's adjoint may arrive through the gathers and the maps in another order than eager
         var c = CheckAtRandomPoints(f, 9, 73, -1, 1, gradExact: false, secondExact: false);
         var x = Random(new Random(4), 9, -1, 1);
         double A(int i, int j) => x[i + 3 * j];

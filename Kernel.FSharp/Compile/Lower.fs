@@ -127,26 +127,24 @@ module internal Lower =
                 let struct (y, ky) = side v.Y v.YK
                 tape.Add(NodeKind.Scalar, x, y, code, kx, ky)
 
-            /// True when operand r of an op joining the open region needs a value computed from it.
+            /// True when a slot of slot-ref r waits for the open region.
+            let anyPending (r: VecRef) =
+                let mutable any = false
+                for s in r.Slot .. r.Slot + r.Length - 1 do
+                    if pending[s] then any <- true
+                any
+
+            /// True when operand r of an op joining the open region needs a value computed from it
+            /// (anything but a whole, unshifted output of an elementwise member, read at the same element).
             let blocks (r: VecRef) =
                 if r.IsNone then false
                 elif r.Op >= 0 then regionOf[r.Op] = region && not (r.Offset = 0 && r.Length = len)
-                else
-                    let mutable any = false
-                    for s in r.Slot .. r.Slot + r.Length - 1 do
-                        if pending[s] then any <- true
-                    any
-
-            let add = IrLog.Binary + int16 Fun2.Add
+                else anyPending r
 
             /// True when some element of operand r waits for the open region.
-            let readsOpen (r: VecRef) =
-                if r.Op >= 0 then regionOf[r.Op] = region
-                else
-                    let mutable any = false
-                    for s in r.Slot .. r.Slot + r.Length - 1 do
-                        if pending[s] then any <- true
-                    any
+            let readsOpen (r: VecRef) = if r.Op >= 0 then regionOf[r.Op] = region else anyPending r
+
+            let add = IrLog.Binary + int16 Fun2.Add
 
             /// A gather's outputs, emitted at once: each the eager sum in pair order, its first term
             /// a copy (0 + x is x), an output without pairs a constant 0.

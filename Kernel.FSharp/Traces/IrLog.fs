@@ -11,9 +11,10 @@ open System.Threading
 /// Codes: 0 = not recorded (a node the compiler cannot replay), 1 = a copy (derivative 1),
 /// 2 = a constant lifted onto the trace (its value in K0), `Unary + Fun1`, `Binary + Fun2`.
 ///
-/// Vector primitives the compiler lowers to scalar nodes (elementwise maps and zips, Sum, Dot) are
-/// logged by op index (`Vecs`): rule, operands (their refs, or the values of a constant operand)
-/// and length. An op without an entry (a matrix product, a solve, a custom rule, …) is not lowered.
+/// Vector primitives the compiler lowers to scalar nodes (elementwise maps and zips, Sum, Dot, the
+/// structural gathers) are logged by op index (`Vec k`): rule, operands (their refs, or the values of
+/// a constant operand) and length. An op without an entry (a matrix product, a solve, a custom rule,
+/// …) is not lowered.
 [<Sealed; AllowNullLiteral>]
 type internal IrLog(traceId: int) =
     let mutable codes: int16[] = Array.zeroCreate 256

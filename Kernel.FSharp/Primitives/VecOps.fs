@@ -144,14 +144,17 @@ type internal DotOp(x: VecRef, y: VecRef, xv: View, yv: View, n: int, out: VecRe
         let w = tan.Width
         let ts = tan.Out out
         ts.Clear()
-        if not x.IsNone then
-            let tx = tan.Span x
-            for e in 0 .. n - 1 do
-                for j in 0 .. w - 1 do ts[j] <- ts[j] + tx[e * w + j] * yv[e]
-        if not y.IsNone then
-            let ty = tan.Span y
-            for e in 0 .. n - 1 do
-                for j in 0 .. w - 1 do ts[j] <- ts[j] + xv[e] * ty[e * w + j]
+        // element by element, ẋₖyₖ + xₖẏₖ per k: the order of Fn.Compile's lowered Dot (a product
+        // node per element, then the running sum), so compiled and eager tangents agree bitwise
+        let tx = if x.IsNone then Span<float>.Empty else tan.Span x
+        let ty = if y.IsNone then Span<float>.Empty else tan.Span y
+        for e in 0 .. n - 1 do
+            for j in 0 .. w - 1 do
+                let d =
+                    if x.IsNone then xv[e] * ty[e * w + j]
+                    elif y.IsNone then tx[e * w + j] * yv[e]
+                    else tx[e * w + j] * yv[e] + xv[e] * ty[e * w + j]
+                ts[j] <- ts[j] + d
     override _.Vjp(adj) =
         let g = (adj.Span out)[0]
         let pull (r: VecRef) (v: View) =

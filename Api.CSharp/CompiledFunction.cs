@@ -41,7 +41,7 @@ public sealed class CompiledFunction
 
     /// <summary>
     /// True when f is compiled; false when it uses primitives the compiler does not replay yet
-    /// (whole-vector <c>Vec</c>/<c>Mat</c> operations, custom rules), and every call runs the eager
+    /// (matrix products, solves, factorisations, custom rules), and every call runs the eager
     /// transform instead (correct, at eager speed; see <see cref="NotCompiledReason"/>).
     /// </summary>
     public bool IsCompiled => _core.Unsupported is null;

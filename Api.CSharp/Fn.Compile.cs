@@ -18,9 +18,12 @@ public static partial class Fn
     /// (<see cref="CompiledFunction.Recordings"/> counts the paths). A <c>.Value</c> read holds for that
     /// exact value only (prefer comparing Reals). f must be a deterministic function of x: values it
     /// captures are constants of the compiled code.
-    /// Functions that use whole-vector primitives (<c>Vec.Sum</c>, <c>Vec.Dot</c>, elementwise <c>Vec</c> maps,
-    /// <c>Mat</c> products) or custom rules are not compiled yet: the compiled object then answers through
-    /// the eager transforms (<see cref="CompiledFunction.IsCompiled"/> is false, <see cref="CompiledFunction.NotCompiledReason"/> says why).
+    /// Whole-vector code — elementwise <c>Vec</c> / <c>Mat</c> maps and zips, broadcasts, slices, <c>Vec.Sum</c>,
+    /// <c>Vec.Dot</c>, <c>Mat.Transpose</c> and the row, column, trace and diagonal gathers — is lowered to
+    /// scalar code, each chain of elementwise operations with its sums fused into one pass over the elements.
+    /// Functions that use matrix products, solves, factorisations or custom rules are not compiled yet: the
+    /// compiled object then answers through the eager transforms (<see cref="CompiledFunction.IsCompiled"/>
+    /// is false, <see cref="CompiledFunction.NotCompiledReason"/> names the primitive).
     /// </summary>
     /// <param name="f">The scalar function ℝⁿ → ℝ.</param>
     /// <param name="x0">The point to record at (length n ≥ 1); its length is the input length of every call.</param>

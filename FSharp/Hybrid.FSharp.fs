@@ -344,6 +344,68 @@ let inline jacFwd (f: Vec -> Vec) (x: ^X) =
 let inline jacRev (f: Vec -> Vec) (x: ^X) =
     fromMat (Fn.JacRev(Func<Vec, Vec> f).Invoke(toVec x)) x "jacRev"
 
+// -------------------------------------------------------------------- custom rules and compile
+
+/// <summary>
+/// f: ℝⁿ → ℝᵐ with your own forward rule (JAX's <c>custom_jvp</c>): <c>jvp x ẋ = J(x)·ẋ</c>, linear in ẋ
+/// and written with Vec/Real operations, so it nests. f is called on primal values only (it may work in
+/// plain doubles through <c>x.ToArray()</c>, e.g. an external solver). Reverse mode transposes the rule;
+/// every transform works on the result (<see cref="M:Hybrid.Fn.CustomJvp(System.Func{Hybrid.Kernel.Vec,Hybrid.Kernel.Vec},System.Func{Hybrid.Kernel.Vec,Hybrid.Kernel.Vec,Hybrid.Kernel.Vec})"/>).
+/// </summary>
+/// <param name="f">The function (its value).</param>
+/// <param name="jvp">x ↦ ẋ ↦ ẏ, linear in ẋ.</param>
+/// <returns>f with its derivative given by the rule.</returns>
+let customJvp (f: Vec -> Vec) (jvp: Vec -> Vec -> Vec) : Vec -> Vec =
+    if isNull (box f) then nullArg "f"
+    if isNull (box jvp) then nullArg "jvp"
+    let g = Fn.CustomJvp(Func<Vec, Vec> f, Func<Vec, Vec, Vec>(fun x xd -> jvp x xd))
+    fun x -> g.Invoke x
+
+/// <summary>
+/// f: ℝⁿ → ℝᵐ with your own reverse rule (JAX's <c>custom_vjp</c>): <c>vjp x y ȳ = J(x)ᵀȳ</c>, given x,
+/// y = f(x) and the cotangent ȳ, linear in ȳ and written with Vec/Real operations. Forward mode and
+/// nesting use the rule's transpose, so unlike JAX's <c>custom_vjp</c> every transform works.
+/// </summary>
+/// <param name="f">The function (its value).</param>
+/// <param name="vjp">x ↦ y ↦ ȳ ↦ x̄, linear in ȳ.</param>
+/// <returns>f with its derivative given by the rule.</returns>
+let customVjp (f: Vec -> Vec) (vjp: Vec -> Vec -> Vec -> Vec) : Vec -> Vec =
+    if isNull (box f) then nullArg "f"
+    if isNull (box vjp) then nullArg "vjp"
+    let g = Fn.CustomVjp(Func<Vec, Vec> f, Func<Vec, Vec, Vec, Vec>(fun x y yb -> vjp x y yb))
+    fun x -> g.Invoke x
+
+/// <summary>
+/// A scalar-valued f: ℝⁿ → ℝ with your own reverse rule: <c>vjp x y ȳ = ȳ·∇f(x)</c> (a Vec), linear in ȳ —
+/// e.g. a log-density whose gradient an external code provides. As <c>customVjp</c>.
+/// </summary>
+/// <param name="f">The function (its value).</param>
+/// <param name="vjp">x ↦ y ↦ ȳ ↦ x̄, linear in ȳ.</param>
+/// <returns>f with its gradient given by the rule.</returns>
+let customVjpReal (f: Vec -> Real) (vjp: Vec -> Real -> Real -> Vec) : Vec -> Real =
+    if isNull (box f) then nullArg "f"
+    if isNull (box vjp) then nullArg "vjp"
+    let g = Fn.CustomVjp(Func<Vec, Real> f, Func<Vec, Real, Real, Vec>(fun x y yb -> vjp x y yb))
+    fun x -> g.Invoke x
+
+/// <summary>
+/// Compiles f: ℝⁿ → ℝ, recorded once at x0 (<see cref="M:Hybrid.Fn.Compile(System.Func{Hybrid.Kernel.Vec,Hybrid.Kernel.Real},Hybrid.Kernel.Vec)"/>):
+/// the result's <c>Value</c>, <c>GradAndValue</c>, <c>Jvp</c>, <c>Hvp</c> and <c>Hessian</c> take float
+/// arrays (or spans) and allocate nothing per call; decisions on values are guarded, so a call at a point
+/// where f takes another branch records that path too and the results always equal the eager ones.
+/// <c>let c = compile f x0 in let v = c.GradAndValue(x, g)</c>.
+/// </summary>
+/// <param name="f">The function ℝⁿ → ℝ (deterministic in x).</param>
+/// <param name="x0">The point to record at: float[], float list or Vec of constants.</param>
+/// <returns>The compiled function; usable from many threads at once.</returns>
+let inline compile (f: Vec -> Real) (x0: ^X) : CompiledFunction = Fn.Compile(Func<Vec, Real> f, toVec x0)
+
+/// <summary>Compiles f: ℝⁿ → ℝᵐ at x0, as <c>compile</c>: <c>Value(x, y)</c>, <c>Jvp(x, v, y, jv)</c>, <c>Jacobian</c>.</summary>
+/// <param name="f">The function ℝⁿ → ℝᵐ.</param>
+/// <param name="x0">The point to record at.</param>
+/// <returns>The compiled function.</returns>
+let inline compileVec (f: Vec -> Vec) (x0: ^X) : CompiledFunction = Fn.Compile(Func<Vec, Vec> f, toVec x0)
+
 // ------------------------------------------------------------------------------------- scan
 
 /// <summary>
@@ -466,3 +528,29 @@ module Scalar =
         let step = Func<Real, Real, struct (Real * Real)>(fun c t -> let c', y = f c t in struct (c', y))
         let struct (carry, ys) = Fn.Scan(step, toReal init, toVec xs)
         fromReal carry init "Scalar.scan", fromVec ys xs "Scalar.scan"
+
+    /// <summary>f with your own forward rule (JAX's <c>custom_jvp</c>): <c>jvp x ẋ = f′(x)·ẋ</c>, linear in ẋ, written with Real operations.</summary>
+    /// <param name="f">The function (its value; called on primal values only).</param>
+    /// <param name="jvp">x ↦ ẋ ↦ ẏ.</param>
+    /// <returns>f with its derivative given by the rule; every transform works on it.</returns>
+    let customJvp (f: Real -> Real) (jvp: Real -> Real -> Real) : Real -> Real =
+        if isNull (box f) then nullArg "f"
+        if isNull (box jvp) then nullArg "jvp"
+        let g = Fn.CustomJvp(Func<Real, Real> f, Func<Real, Real, Real>(fun x xd -> jvp x xd))
+        fun x -> g.Invoke x
+
+    /// <summary>f with your own reverse rule (JAX's <c>custom_vjp</c>): <c>vjp x y ȳ = ȳ·f′(x)</c>, linear in ȳ, written with Real operations.</summary>
+    /// <param name="f">The function (its value; called on primal values only).</param>
+    /// <param name="vjp">x ↦ y ↦ ȳ ↦ x̄.</param>
+    /// <returns>f with its derivative given by the rule; every transform works on it (forward mode transposes the rule).</returns>
+    let customVjp (f: Real -> Real) (vjp: Real -> Real -> Real -> Real) : Real -> Real =
+        if isNull (box f) then nullArg "f"
+        if isNull (box vjp) then nullArg "vjp"
+        let g = Fn.CustomVjp(Func<Real, Real> f, Func<Real, Real, Real, Real>(fun x y yb -> vjp x y yb))
+        fun x -> g.Invoke x
+
+    /// <summary>Compiles f: ℝ → ℝ recorded at x0 (input length 1): <c>(Scalar.compile f 2.0).GradAndValue([| x |], g)</c>.</summary>
+    /// <param name="f">The function ℝ → ℝ.</param>
+    /// <param name="x0">The point to record at.</param>
+    /// <returns>The compiled function.</returns>
+    let compile (f: Real -> Real) (x0: float) : CompiledFunction = Fn.Compile(Func<Real, Real> f, x0)

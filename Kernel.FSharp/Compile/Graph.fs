@@ -31,7 +31,8 @@ type internal Unsupported = { Reason: string }
 module internal GraphRecorder =
 
     /// Records f once at x on a trace that keeps rules, constants and guards, and returns the path's
-    /// graph, or the reason it cannot be compiled (whole-vector primitives, custom rules, …).
+    /// graph, or the reason it cannot be compiled (matrix products, custom rules, …). Vector
+    /// primitives it can express in scalar nodes are lowered first (`Lower`).
     /// Exceptions of f (and escaped values, `(double)` of a traced Real) propagate.
     let record (owner: string) (f: Func<Vec, Real[]>) (x: float[]) : Choice<Graph, Unsupported> =
         if Traces.Depth <> 0 then
@@ -45,60 +46,71 @@ module internal GraphRecorder =
             if isNull ys then invalidOp (sprintf "%s: the function returned null; return its result." owner)
             for r in ys do Ad.CheckResult(t, r)
             let log = t.Ir
-            let count = t.Count
-            let live = Array.zeroCreate<bool> count
-            let mark (r: Real) = if r.Tid = t.Id then live[r.I] <- true
-            for r in ys do mark r
-            let guards = log.Guards.ToArray()
-            for g in guards do
-                if g.SlotA >= 0 then live[g.SlotA] <- true
-                if g.SlotB >= 0 then live[g.SlotB] <- true
-            let mutable reason = log.Unsupported
-            for i = count - 1 downto n do
-                if live[i] then
-                    match t.Kinds[i] with
-                    | NodeKind.Scalar ->
-                        if log.Codes.Length <= i || log.Codes[i] = 0s then
-                            if isNull reason then reason <- "it applies a custom rule or another primitive the compiler cannot replay"
-                        if t.Arg0[i] >= 0 then live[t.Arg0[i]] <- true
-                        if t.Arg1[i] >= 0 then live[t.Arg1[i]] <- true
-                    | NodeKind.Input ->
-                        if (log.Codes.Length <= i || log.Codes[i] <> IrLog.ConstantCode) && isNull reason then
-                            reason <- "it applies a custom rule or another primitive the compiler cannot replay"
-                    | _ ->
-                        if isNull reason then
-                            reason <- "it uses whole-vector primitives (Vec or Mat operations such as Vec.Sum, Vec.Dot, elementwise maps); the compiler replays scalar operations only so far"
-            if not (isNull reason) then Choice2Of2 { Reason = reason }
-            else
-                let index = Array.create count -1
-                let mutable m = 0
-                for i in 0 .. count - 1 do
-                    if i < n || live[i] then
-                        index[i] <- m
-                        m <- m + 1
-                let code = Array.zeroCreate<int16> m
-                let a0 = Array.create m -1
-                let a1 = Array.create m -1
-                let k0 = Array.zeroCreate<float> m
-                let k1 = Array.zeroCreate<float> m
-                for i in 0 .. count - 1 do
-                    let j = index[i]
-                    if j >= 0 then
-                        if i < n then code[j] <- Graph.Input
-                        else
-                            code[j] <- log.Codes[i]
-                            k0[j] <- log.K0[i]
-                            k1[j] <- log.K1[i]
-                            if t.Kinds[i] = NodeKind.Scalar then
-                                if t.Arg0[i] >= 0 then a0[j] <- index[t.Arg0[i]]
-                                if t.Arg1[i] >= 0 then a1[j] <- index[t.Arg1[i]]
-                let outputs = ys |> Array.map (fun r -> if r.Tid = t.Id then index[r.I] else -1)
-                let outConst = ys |> Array.map (fun r -> r.V)
+            // vector primitives become scalar nodes first (Lower.fs; t's own nodes when there are none).
+            // A primitive it cannot lower is named first: its own rules may read values (ToArray).
+            match Lower.run t log with
+            | Choice2Of2 reason -> Choice2Of2 { Reason = reason }
+            | Choice1Of2 _ when not (isNull log.Unsupported) -> Choice2Of2 { Reason = log.Unsupported }
+            | Choice1Of2 low ->
+                let count = low.Count
+                let live = Array.zeroCreate<bool> count
+                let slotOf (r: Real) = if r.Tid = t.Id then low.Slot r.I else -1
+                for r in ys do
+                    let s = slotOf r
+                    if s >= 0 then live[s] <- true
                 let guards =
-                    guards |> Array.map (fun g ->
-                        { g with SlotA = (if g.SlotA >= 0 then index[g.SlotA] else -1)
-                                 SlotB = (if g.SlotB >= 0 then index[g.SlotB] else -1) })
-                Choice1Of2(Graph(n, m, code, a0, a1, k0, k1, outputs, outConst, guards))
+                    log.Guards.ToArray() |> Array.map (fun g ->
+                        { g with SlotA = (if g.SlotA >= 0 then low.Slot g.SlotA else -1)
+                                 SlotB = (if g.SlotB >= 0 then low.Slot g.SlotB else -1) })
+                for g in guards do
+                    if g.SlotA >= 0 then live[g.SlotA] <- true
+                    if g.SlotB >= 0 then live[g.SlotB] <- true
+                let mutable reason: string = null
+                for i = count - 1 downto n do
+                    if live[i] then
+                        match low.Kinds[i] with
+                        | NodeKind.Scalar ->
+                            if low.Codes.Length <= i || low.Codes[i] = 0s then
+                                if isNull reason then reason <- "it applies a custom rule or another primitive the compiler cannot replay"
+                            if low.Arg0[i] >= 0 then live[low.Arg0[i]] <- true
+                            if low.Arg1[i] >= 0 then live[low.Arg1[i]] <- true
+                        | NodeKind.Input ->
+                            if (low.Codes.Length <= i || low.Codes[i] <> IrLog.ConstantCode) && isNull reason then
+                                reason <- "it applies a custom rule or another primitive the compiler cannot replay"
+                        | _ ->
+                            if isNull reason then
+                                reason <- "Hybrid internal error: a vector node was left in the lowered graph"
+                if not (isNull reason) then Choice2Of2 { Reason = reason }
+                else
+                    let index = Array.create count -1
+                    let mutable m = 0
+                    for i in 0 .. count - 1 do
+                        if i < n || live[i] then
+                            index[i] <- m
+                            m <- m + 1
+                    let code = Array.zeroCreate<int16> m
+                    let a0 = Array.create m -1
+                    let a1 = Array.create m -1
+                    let k0 = Array.zeroCreate<float> m
+                    let k1 = Array.zeroCreate<float> m
+                    for i in 0 .. count - 1 do
+                        let j = index[i]
+                        if j >= 0 then
+                            if i < n then code[j] <- Graph.Input
+                            else
+                                code[j] <- low.Codes[i]
+                                k0[j] <- low.K0[i]
+                                k1[j] <- low.K1[i]
+                                if low.Kinds[i] = NodeKind.Scalar then
+                                    if low.Arg0[i] >= 0 then a0[j] <- index[low.Arg0[i]]
+                                    if low.Arg1[i] >= 0 then a1[j] <- index[low.Arg1[i]]
+                    let outputs = ys |> Array.map (fun r -> let s = slotOf r in if s >= 0 then index[s] else -1)
+                    let outConst = ys |> Array.map (fun r -> r.V)
+                    let guards =
+                        guards |> Array.map (fun g ->
+                            { g with SlotA = (if g.SlotA >= 0 then index[g.SlotA] else -1)
+                                     SlotB = (if g.SlotB >= 0 then index[g.SlotB] else -1) })
+                    Choice1Of2(Graph(n, m, code, a0, a1, k0, k1, outputs, outConst, guards))
         finally
             IrRecording.Stop()
             Traces.Close(t, false)

@@ -41,7 +41,9 @@ type internal GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> i
         else
             let t = Vec.TraceOf(x.Tid, 0)
             if t.Nested then Prim.Nested(GatherPrim(x.Length, outLen, nnz, outIx, inIx, false), t, [| x |])
-            else Dense.record t values outLen (fun o -> GatherSumOp(x.Ref, nnz, outIx, inIx, o) :> VecOp)
+            else
+                if not (isNull t.Ir) then t.Ir.Gather(t.NextOp, x.Ref, outLen, nnz, outIx, inIx)
+                Dense.record t values outLen (fun o -> GatherSumOp(x.Ref, nnz, outIx, inIx, o) :> VecOp)
 
     /// A scalar y = Σₚ x_{inIx p} (one tape node; the op's own slot holds the output).
     static member RecordScalar(x: Vec, nnz: int, inIx: int -> int) : Real =
@@ -51,7 +53,9 @@ type internal GatherSumOp(x: VecRef, nnz: int, outIx: int -> int, inIx: int -> i
         else
             let t = Vec.TraceOf(x.Tid, 0)
             if t.Nested then (Prim.Nested(GatherPrim(x.Length, 1, nnz, (fun _ -> 0), inIx, true), t, [| x |]))[0]
-            else Vec.ScalarOp(t, s, fun slot -> GatherSumOp(x.Ref, nnz, (fun _ -> 0), inIx, VecRef.Slots(slot, 1)) :> VecOp)
+            else
+                if not (isNull t.Ir) then t.Ir.Gather(t.NextOp, x.Ref, 1, nnz, (fun _ -> 0), inIx)
+                Vec.ScalarOp(t, s, fun slot -> GatherSumOp(x.Ref, nnz, (fun _ -> 0), inIx, VecRef.Slots(slot, 1)) :> VecOp)
 
 /// y = L·x as a primitive on nested traces: linear, so ẏ = L·ẋ (the same gather) and x̄ = Lᵀ·ȳ
 /// (the gather with its index maps swapped).

@@ -238,6 +238,9 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         if t.Kind = TraceKind.Forward then op.Jvp t.Tangents
         Vec(values, 0, n, t, op.Out)
 
+    /// A constant operand's values for Fn.Compile's log (null for a traced one).
+    static member internal IrValues(x: Vec) : float[] = if x.Tid = 0 then Array.sub x.Arr x.Off x.Length else null
+
     /// Elementwise f(x) for a rule-table function (one tape node).
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member inline internal Map(f: Fun1, c: float, x: Vec) : Vec =
@@ -259,6 +262,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
                     let dk = Rules.d1<float> f c xk fx
                     d[k] <- dk
                     if not (isNull d2) then d2[k] <- Rules.d2 f c xk fx dk
+                if not (isNull t.Ir) then t.Ir.Map(t.NextOp, f, c, x.Ref, n)
                 Vec.Record(t, MapOp(x.Ref, d, d2, n, Vec.NextRef(t, n)), v, n)
 
     /// Elementwise f(x, y) for a binary rule; a length-1 side broadcasts (one tape node).
@@ -305,6 +309,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
                             hxx.View.Arr[k] <- haa
                             hxy.View.Arr[k] <- hab
                             hyy.View.Arr[k] <- hbb
+                if not (isNull t.Ir) then t.Ir.Zip(t.NextOp, f, xr, Vec.IrValues x, yr, Vec.IrValues y, n)
                 Vec.Record(t, ZipOp(xr, yr, dx, dy, hxx, hxy, hyy, n, Vec.NextRef(t, n)), v, n)
 
     /// Map and Zip without inlining, for tools and tests outside the kernel.
@@ -331,7 +336,9 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         else
             let t = Vec.TraceOf(x.Tid, 0)
             if t.Nested then (Prim.Nested(SumPrim.Instance, t, [| x |]))[0]
-            else Vec.ScalarOp(t, s, fun slot -> SumOp(x.Ref, n, VecRef.Slots(slot, 1)) :> VecOp)
+            else
+                if not (isNull t.Ir) then t.Ir.Sum(t.NextOp, x.Ref, n)
+                Vec.ScalarOp(t, s, fun slot -> SumOp(x.Ref, n, VecRef.Slots(slot, 1)) :> VecOp)
 
     /// x · y = Σₖ xₖyₖ (one tape node).
     static member Dot(x: Vec, y: Vec) : Real =
@@ -349,6 +356,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
             else
                 let xr = if x.Tid = 0 then VecRef.None else x.Ref
                 let yr = if y.Tid = 0 then VecRef.None else y.Ref
+                if not (isNull t.Ir) then t.Ir.Dot(t.NextOp, xr, Vec.IrValues x, yr, Vec.IrValues y, n)
                 Vec.ScalarOp(t, s, fun slot -> DotOp(xr, yr, xv, yv, n, VecRef.Slots(slot, 1)) :> VecOp)
 
     // ------------------------------------------------------------------------ arithmetic
@@ -715,14 +723,17 @@ and [<Sealed>] internal DotOp(x: VecRef, y: VecRef, xv: View, yv: View, n: int, 
         let w = tan.Width
         let ts = tan.Out out
         ts.Clear()
-        if not x.IsNone then
-            let tx = tan.Span x
-            for e in 0 .. n - 1 do
-                for j in 0 .. w - 1 do ts[j] <- ts[j] + tx[e * w + j] * yv[e]
-        if not y.IsNone then
-            let ty = tan.Span y
-            for e in 0 .. n - 1 do
-                for j in 0 .. w - 1 do ts[j] <- ts[j] + xv[e] * ty[e * w + j]
+        // element by element, ẋₖyₖ + xₖẏₖ per k: the order of Fn.Compile's lowered Dot (a product
+        // node per element, then the running sum), so compiled and eager tangents agree bitwise
+        let tx = if x.IsNone then Span<float>.Empty else tan.Span x
+        let ty = if y.IsNone then Span<float>.Empty else tan.Span y
+        for e in 0 .. n - 1 do
+            for j in 0 .. w - 1 do
+                let d =
+                    if x.IsNone then xv[e] * ty[e * w + j]
+                    elif y.IsNone then tx[e * w + j] * yv[e]
+                    else tx[e * w + j] * yv[e] + xv[e] * ty[e * w + j]
+                ts[j] <- ts[j] + d
     override _.Vjp(adj) =
         let g = (adj.Span out)[0]
         let pull (r: VecRef) (v: View) =

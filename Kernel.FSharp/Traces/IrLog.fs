@@ -10,12 +10,18 @@ open System.Threading
 ///
 /// Codes: 0 = not recorded (a node the compiler cannot replay), 1 = a copy (derivative 1),
 /// 2 = a constant lifted onto the trace (its value in K0), `Unary + Fun1`, `Binary + Fun2`.
+///
+/// Vector primitives the compiler lowers to scalar nodes (elementwise maps and zips, Sum, Dot, the
+/// structural gathers) are logged by op index (`Vec k`): rule, operands (their refs, or the values of
+/// a constant operand) and length. An op without an entry (a matrix product, a solve, a custom rule,
+/// …) is not lowered.
 [<Sealed; AllowNullLiteral>]
 type internal IrLog(traceId: int) =
     let mutable codes: int16[] = Array.zeroCreate 256
     let mutable k0: float[] = Array.zeroCreate 256
     let mutable k1: float[] = Array.zeroCreate 256
     let guards = ResizeArray<IrGuard>()
+    let vecs = ResizeArray<IrVec>()
     let mutable unsupported: string = null
 
     static let mutable active = 0
@@ -36,6 +42,8 @@ type internal IrLog(traceId: int) =
     member _.K0 = k0
     member _.K1 = k1
     member _.Guards = guards
+    /// The logged vector op of index k (Kind = None when op k was not logged).
+    member _.Vec(k: int) = if k < vecs.Count then vecs[k] else Unchecked.defaultof<IrVec>
     /// Why the recording cannot be compiled (null when it can).
     member _.Unsupported = unsupported
     member _.MarkUnsupported(reason: string) = if isNull unsupported then unsupported <- reason
@@ -68,9 +76,45 @@ type internal IrLog(traceId: int) =
         l.Ensure i
         codes[i] <- IrLog.ConstantCode
         k0[i] <- c
+    member private _.Op(op: int, v: IrVec) =
+        while vecs.Count <= op do vecs.Add Unchecked.defaultof<IrVec>
+        vecs[op] <- v
+    /// Op `op` is elementwise f(x) (c: PowC's exponent) over n elements.
+    member l.Map(op: int, f: Fun1, c: float, x: VecRef, n: int) =
+        l.Op(op, { Kind = IrVecKind.Map; Rule = int16 f; C = c; X = x; XK = null; Y = VecRef.None; YK = null; N = n; Nnz = 0; OutIx = Unchecked.defaultof<_>; InIx = Unchecked.defaultof<_> })
+    /// Op `op` is elementwise f(x, y) over n elements; a constant operand has ref None and its values
+    /// in xk / yk (length 1 when it broadcasts).
+    member l.Zip(op: int, f: Fun2, x: VecRef, xk: float[], y: VecRef, yk: float[], n: int) =
+        l.Op(op, { Kind = IrVecKind.Zip; Rule = int16 f; C = 0.0; X = x; XK = xk; Y = y; YK = yk; N = n; Nnz = 0; OutIx = Unchecked.defaultof<_>; InIx = Unchecked.defaultof<_> })
+    /// Op `op` is Σ x over n elements.
+    member l.Sum(op: int, x: VecRef, n: int) =
+        l.Op(op, { Kind = IrVecKind.Sum; Rule = 0s; C = 0.0; X = x; XK = null; Y = VecRef.None; YK = null; N = n; Nnz = 0; OutIx = Unchecked.defaultof<_>; InIx = Unchecked.defaultof<_> })
+    /// Op `op` is x·y over n elements (constant operands as for Zip).
+    member l.Dot(op: int, x: VecRef, xk: float[], y: VecRef, yk: float[], n: int) =
+        l.Op(op, { Kind = IrVecKind.Dot; Rule = int16 Fun2.Mul; C = 0.0; X = x; XK = xk; Y = y; YK = yk; N = n; Nnz = 0; OutIx = Unchecked.defaultof<_>; InIx = Unchecked.defaultof<_> })
+    /// Op `op` is the 0/1 linear map y[outIx p] += x[inIx p] for p = 0 … nnz−1 with n outputs
+    /// (Transpose, row and column sums, Trace, Diag: `GatherSumOp`).
+    member l.Gather(op: int, x: VecRef, n: int, nnz: int, outIx: int -> int, inIx: int -> int) =
+        l.Op(op, { Kind = IrVecKind.Gather; Rule = 0s; C = 0.0; X = x; XK = null; Y = VecRef.None; YK = null; N = n; Nnz = nnz; OutIx = outIx; InIx = inIx })
     /// A decision taken at node count `at`: operand a is slot `sa` (or the constant ka when sa < 0), b likewise.
     member _.Guard(d: Decision, sa: int, ka: float, sb: int, kb: float, outcome: int, at: int) =
         guards.Add { Decision = d; SlotA = sa; ConstA = ka; SlotB = sb; ConstB = kb; Outcome = outcome; At = at }
+
+/// What a logged vector op computes.
+and internal IrVecKind =
+    | None = 0
+    | Map = 1
+    | Zip = 2
+    | Sum = 3
+    | Dot = 4
+    | Gather = 5
+
+/// A logged vector op: its kind, rule (a Fun1 or Fun2 as int16; C the constant of PowC), operands
+/// (a ref, or None with the constant values XK / YK) and its length N (the operands' for Sum, Dot;
+/// the outputs' for a gather, whose pairs are OutIx p ← InIx p, p < Nnz).
+and [<Struct>] internal IrVec =
+    { Kind: IrVecKind; Rule: int16; C: float; X: VecRef; XK: float[]; Y: VecRef; YK: float[]; N: int
+      Nnz: int; OutIx: int -> int; InIx: int -> int }
 
 /// One guard: decision `Decision` on (a, b) gave `Outcome` while recording.
 and [<Struct>] internal IrGuard =

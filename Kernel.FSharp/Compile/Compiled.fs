@@ -408,3 +408,29 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 true
         finally
             Workspace.Give w
+
+    /// f(x) by a path already recorded whose guards hold at x, never recording f (false: no kept
+    /// path holds there, or f is not compiled). For the Newton solvers' line searches, which try
+    /// points they may reject: a trial off every kept path is evaluated plainly by the caller, and
+    /// only an accepted point is recorded (by the next derivative call), so a solver never records
+    /// more often than its eager form.
+    member c.TryValueKnown(x: ReadOnlySpan<float>, y: Span<float>) : bool =
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            let ps = paths
+            let start = Volatile.Read &last
+            let mutable found: Path = null
+            let mutable k = 0
+            while isNull found && k < ps.Length do
+                let p = ps[(start + k) % ps.Length]
+                w.Ensure(p.Graph.Count, n)
+                if p.Forward w then found <- p
+                k <- k + 1
+            if isNull found then false
+            else
+                for i in 0 .. m - 1 do y[i] <- output w found.Graph i
+                true
+        finally
+            Workspace.Give w

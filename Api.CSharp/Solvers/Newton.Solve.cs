@@ -38,7 +38,7 @@ public static partial class Newton
         var o = options ?? NewtonOptions.Default;
         var x = Start(F, nameof(F), x0, o, owner);
         var n = x.Length;
-        var system = Objective.System(owner, F, x, o);
+        var system = Objective.Equations(owner, F, x, o);
 
         var fx = system.Values(x);
         if (fx.Length != n)

@@ -27,6 +27,12 @@ internal sealed class Objective
     private CompiledCore? core;
     private int eagerRecordings;
 
+    // the compiled point the solver works at: a workspace of this solve's own holding its path's values,
+    // adjoints and partials (so Newton–CG's products at one x share them), the path, and which point it is
+    private Workspace? workspace;
+    private Hybrid.Kernel.Path? held;
+    private SecondOrderPoint? holder;
+
     private Objective(string owner, Func<Vec, Real>? scalar, Func<Vec, Vec>? system, int n)
     {
         this.owner = owner;
@@ -51,7 +57,7 @@ internal sealed class Objective
     }
 
     /// <summary>F: ℝⁿ → ℝᵐ for <see cref="Newton.Solve"/>; records F at x0 when it compiles.</summary>
-    public static Objective System(string owner, Func<Vec, Vec> F, double[] x0, NewtonOptions o)
+    public static Objective Equations(string owner, Func<Vec, Vec> F, double[] x0, NewtonOptions o)
     {
         var objective = new Objective(owner, null, F, x0.Length);
         objective.Compile(o, () => CompiledCore.Create(owner, v => Check.Result(F(v), owner, "F").ToReals(), (double[])x0.Clone()));
@@ -108,10 +114,50 @@ internal sealed class Objective
         {
             var gradient = new double[n];
             var value = 0.0;
-            if (c.TryGradAndValue(x, gradient, ref value)) return SecondOrderPoint.Compiled(this, c, (double[])x.Clone(), value, gradient);
+            workspace ??= new Workspace();
+            held = c.TryHold(workspace, x, gradient, ref value);
+            if (held is not null)
+            {
+                var point = SecondOrderPoint.Compiled(this, (double[])x.Clone(), value, gradient);
+                holder = point;
+                return point;
+            }
+            holder = null;
             GiveUp(c.Unsupported ?? "f could not be compiled at a later point");
         }
         return EagerAt(x);
+    }
+
+    /// <summary>The compiled point's Hessian (symmetrised as the eager tape's); null if the compiled function cannot give it.</summary>
+    public double[,]? Hessian(SecondOrderPoint point)
+    {
+        if (core is null) return null;
+        var h = new double[n * n];
+        if (!core.TryHessian(point.X, h)) return null;
+        var result = new double[n, n];
+        for (var j = 0; j < n; j++)
+            for (var i = 0; i < n; i++) result[i, j] = h[i + j * n];
+        return result;
+    }
+
+    /// <summary>
+    /// The compiled point's H·v, from the workspace that holds the point (its partials computed once for
+    /// all of a CG solve's products); the point is taken into the workspace again if another has replaced
+    /// it since. Null if the compiled function cannot give it.
+    /// </summary>
+    public double[]? Hvp(SecondOrderPoint point, double[] v)
+    {
+        if (core is null || workspace is null) return null;
+        if (!ReferenceEquals(holder, point) || held is null)
+        {
+            var value = 0.0;
+            held = core.TryHold(workspace, point.X, new double[n], ref value);
+            holder = held is null ? null : point;
+            if (held is null) return null;
+        }
+        var hv = new double[n];
+        core.HeldHvp(workspace, held, v, hv);
+        return hv;
     }
 
     /// <summary>The eager second-order point at x (one recording of f).</summary>

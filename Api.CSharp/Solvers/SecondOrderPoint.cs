@@ -13,8 +13,6 @@ internal sealed class SecondOrderPoint : IDisposable
 {
     private SecondOrder? eager;
     private readonly Objective? objective;
-    private readonly CompiledCore? compiled;
-    private readonly double[]? x;
 
     private SecondOrderPoint(SecondOrder point)
     {
@@ -24,11 +22,10 @@ internal sealed class SecondOrderPoint : IDisposable
         GradientNorm = Dense.Norm(Gradient);
     }
 
-    private SecondOrderPoint(Objective objective, CompiledCore compiled, double[] x, double value, double[] gradient)
+    private SecondOrderPoint(Objective objective, double[] x, double value, double[] gradient)
     {
         this.objective = objective;
-        this.compiled = compiled;
-        this.x = x;
+        X = x;
         Value = value;
         Gradient = gradient;
         GradientNorm = Dense.Norm(gradient);
@@ -38,47 +35,27 @@ internal sealed class SecondOrderPoint : IDisposable
     public double[] Gradient { get; }
     public double GradientNorm { get; }
 
+    /// <summary>The point, for a compiled one (its own copy); null for an eager recording.</summary>
+    public double[]? X { get; }
+
     /// <summary>The point of an eager recording (<see cref="Objective.Record"/>).</summary>
     public static SecondOrderPoint Of(SecondOrder recording) => new(recording);
 
-    /// <summary>The point x (a copy the point owns) whose value and gradient a compiled function gave.</summary>
-    public static SecondOrderPoint Compiled(Objective objective, CompiledCore compiled, double[] x, double value, double[] gradient) =>
-        new(objective, compiled, x, value, gradient);
+    /// <summary>A point whose value and gradient the objective's compiled function gave; its Hessian and products come from there too.</summary>
+    public static SecondOrderPoint Compiled(Objective objective, double[] x, double value, double[] gradient) =>
+        new(objective, x, value, gradient);
 
     /// <summary>The dense n×n Hessian.</summary>
-    public double[,] Hessian()
-    {
-        if (compiled is not null && eager is null)
-        {
-            var n = Gradient.Length;
-            var h = new double[n * n];
-            if (compiled.TryHessian(x, h))
-            {
-                var result = new double[n, n];
-                for (var j = 0; j < n; j++)
-                    for (var i = 0; i < n; i++) result[i, j] = h[i + j * n];
-                return result;
-            }
-        }
-        return Eager().Hessian();
-    }
+    public double[,] Hessian() => (eager is null ? objective?.Hessian(this) : null) ?? Eager().Hessian();
 
     /// <summary>H·v.</summary>
-    public double[] Hvp(double[] v)
-    {
-        if (compiled is not null && eager is null)
-        {
-            var hv = new double[v.Length];
-            if (compiled.TryHvp(x, v, hv)) return hv;
-        }
-        return Eager().Hvp(v);
-    }
+    public double[] Hvp(double[] v) => (eager is null ? objective?.Hvp(this, v) : null) ?? Eager().Hvp(v);
 
     /// <summary>
     /// The eager recording: this point's own, or — for a compiled point whose passes could not run at x
     /// (not expected: x's path was found when the gradient was taken) — one made now.
     /// </summary>
-    private SecondOrder Eager() => eager ??= objective!.Record(x!);
+    private SecondOrder Eager() => eager ??= objective!.Record(X!);
 
     public void Dispose() => eager?.Release();
 }

@@ -123,7 +123,7 @@ internal sealed class Objective
                 return point;
             }
             holder = null;
-            GiveUp(c.Unsupported ?? "f could not be compiled at a later point");
+            GiveUp(c.Unsupported ?? $"{name} could not be compiled at a later point");
         }
         return EagerAt(x);
     }
@@ -184,9 +184,6 @@ internal sealed class Objective
 
     // ------------------------------------------------------------------------------------ F: ℝⁿ → ℝᵐ
 
-    /// <summary>The number of outputs of F as recorded at x0, or −1 when F was not compiled there (evaluate it).</summary>
-    public int CompiledOutputLength => Active?.OutputLength ?? -1;
-
     /// <summary>F(x) for a trial point (and x0): a kept compiled path whose guards hold at x, else F on plain doubles; never a recording.</summary>
     public double[] Values(double[] x)
     {
@@ -207,7 +204,7 @@ internal sealed class Objective
         {
             var j = DenseMatrix.Create(c.OutputLength, n, 0.0);
             if (c.TryJacobian(x, j.Values)) return j;
-            GiveUp(c.Unsupported ?? "F could not be compiled at a later point");
+            GiveUp(c.Unsupported ?? $"{name} could not be compiled at a later point");
         }
         eagerRecordings++;
         return Fn.Jacobian(system!)(new Vec(x)).ToMatrix();

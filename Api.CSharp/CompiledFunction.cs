@@ -10,7 +10,7 @@ namespace Hybrid;
 /// are replayed by an allocation-free interpreter instead). At every x the guards of a recorded path
 /// are checked first; where f would take another path, it is recorded there and compiled too, so
 /// each result equals what the eager transform (<see cref="Fn.GradAndValue(Func{Vec, Real})"/>,
-/// <see cref="Fn.Jvp(Func{Vec, Real}, Vec, Vec)"/>, <see cref="Fn.Hvp"/>, <see cref="Fn.Hessian(Func{Vec, Real})"/>,
+/// <see cref="Fn.Jvp(Func{Vec, Real}, Vec, Vec)"/>, <see cref="Fn.Hvp(Func{Vec, Real})"/>, <see cref="Fn.Hessian(Func{Vec, Real})"/>,
 /// <see cref="Fn.Jacobian"/>) returns at that x. Thread-safe: one object may be used from many threads
 /// at once; after warm-up the span entry points allocate nothing.
 /// </summary>
@@ -51,6 +51,9 @@ public sealed class CompiledFunction
 
     /// <summary>The number of nodes of the path recorded at x0 (after removing dead code).</summary>
     public int Nodes => _core.Nodes;
+
+    /// <summary>True for a compiled <c>Func&lt;Vec, Real&gt;</c> (or <c>Func&lt;Real, Real&gt;</c>).</summary>
+    internal bool IsScalar => _scalar is not null;
 
     // ------------------------------------------------------------------------------------ scalar f
 

@@ -8,9 +8,10 @@ public static partial class Newton
     /// Minimises f: ℝⁿ → ℝ by line-search Newton–CG (truncated Newton; Nocedal &amp; Wright, Numerical
     /// Optimization, Algorithm 7.1), for large n where forming or factorising the n×n Hessian costs too much.
     /// <para>
-    /// Each iteration records f once at xₖ with second partials and solves Hₖ p = −gₖ approximately by
-    /// conjugate gradients, each CG iteration one Hessian-vector product H·d replayed from that recording
-    /// (a forward and a reverse sweep; H is never formed). CG starts from p = 0 and stops when
+    /// Each iteration takes fₖ and gₖ from f compiled once at x0 (<see cref="NewtonOptions.Compile"/>, guarded as
+    /// in <see cref="Minimize"/>), or else records f once at xₖ with second partials, and solves Hₖ p = −gₖ
+    /// approximately by conjugate gradients, each CG iteration one Hessian-vector product H·d from the
+    /// compiled passes or replayed from that recording (a forward and a reverse sweep; H is never formed). CG starts from p = 0 and stops when
     /// ‖r‖₂ &lt; min(0.5, √‖gₖ‖)·‖gₖ‖ (superlinear convergence), after <see cref="NewtonOptions.MaxCGIterations"/>,
     /// or at the first direction of non-positive curvature dᵀHd ≤ 0 — then it returns the iterate so far,
     /// or −gₖ if that happens at once — so every step is a descent direction even where H is indefinite.
@@ -21,7 +22,7 @@ public static partial class Newton
     /// <param name="f">The objective, written with <see cref="Real"/> and <see cref="Vec"/> operations.</param>
     /// <param name="x0">The starting point; finite, non-empty.</param>
     /// <param name="options">Tolerances, limits, progress reporting; null for <see cref="NewtonOptions.Default"/>.</param>
-    /// <returns>The solution, value, gradient norm, iterations, history and the reason for stopping.</returns>
+    /// <returns>The solution, value, gradient norm, iterations, history, the reason for stopping and how f was evaluated (<see cref="NewtonResult.Recordings"/>, <see cref="NewtonResult.Compiled"/>).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="f"/> or <paramref name="x0"/> is null.</exception>
     /// <exception cref="ArgumentException">x0 is empty or has a NaN or infinite entry, or an option is out of range.</exception>
     public static NewtonResult MinimizeCG(Func<Vec, Real> f, Vec x0, NewtonOptions? options = null)
@@ -29,7 +30,7 @@ public static partial class Newton
         const string owner = "Newton.MinimizeCG";
         var o = options ?? NewtonOptions.Default;
         var x = Start(f, nameof(f), x0, o, owner);
-        return Iterate(owner, f, x, o, TruncatedCGStep);
+        return Iterate(Objective.Scalar(owner, f, x, o), x, o, TruncatedCGStep);
     }
 
     /// <summary>Truncated conjugate gradients on H p = −g with the negative-curvature exit (Algorithm 7.1's inner loop).</summary>

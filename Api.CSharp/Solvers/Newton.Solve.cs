@@ -9,8 +9,9 @@ public static partial class Newton
     /// Finds a root of a square system F: ℝⁿ → ℝⁿ by Newton's method with backtracking on the merit
     /// function φ(x) = ½‖F(x)‖₂².
     /// <para>
-    /// Each iteration takes the Jacobian Jₖ = F′(xₖ) from <see cref="Fn.Jacobian"/> (forward or reverse mode,
-    /// chosen by shape) and solves Jₖ p = −F(xₖ) by LU with partial pivoting through MathNet (dgetrf/dgetrs
+    /// Each iteration takes the Jacobian Jₖ = F′(xₖ) from F compiled once at x0 (<see cref="NewtonOptions.Compile"/>,
+    /// guarded), or else from <see cref="Fn.Jacobian"/> (one recording per iterate; forward or reverse mode,
+    /// chosen by shape, either way) and solves Jₖ p = −F(xₖ) by LU with partial pivoting through MathNet (dgetrf/dgetrs
     /// on the registered provider). The Jacobian counts as singular when a pivot uᵢᵢ of U is zero or
     /// |uᵢᵢ| ≤ n·ε·maxⱼ|uⱼⱼ|; then the solver stops with <see cref="Termination.Singular"/>, or, with
     /// <see cref="NewtonOptions.LeastSquaresFallback"/>, takes the minimum-norm least-squares step
@@ -28,7 +29,7 @@ public static partial class Newton
     /// <param name="F">The system, n equations in n unknowns, written with <see cref="Real"/> and <see cref="Vec"/> operations.</param>
     /// <param name="x0">The starting point; finite, non-empty.</param>
     /// <param name="options">Tolerances, limits, the least-squares fallback, progress reporting; null for <see cref="NewtonOptions.Default"/>.</param>
-    /// <returns>The solution, its residual, iterations, history and the reason for stopping.</returns>
+    /// <returns>The solution, its residual, iterations, history, the reason for stopping and how F was evaluated (<see cref="NewtonSolveResult.Recordings"/>, <see cref="NewtonSolveResult.Compiled"/>).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="F"/> or <paramref name="x0"/> is null.</exception>
     /// <exception cref="ArgumentException">x0 is empty or non-finite, F(x0) does not have one entry per unknown, or an option is out of range.</exception>
     public static NewtonSolveResult Solve(Func<Vec, Vec> F, Vec x0, NewtonOptions? options = null)
@@ -37,14 +38,13 @@ public static partial class Newton
         var o = options ?? NewtonOptions.Default;
         var x = Start(F, nameof(F), x0, o, owner);
         var n = x.Length;
-        double[] Eval(double[] at) => Check.Result(F(new Vec(at)), owner, "F").ToArray();
+        var system = Objective.Equations(owner, F, x, o);
 
-        var fx = Eval(x);
+        var fx = system.Values(x);
         if (fx.Length != n)
             throw new ArgumentException(
                 $"{owner}: F returns {fx.Length} values for {n} unknowns; Newton's method needs a square system. For a least-squares fit minimise ½‖F‖² (Newton.Minimize) or use Gauss–Newton on Fn.JacRev (samples/least-squares.cs).", nameof(F));
 
-        var jacobian = Fn.Jacobian(F);
         var history = new List<NewtonIteration>();
         var leastSquares = 0;
         var residualNorm = Dense.Norm(fx);
@@ -52,7 +52,11 @@ public static partial class Newton
         NewtonSolveResult Stop(Termination reason, string message)
         {
             if (leastSquares > 0) message += $" {leastSquares} step(s) were minimum-norm least-squares (SVD) steps because the Jacobian was singular.";
-            return new((double[])x.Clone(), fx, residualNorm, history.Count == 0 ? 0 : history.Count - 1, leastSquares, history, reason, message);
+            return new((double[])x.Clone(), fx, residualNorm, history.Count == 0 ? 0 : history.Count - 1, leastSquares, history, reason, message)
+            {
+                Recordings = system.Recordings,
+                NotCompiledReason = system.NotCompiledReason,
+            };
         }
 
         if (!Dense.AllFinite(fx))
@@ -60,7 +64,7 @@ public static partial class Newton
 
         for (var k = 0; ; k++)
         {
-            var j = jacobian(new Vec(x)).ToMatrix();
+            var j = system.Jacobian(x);
             if (!Dense.AllFinite(j.AsColumnMajorArray() ?? j.ToColumnMajorArray()))
                 return Stop(Termination.NonFiniteGradient, $"Iteration {k}: the Jacobian has a NaN or infinite entry; F is not differentiable at the current point.");
             var fv = Vector<double>.Build.Dense(fx);
@@ -103,7 +107,7 @@ public static partial class Newton
             for (trials = 1; trials <= o.MaxLineSearchTrials; trials++)
             {
                 var xt = Dense.AddScaled(x, alpha, p);
-                var ft = Eval(xt);
+                var ft = system.Values(xt);
                 var rt = Dense.Norm(ft);
                 if (Dense.AllFinite(ft) && 0.5 * rt * rt <= phi + o.ArmijoConstant * alpha * slope)
                 {

@@ -18,7 +18,12 @@ namespace Hybrid;
 /// <para>
 /// The solvers work on the primal values of x0 and are not themselves differentiable (a traced x0 is
 /// read as constants). They may be called inside a transform's function; the derivatives of f then
-/// come from nested transforms instead of the top-level second-order tape.
+/// come from nested transforms instead of the compiled function or the top-level second-order tape.
+/// </para>
+/// <para>
+/// By default each solver compiles f once per problem (<see cref="NewtonOptions.Compile"/>) and falls back to
+/// the eager transforms by itself where that is impossible; the iterates are the same numbers either way,
+/// and the result's <c>Recordings</c>, <c>Compiled</c> and <c>NotCompiledReason</c> say which ran.
 /// </para>
 /// </summary>
 public static partial class Newton
@@ -47,18 +52,22 @@ public static partial class Newton
 
     /// <summary>
     /// The line-search Newton iteration shared by <see cref="Minimize"/> and <see cref="MinimizeCG"/>:
-    /// record f at xₖ (value, gradient), ask the step rule for a direction pₖ (falling back to −∇f if
+    /// f at xₖ (value, gradient; compiled or recorded, see <see cref="Objective"/>), ask the step rule for a direction pₖ (falling back to −∇f if
     /// rounding made it not a descent direction), backtrack α = 1, ρ, ρ², … until
     /// f(xₖ + αpₖ) is finite and ≤ f(xₖ) + c₁α∇f(xₖ)ᵀpₖ, then test the tolerances.
     /// </summary>
-    private static NewtonResult Iterate(string owner, Func<Vec, Real> f, double[] x, NewtonOptions o, StepRule rule)
+    private static NewtonResult Iterate(Objective f, double[] x, NewtonOptions o, StepRule rule)
     {
         var history = new List<NewtonIteration>();
-        var point = SecondOrderPoint.Record(owner, f, x);
+        var point = f.At(x);
         try
         {
             NewtonResult Stop(Termination reason, string message) =>
-                new((double[])x.Clone(), point.Value, point.GradientNorm, history.Count == 0 ? 0 : history.Count - 1, history, reason, message);
+                new((double[])x.Clone(), point.Value, point.GradientNorm, history.Count == 0 ? 0 : history.Count - 1, history, reason, message)
+                {
+                    Recordings = f.Recordings,
+                    NotCompiledReason = f.NotCompiledReason,
+                };
 
             if (!double.IsFinite(point.Value))
                 return Stop(Termination.NonFiniteValue, $"f(x0) = {point.Value}; start from a point where f is finite.");
@@ -86,7 +95,7 @@ public static partial class Newton
                     slope = -point.GradientNorm * point.GradientNorm;
                 }
 
-                var (alpha, trials, xNew, next, withinNoise) = Backtrack(owner, f, x, point, p, slope, o);
+                var (alpha, trials, xNew, next, withinNoise) = Backtrack(f, x, point, p, slope, o);
                 if (xNew is null)
                 {
                     var scale = Math.Max(1.0, Math.Abs(point.Value));
@@ -100,7 +109,7 @@ public static partial class Newton
                 var stepNorm = alpha * Dense.Norm(p);
                 var xNorm = Dense.Norm(x);
                 var fOld = point.Value;
-                next ??= SecondOrderPoint.Record(owner, f, xNew);
+                next ??= f.At(xNew);
                 if (!double.IsFinite(next.Value) || !Dense.AllFinite(next.Gradient))
                 {
                     var reason = double.IsFinite(next.Value) ? Termination.NonFiniteGradient : Termination.NonFiniteValue;
@@ -145,19 +154,19 @@ public static partial class Newton
     /// step was accepted within noise.
     /// </summary>
     private static (double Alpha, int Trials, double[]? X, SecondOrderPoint? Point, bool WithinNoise) Backtrack(
-        string owner, Func<Vec, Real> f, double[] x, SecondOrderPoint point, double[] p, double slope, NewtonOptions o)
+        Objective f, double[] x, SecondOrderPoint point, double[] p, double slope, NewtonOptions o)
     {
         var fx = point.Value;
         var alpha = 1.0;
         for (var trial = 1; trial <= o.MaxLineSearchTrials; trial++)
         {
             var xt = Dense.AddScaled(x, alpha, p);
-            var ft = f(new Vec(xt)).Value;
+            var ft = f.Value(xt);
             if (double.IsFinite(ft) && ft <= fx + o.ArmijoConstant * alpha * slope)
                 return (alpha, trial, xt, null, false);
             if (trial == 1 && double.IsFinite(ft) && Math.Abs(ft - fx) <= o.FunctionNoise * Math.Max(1.0, Math.Abs(fx)))
             {
-                var next = SecondOrderPoint.Record(owner, f, xt);
+                var next = f.At(xt);
                 if (double.IsFinite(next.Value) && next.GradientNorm < point.GradientNorm)
                     return (alpha, trial, xt, next, true);
                 next.Dispose();

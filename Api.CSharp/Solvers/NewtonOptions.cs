@@ -1,3 +1,5 @@
+using Hybrid.Kernel;
+
 namespace Hybrid;
 
 /// <summary>
@@ -64,6 +66,25 @@ public sealed record NewtonOptions
     /// <see cref="NewtonSolveResult.LeastSquaresSteps"/> and says so in its message.
     /// </summary>
     public bool LeastSquaresFallback { get; init; }
+
+    /// <summary>
+    /// Compile f once per problem (default true): the solver records f at x0 with <see cref="Fn.Compile(Func{Vec, Real}, Vec)"/>'s
+    /// mechanism and takes every value, gradient, Hessian, Hessian-vector product or Jacobian from the compiled
+    /// code instead of recording f at each iterate. It is guarded — at a point where f takes another branch
+    /// the new path is recorded and compiled there — so the iterates and the result are the same numbers
+    /// as with <c>false</c>; only the cost changes (scalar-loop objectives gain most). Where f cannot be
+    /// compiled (it uses whole-vector <c>Vec</c>/<c>Mat</c> primitives or custom rules, so far), or the
+    /// solver runs inside another transform, the solver uses the eager transforms by itself; the result's
+    /// <c>Compiled</c>, <c>NotCompiledReason</c> and <c>Recordings</c> say which ran.
+    /// <para>
+    /// Set it to false when f is not a deterministic function of x — it has side effects that must happen at
+    /// every iterate, reads state that changes during the solve (captured values are constants of the compiled
+    /// code; a changed path at the same x throws <see cref="InvalidOperationException"/>), or counts its own
+    /// calls — or when f's recording is huge and used at few points (recording for the compiler costs more
+    /// than one eager recording).
+    /// </para>
+    /// </summary>
+    public bool Compile { get; init; } = true;
 
     /// <summary>Receives one <see cref="NewtonIteration"/> for x0 and one per step, as they happen.</summary>
     public IProgress<NewtonIteration>? Progress { get; init; }

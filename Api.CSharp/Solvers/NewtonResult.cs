@@ -32,6 +32,26 @@ public sealed record NewtonResult(
         Termination is Termination.GradientTolerance or Termination.StepTolerance or Termination.FunctionTolerance
         && double.IsFinite(Value) && double.IsFinite(GradientNorm);
 
+    /// <summary>
+    /// How many times f was recorded (run with derivative tracing): with <see cref="NewtonOptions.Compile"/>
+    /// (the default) once at x0 to compile it, plus once for each new path of f a guard found at an accepted
+    /// point — 1 for a function without data-dependent branches; otherwise (compile off, inside another
+    /// transform, or f not compilable) once per iterate, plus once for each full step accepted within
+    /// <see cref="NewtonOptions.FunctionNoise"/>; an f that could not be compiled counts the attempt at x0 too.
+    /// Line-search trials are plain evaluations, never recordings.
+    /// </summary>
+    public int Recordings { get; init; }
+
+    /// <summary>True when every value and derivative came from f compiled at x0 (<see cref="NewtonOptions.Compile"/>).</summary>
+    public bool Compiled => NotCompiledReason is null;
+
+    /// <summary>
+    /// Why the eager transforms were used — from the start, or from some iterate on — (options.Compile false,
+    /// the solver ran inside another transform, f uses primitives the compiler does not replay yet, …); null
+    /// when <see cref="Compiled"/>.
+    /// </summary>
+    public string? NotCompiledReason { get; init; }
+
     /// <summary>The linear-algebra backend the dense factorisations ran on (<see cref="Hybrid.Kernel.Linalg.Backend"/>), e.g. "MKL 2020.0.4 (/usr/lib/x86_64-linux-gnu/libmkl_rt.so, 2 threads)".</summary>
     public Hybrid.Kernel.Backend Backend { get; init; } = Hybrid.Kernel.Linalg.Backend;
 }
@@ -59,6 +79,21 @@ public sealed record NewtonSolveResult(
 {
     /// <summary>True only when ‖F(x)‖₂ ≤ <see cref="NewtonOptions.ResidualTolerance"/> (<see cref="Termination.ResidualTolerance"/>): x is a root to that tolerance.</summary>
     public bool Converged => Termination == Termination.ResidualTolerance;
+
+    /// <summary>
+    /// How many times F was recorded (run with derivative tracing): with <see cref="NewtonOptions.Compile"/>
+    /// (the default) once at x0 to compile it, plus once for each new path of F a guard found at an accepted
+    /// point; otherwise (compile off, inside another transform, or F not compilable) once per Jacobian, i.e.
+    /// per iterate; an F that could not be compiled counts the attempt at x0 too. Trial points of the line
+    /// search are plain evaluations, never recordings.
+    /// </summary>
+    public int Recordings { get; init; }
+
+    /// <summary>True when every residual and Jacobian came from F compiled at x0 (<see cref="NewtonOptions.Compile"/>).</summary>
+    public bool Compiled => NotCompiledReason is null;
+
+    /// <summary>Why the eager transforms were used, from the start or from some iterate on; null when <see cref="Compiled"/>.</summary>
+    public string? NotCompiledReason { get; init; }
 
     /// <summary>The linear-algebra backend the LU (and SVD) solves ran on (<see cref="Hybrid.Kernel.Linalg.Backend"/>).</summary>
     public Hybrid.Kernel.Backend Backend { get; init; } = Hybrid.Kernel.Linalg.Backend;

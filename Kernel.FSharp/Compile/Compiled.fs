@@ -408,3 +408,54 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 true
         finally
             Workspace.Give w
+
+    /// f(x) by a path already recorded whose guards hold at x, never recording f (false: no kept
+    /// path holds there, or f is not compiled). For the Newton solvers' line searches, which try
+    /// points they may reject: a trial off every kept path is evaluated plainly by the caller, and
+    /// only an accepted point is recorded (by the next derivative call), so a solver never records
+    /// more often than its eager form.
+    member c.TryValueKnown(x: ReadOnlySpan<float>, y: Span<float>) : bool =
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            let ps = paths
+            let start = Volatile.Read &last
+            let mutable found: Path = null
+            let mutable k = 0
+            while isNull found && k < ps.Length do
+                let p = ps[(start + k) % ps.Length]
+                w.Ensure(p.Graph.Count, n)
+                if p.Forward w then found <- p
+                k <- k + 1
+            if isNull found then false
+            else
+                for i in 0 .. m - 1 do y[i] <- output w found.Graph i
+                true
+        finally
+            Workspace.Give w
+
+    /// For Newton–CG, many Hessian-vector products at one x: finds the path at x (recording it if
+    /// new) in the caller's own workspace w, sweeps it, writes ∇f(x) into grad and f(x) into value,
+    /// and leaves w holding that point (values, adjoints, and after the first product the tape of
+    /// partials) for `HeldHvp`, until w holds another point. Null: f cannot be compiled at x.
+    member c.TryHold(w: Workspace, x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : Path =
+        w.PartialsOf <- null
+        w.HessiansOf <- null
+        w.Ensure(n, 0)
+        x.CopyTo(Span<float>(w.V, 0, n))
+        let p = select w
+        if not (isNull p) then
+            value <- output w p.Graph 0
+            sweep w p 0
+            Span<float>(w.A, 0, n).CopyTo grad
+        p
+
+    /// H(x)·v at the point w holds (`TryHold`), the passes of `TryHvp` without selecting the path
+    /// and computing the partials again: one tangent and one reverse-tangent pass over the tape.
+    member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) =
+        v.CopyTo(Span<float>(w.S, 0, n))
+        p.Tangent(w, true)
+        Array.Clear(w.AT, 0, p.Graph.Count)
+        p.ReverseTangent(w, true)
+        Span<float>(w.AT, 0, n).CopyTo hv

@@ -30,7 +30,7 @@ public class CheckTests
             ("Fn.JacRev", () => Fn.JacRev(null!)),
             ("Fn.Jacobian", () => Fn.Jacobian(null!)),
             ("Fn.Hessian", () => Fn.Hessian((Func<Vec, Real>)null!)),
-            ("Fn.Hvp", () => Fn.Hvp(null!)),
+            ("Fn.Hvp", () => Fn.Hvp((Func<Vec, Real>)null!)),
             ("Fn.Vmap", () => Fn.Vmap((Func<Real, Real>)null!)),
             ("Fn.Scan", () => Fn.Scan((Func<Real, Real, (Real, Real)>)null!, 0.0, new Vec(new[] { 1.0 }))),
         };

@@ -6,7 +6,8 @@ open System.Threading
 
 /// Limits of the compiler (settable for tests and benchmarks).
 module internal Compiler =
-    /// Graphs with more nodes than this are replayed by the interpreter instead of compiled to IL.
+    /// Graphs with more straight-line nodes than this (nodes outside recognised loops, plus one body
+    /// per loop: `Loops.straightNodes`) are replayed by the interpreter instead of compiled to IL.
     /// Measured (bench: `compile-time`): the JIT costs tens of µs per node, the IL runs 5–8× faster
     /// than the interpreter; at 10⁴ nodes the first call's JIT is about a second on a busy 2-core machine.
     let mutable MaxCompiledNodes = 10_000
@@ -87,34 +88,41 @@ type internal Workspace() =
 /// The compiled passes of a path (IL), emitted when the path is first reused; the tangent passes
 /// when first needed.
 [<Sealed; AllowNullLiteral>]
-type internal PathCode(g: Graph) =
-    let forward = Emit.forward g
-    let guards = Emit.guards g
-    let reverse = Emit.reverse g
+type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
+    let forward = Emit.forward g loops
+    let guards = Emit.guards g guardLoops
+    let reverse = Emit.reverse g loops
     let mutable tangent: PassFn[] = null
     let mutable reverseTangent: PassFn[] = null
     member _.Forward = forward
     member _.Guards = guards
     member _.Reverse = reverse
     member p.Tangent =
-        if isNull tangent then lock p (fun () -> if isNull tangent then tangent <- Emit.tangent g)
+        if isNull tangent then lock p (fun () -> if isNull tangent then tangent <- Emit.tangent g loops)
         tangent
     member p.ReverseTangent =
-        if isNull reverseTangent then lock p (fun () -> if isNull reverseTangent then reverseTangent <- Emit.reverseTangent g)
+        if isNull reverseTangent then lock p (fun () -> if isNull reverseTangent then reverseTangent <- Emit.reverseTangent g loops)
         reverseTangent
 
 /// One recorded path: its graph, run by the interpreter until it is reused, then by its IL (when
-/// it has at most `Compiler.MaxCompiledNodes` nodes; larger graphs stay interpreted).
+/// it has at most `Compiler.MaxCompiledNodes` straight-line nodes once its loops are rolled; larger
+/// graphs stay interpreted). The loops are found when the path is first compiled.
 [<Sealed; AllowNullLiteral>]
 type internal Path(g: Graph, compileNow: bool) =
     let mutable code: PathCode = null
     let mutable uses = 0
-    do if compileNow && g.Count <= Compiler.MaxCompiledNodes then code <- PathCode g
+    /// Too many straight-line nodes for IL (known once the loops have been looked for).
+    let mutable tooLarge = false
+    let compile () =
+        let loops = Loops.find g
+        if Loops.straightNodes g loops > Compiler.MaxCompiledNodes then tooLarge <- true
+        else code <- PathCode(g, loops, Loops.findGuards g)
+    do if compileNow then compile ()
     member _.Graph = g
     member _.IsCompiled = not (isNull code)
     member private p.Code =
-        if isNull code && g.Count <= Compiler.MaxCompiledNodes && Interlocked.Increment &uses >= 2 then
-            lock p (fun () -> if isNull code then code <- PathCode g)
+        if isNull code && not tooLarge && Interlocked.Increment &uses >= 2 then
+            lock p (fun () -> if isNull code && not tooLarge then compile ())
         code
     /// Values and guards at the inputs in w.V; true when this path is the one taken there.
     member p.Forward(w: Workspace) : bool =

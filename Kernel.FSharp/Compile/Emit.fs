@@ -45,18 +45,29 @@ module internal Emit =
     /// tangents) of the chunk's or the trip's own nodes kept in locals, so the JIT holds them in
     /// registers instead of reloading what was just stored — slot s at stride HStride with
     /// s in [HFirst, HFirst + Held.Length) is Held[s − HFirst] (when not null), for argument HArg.
+    ///
+    /// In a loop body, Carry holds the previous trip's values of the nodes a trip reads back (operand
+    /// base b in [First − Period, First) at stride Period: Carry[b]), so a carried accumulator stays
+    /// in a register from trip to trip; Cache holds, for one trip, the adjoint of an operand slot
+    /// (base, stride) the trip accumulates into more than once (or a carried one), loaded at the
+    /// trip's start and stored at its end — the same sums in the same order, without a round trip
+    /// through memory for each.
     type private Ctx =
         { Off: Collections.Generic.Dictionary<int, LocalBuilder>
           HArg: int16
           HFirst: int
           HStride: int
-          Held: LocalBuilder[] }
+          Held: LocalBuilder[]
+          Carry: Collections.Generic.Dictionary<int, LocalBuilder>
+          Cache: Collections.Generic.Dictionary<struct (int * int), LocalBuilder> }
 
     let private straight (arg: int16) (first: int) (held: LocalBuilder[]) =
-        { Off = Collections.Generic.Dictionary(); HArg = arg; HFirst = first; HStride = 0; Held = held }
+        { Off = Collections.Generic.Dictionary(); HArg = arg; HFirst = first; HStride = 0; Held = held
+          Carry = Collections.Generic.Dictionary(); Cache = Collections.Generic.Dictionary() }
 
     let private heldAt (c: Ctx) (arg: int16) (slot: int) (stride: int) : LocalBuilder =
         if arg = c.HArg && stride = c.HStride && slot >= c.HFirst && slot < c.HFirst + c.Held.Length then c.Held[slot - c.HFirst]
+        elif arg = c.HArg && stride = c.HStride && c.Carry.ContainsKey slot then c.Carry[slot]
         else null
 
     let private address (il: ILGenerator) (c: Ctx) (arg: int16) (slot: int) (stride: int) =
@@ -224,7 +235,9 @@ module internal Emit =
 
     /// An IL loop over the trips of lp inside the method being emitted: declares the stride offsets
     /// (in c.Off), and emits `trip` once as the loop's body.
-    let private loopOver (il: ILGenerator) (c: Ctx) (lp: Loop) (strides: int[]) (descending: bool) (trip: unit -> unit) =
+    /// (With code before the loop, offsets set; at the end of each trip; and after the loop.)
+    let private loopWith (il: ILGenerator) (c: Ctx) (lp: Loop) (strides: int[]) (descending: bool)
+                          (before: unit -> unit) (trip: unit -> unit) (tripEnd: unit -> unit) (after: unit -> unit) =
         let t = il.DeclareLocal(typeof<int>)
         for s in strides do
             let off = il.DeclareLocal(typeof<nativeint>)
@@ -234,9 +247,11 @@ module internal Emit =
             il.Emit(OpCodes.Stloc, off)
         il.Emit(OpCodes.Ldc_I4, (if descending then lp.Trips - 1 else 0))
         il.Emit(OpCodes.Stloc, t)
+        before ()
         let top = il.DefineLabel()
         il.MarkLabel top
         trip ()
+        tripEnd ()
         for s in strides do
             let off = c.Off[s]
             il.Emit(OpCodes.Ldloc, off)
@@ -254,6 +269,37 @@ module internal Emit =
         else
             il.Emit(OpCodes.Ldc_I4, lp.Trips)
             il.Emit(OpCodes.Blt, top)
+        after ()
+
+    let private loopOver (il: ILGenerator) (c: Ctx) (lp: Loop) (strides: int[]) (descending: bool) (trip: unit -> unit) =
+        loopWith il c lp strides descending ignore trip ignore ignore
+
+    /// The body nodes a trip reads back from the previous trip (operand bases in [First − Period,
+    /// First) at stride Period), as bases.
+    let private carriedBases (g: Graph) (lp: Loop) =
+        [| for j in 0 .. lp.Period - 1 do
+            let b = lp.First + j
+            if g.A0[b] >= lp.First - lp.Period && g.A0[b] < lp.First && lp.Stride0[j] = lp.Period then yield g.A0[b]
+            if g.A1[b] >= lp.First - lp.Period && g.A1[b] < lp.First && lp.Stride1[j] = lp.Period then yield g.A1[b] |]
+        |> Array.distinct
+
+    /// A forward-style loop (values or tangents of argument arg): the carried nodes' values in
+    /// registers — read from memory before the loop (the node before it), copied from the trip's
+    /// held values at each trip's end.
+    let private forwardLoop (il: ILGenerator) (c: Ctx) (g: Graph) (lp: Loop) (node: int -> unit) =
+        let carried = carriedBases g lp
+        for b in carried do c.Carry[b] <- il.DeclareLocal(typeof<float>)
+        loopWith il c lp (stridesOf lp) false
+            (fun () ->
+                for b in carried do
+                    load il c c.HArg b 0
+                    il.Emit(OpCodes.Stloc, c.Carry[b]))
+            (fun () -> for j in 0 .. lp.Period - 1 do node j)
+            (fun () ->
+                for b in carried do
+                    il.Emit(OpCodes.Ldloc, c.Held[b + lp.Period - lp.First])
+                    il.Emit(OpCodes.Stloc, c.Carry[b]))
+            ignore
 
     /// A body node of lp as a site.
     let private bodySite (lp: Loop) (j: int) = { I = lp.First + j; Stride = lp.Period; S0 = lp.Stride0[j]; S1 = lp.Stride1[j] }
@@ -291,7 +337,7 @@ module internal Emit =
                 for i in first .. last do node il c (site i))
             (fun il lp ->
                 let c = { straight V lp.First (heldLocals il lp.Period) with HStride = lp.Period }
-                loopOver il c lp (stridesOf lp) false (fun () -> for j in 0 .. lp.Period - 1 do node il c (bodySite lp j)))
+                forwardLoop il c g lp (fun j -> node il c (bodySite lp j)))
 
     /// The guards, in pieces (chunks of ChunkGuards, and loops over periodic runs of guards); each
     /// returns false at the first that fails.
@@ -355,6 +401,7 @@ module internal Emit =
                 let accumulate (j: int) (stride: int) (d: LocalBuilder) =
                     if j >= 0 then
                         let lj = heldAt c A j stride
+                        let lj = if isNull lj then (match c.Cache.TryGetValue(struct (j, stride)) with | true, x -> x | _ -> null) else lj
                         if not (isNull lj) then
                             // a[j] + d·w, held
                             il.Emit(OpCodes.Ldloc, lj)
@@ -387,9 +434,61 @@ module internal Emit =
             (fun il lp ->
                 let l = locals il
                 let c = { straight A lp.First (heldLocals il lp.Period) with HStride = lp.Period }
-                loopOver il c lp (stridesOf lp) true (fun () ->
-                    loadHeldAdjoints il c lp.Period
-                    for j = lp.Period - 1 downto 0 do node il l c (bodySite lp j)))
+                let p = lp.Period
+                // the operand sites (base, stride) of the body, with how often a trip accumulates into each
+                let sites =
+                    [ for j in 0 .. p - 1 do
+                        let b = lp.First + j
+                        if g.A0[b] >= 0 then struct (g.A0[b], lp.Stride0[j])
+                        if g.A1[b] >= 0 then struct (g.A1[b], lp.Stride1[j]) ]
+                let isHeld (struct (b, st)) = st = p && b >= lp.First && b < lp.First + p
+                let isCarried (struct (b, st)) = st = p && b >= lp.First - p && b < lp.First
+                let every = List.distinct (sites @ [ for j in 0 .. p - 1 -> struct (lp.First + j, p) ])
+                // another site reaching the same slot in the same trip would interleave its sums
+                let conflicts (struct (b1, s1)) =
+                    every |> List.exists (fun (struct (b2, s2)) ->
+                        s1 <> s2 && (b2 - b1) % (s1 - s2) = 0 && (let t = (b2 - b1) / (s1 - s2) in t >= 0 && t < lp.Trips))
+                let cached =
+                    sites |> List.countBy id
+                    |> List.filter (fun (site, k) -> not (isHeld site) && (k >= 2 || isCarried site) && not (conflicts site))
+                    |> List.map fst
+                for site in cached do c.Cache[site] <- il.DeclareLocal(typeof<float>)
+                // a carried site's sums pass to the previous trip's held adjoint in a register
+                let carried = cached |> List.filter isCarried
+                let carryIn = carried |> List.map (fun (struct (b, _)) -> b, il.DeclareLocal(typeof<float>)) |> dict
+                let heldFromCarry = Collections.Generic.HashSet(carried |> List.map (fun (struct (b, _)) -> b + p - lp.First))
+                loopWith il c lp (stridesOf lp) true
+                    (fun () ->
+                        // the last trip's carried nodes, as the pieces after the loop left them
+                        for KeyValue(b, l) in carryIn do
+                            load il c A (b + p) p
+                            il.Emit(OpCodes.Stloc, l))
+                    (fun () ->
+                        for k in 0 .. p - 1 do
+                            if heldFromCarry.Contains k then il.Emit(OpCodes.Ldloc, carryIn[lp.First - p + k])
+                            else load il c A (lp.First + k) p
+                            il.Emit(OpCodes.Stloc, c.Held[k])
+                        for site in cached do
+                            let struct (b, st) = site
+                            load il c A b st
+                            il.Emit(OpCodes.Stloc, c.Cache[site])
+                        for j = p - 1 downto 0 do node il l c (bodySite lp j))
+                    (fun () ->
+                        for site in cached do
+                            let struct (b, st) = site
+                            if isCarried site then
+                                il.Emit(OpCodes.Ldloc, c.Cache[site])
+                                il.Emit(OpCodes.Stloc, carryIn[b])
+                            else
+                                address il c A b st
+                                il.Emit(OpCodes.Ldloc, c.Cache[site])
+                                il.Emit(OpCodes.Stind_R8))
+                    (fun () ->
+                        // trip 0's carried sites are the nodes before the loop
+                        for KeyValue(b, l) in carryIn do
+                            address il c A b 0
+                            il.Emit(OpCodes.Ldloc, l)
+                            il.Emit(OpCodes.Stind_R8)))
 
     /// The tangent pass, pieces in order (tangents of a chunk's or a trip's own nodes held in locals).
     let tangent (g: Graph) (loops: Loop[]) : PassFn[] =
@@ -419,7 +518,7 @@ module internal Emit =
             (fun il lp ->
                 let l = locals il
                 let c = { straight S lp.First (heldLocals il lp.Period) with HStride = lp.Period }
-                loopOver il c lp (stridesOf lp) false (fun () -> for j in 0 .. lp.Period - 1 do node il l c (bodySite lp j)))
+                forwardLoop il c g lp (fun j -> node il l c (bodySite lp j)))
 
     /// The adjoint-tangent pass, pieces in reverse order (run them from the last).
     let reverseTangent (g: Graph) (loops: Loop[]) : PassFn[] =

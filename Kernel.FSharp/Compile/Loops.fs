@@ -65,7 +65,8 @@ module internal Loops =
     /// fails at its first differing item, an accepted loop is passed over.
     let inline runs (first: int) (count: int) ([<InlineIfLambda>] key: int -> int) ([<InlineIfLambda>] same: int -> int -> bool) (op0: int[]) (op1: int[]) : Loop[] =
         let found = ResizeArray<Loop>()
-        if count - first >= 2 * max 1 MinTrips then
+        let minTrips = min (max 1 MinTrips) (count + 1) // (no overflow below)
+        if count - first >= 2 * minTrips then
             // next[i]: the next item after i with the same key (masked), or −1
             let next = Array.create (count - first) -1
             let last = Array.create 1024 -1
@@ -104,7 +105,7 @@ module internal Loops =
                         if go then t <- t + 1
                     t
             let mutable s = first
-            while s + 2 * max 1 MinTrips <= count do
+            while s + 2 * minTrips <= count do
                 let mutable bestP = 0
                 let mutable bestT = 1
                 let mutable okP = 0
@@ -116,13 +117,13 @@ module internal Loops =
                         let t = trips s p
                         if t >= 2 then
                             // a period worth a loop: its multiples cover no more (their trips are its trips, grouped)
-                            if okP = 0 && t >= MinTrips && t * p >= MinItems then okP <- p
+                            if okP = 0 && t >= minTrips && t * p >= MinItems then okP <- p
                             if t * p > bestT * bestP then
                                 bestP <- p
                                 bestT <- t
                     nx <- next[nx - first]
                     c <- c + 1
-                if bestP > 0 && bestT >= MinTrips && bestT * bestP >= MinItems then
+                if bestP > 0 && bestT >= minTrips && bestT * bestP >= MinItems then
                     for j in 0 .. bestP - 1 do // the strides of the chosen period, from its second trip
                         let a = s + j
                         s0[j] <- (if op0[a] >= 0 then op0[a + bestP] - op0[a] else 0)
@@ -134,9 +135,31 @@ module internal Loops =
                 else s <- s + 1
         found.ToArray()
 
-    /// The loops among g's nodes (in order, disjoint).
+    /// The trips t at which an operand of a trip is one of the same trip's own nodes through a
+    /// stride other than Period (slot base + s·t = First + t·Period + k): the emitter keeps a trip's
+    /// own nodes in locals and reaches them at stride Period only.
+    let private selfTrips (g: Graph) (l: Loop) =
+        let p = l.Period
+        [ for j in 0 .. p - 1 do
+            for struct (b, st) in [ struct (g.A0[l.First + j], l.Stride0[j]); struct (g.A1[l.First + j], l.Stride1[j]) ] do
+                if b >= 0 && st <> p then
+                    for k in 0 .. p - 1 do
+                        let d = b - (l.First + k)
+                        if d % (p - st) = 0 then
+                            let t = d / (p - st)
+                            if t >= 0 && t < l.Trips then yield t ]
+
+    /// The loops among g's nodes (in order, disjoint). In each, a trip reaches its own nodes at
+    /// stride Period only: a loop where a trip's operand is one of its own nodes by another stride
+    /// (a slot fixed in the loop's first trip, read by every trip: stride 0) starts a trip later, or
+    /// (if that happens past its first trip) stays straight-line.
     let find (g: Graph) : Loop[] =
         runs g.N g.Count (fun i -> int g.Code[i]) (fun i j -> sameNode g i j) g.A0 g.A1
+        |> Array.choose (fun l ->
+            match selfTrips g l |> List.distinct with
+            | [] -> Some l
+            | [ 0 ] when l.Trips > 2 -> Some { l with First = l.First + l.Period; Trips = l.Trips - 1 }
+            | _ -> None)
 
     /// The loops among g's guards (items are guard indices).
     let findGuards (g: Graph) : Loop[] =

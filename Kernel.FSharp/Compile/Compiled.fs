@@ -91,12 +91,18 @@ type internal Workspace() =
 type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     let forward = Emit.forward g loops
     let guards = Emit.guards g guardLoops
-    let reverse = Emit.reverse g loops
+    let reverse = Emit.reverse g loops false
+    let mutable reverseKept: PassFn[] = null
     let mutable tangent: PassFn[] = null
     let mutable reverseTangent: PassFn[] = null
     member _.Forward = forward
     member _.Guards = guards
+    /// The adjoint sweep leaving only the gradient (the inputs' adjoints) in memory.
     member _.Reverse = reverse
+    /// The adjoint sweep leaving every node's adjoint in memory (for the passes over the tape).
+    member p.ReverseKept =
+        if isNull reverseKept then lock p (fun () -> if isNull reverseKept then reverseKept <- Emit.reverse g loops true)
+        reverseKept
     member p.Tangent =
         if isNull tangent then lock p (fun () -> if isNull tangent then tangent <- Emit.tangent g loops)
         tangent
@@ -144,13 +150,15 @@ type internal Path(g: Graph, compileNow: bool) =
         if second && not (obj.ReferenceEquals(w.HessiansOf, g)) then
             Interpreter.hessiansAll g w.V w.D0 w.D1 w.H00 w.H01 w.H11
             w.HessiansOf <- g
-    /// Adjoints into w.A (seeded by the caller, zero elsewhere).
-    member p.Reverse(w: Workspace) =
+    /// Adjoints into w.A (seeded by the caller, zero elsewhere): every node's with `keep` (the
+    /// second-order passes read them), else at least the inputs' (the compiled sweep leaves the
+    /// others as they were).
+    member p.Reverse(w: Workspace, keep: bool) =
         if isNull code then
             p.Partials(w, false)
             Interpreter.reverse g w.A w.D0 w.D1
         else
-            let r = code.Reverse
+            let r = if keep then code.ReverseKept else code.Reverse
             for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, 0n, 0n)
     /// Tangents into w.S (inputs seeded by the caller). `tape`: over the partials' tape even when
     /// compiled (for many directions at one x, where the tape is computed once).
@@ -224,13 +232,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
 
     let output (w: Workspace) (g: Graph) (k: int) = let o = g.Outputs[k] in if o >= 0 then w.V[o] else g.OutConst[k]
 
-    /// Adjoints of output k (w.A zeroed and seeded; then the sweep).
-    let sweep (w: Workspace) (p: Path) (k: int) =
+    /// Adjoints of output k (w.A zeroed and seeded; then the sweep; every node's with `keep`).
+    let sweep (w: Workspace) (p: Path) (k: int) (keep: bool) =
         let g = p.Graph
         Array.Clear(w.A, 0, g.Count)
         let o = g.Outputs[k]
         if o >= 0 then w.A[o] <- 1.0
-        p.Reverse w
+        p.Reverse(w, keep)
 
     /// Tangents along v (w.S seeded; then the pass).
     let push (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) =
@@ -308,7 +316,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             if isNull p then false
             else
                 value <- output w p.Graph 0
-                sweep w p 0
+                sweep w p 0 false
                 Span<float>(w.A, 0, n).CopyTo grad
                 true
         finally
@@ -336,7 +344,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             else
                 // over the tape of partials (computed once, as the eager tape holds them): the IL
                 // passes would call the rule table's second derivatives node by node
-                sweep w p 0
+                sweep w p 0 true
                 v.CopyTo(Span<float>(w.S, 0, n))
                 p.Tangent(w, true)
                 Array.Clear(w.AT, 0, p.Graph.Count)
@@ -356,7 +364,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             else
                 let g = p.Graph
                 let count = g.Count
-                sweep w p 0
+                sweep w p 0 true
                 p.Partials(w, true)
                 let width = CompiledCore.Block(n, count)
                 w.EnsureBlock(count * width)
@@ -411,7 +419,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                         first <- first + k
                 else
                     for i in 0 .. m - 1 do
-                        sweep w p i
+                        sweep w p i false
                         for j in 0 .. n - 1 do jac[i + j * m] <- w.A[j]
                 true
         finally

@@ -377,16 +377,18 @@ module internal Emit =
 
     /// The adjoint sweep, pieces in reverse order (run them from the last). A chunk (a loop's trip)
     /// keeps its own nodes' adjoints in locals (loaded once: what later pieces, trips and the seed put
-    /// there), writes each back when its node's turn comes (the Hessian's tape reads them), and adds
-    /// into other slots in memory.
-    let reverse (g: Graph) (loops: Loop[]) : PassFn[] =
+    /// there), adds into other slots in memory, and — with `keep`, for the second-order passes over
+    /// the tape, which read them — writes each back when its node's turn comes (without, only the
+    /// inputs' adjoints, the gradient, are left in memory complete).
+    let reverse (g: Graph) (loops: Loop[]) (keep: bool) : PassFn[] =
         let node (il: ILGenerator) (l: Locals) (c: Ctx) (n: Site) =
             let i = n.I
             let code = g.Code[i]
             let held = c.Held[i - c.HFirst]
-            address il c A i n.Stride
-            il.Emit(OpCodes.Ldloc, held)
-            il.Emit(OpCodes.Stind_R8)
+            if keep then
+                address il c A i n.Stride
+                il.Emit(OpCodes.Ldloc, held)
+                il.Emit(OpCodes.Stind_R8)
             if code <> IrLog.ConstantCode then
                 let skip = il.DefineLabel()
                 il.Emit(OpCodes.Ldloc, held)

@@ -17,7 +17,7 @@ let private record (f: Vec -> Real) (x: float[]) : Graph =
     | Choice2Of2 u -> failwithf "not compilable: %s" u.Reason
 
 /// Every slot of a path's four passes, and whether its guards hold.
-type private Run = { V: float[]; A: float[]; S: float[]; AT: float[]; Ok: bool }
+type private Run = { V: float[]; A: float[]; S: float[]; AT: float[]; Ok: bool; Grad: float[] }
 
 /// The passes by the interpreter (the reference).
 let private interpret (g: Graph) (x: float[]) (dir: float[]) =
@@ -33,7 +33,7 @@ let private interpret (g: Graph) (x: float[]) (dir: float[]) =
     Interpreter.tangent g s d0 d1
     Interpreter.hessiansAll g v d0 d1 h00 h01 h11
     Interpreter.reverseTangent g a s at d0 d1 h00 h01 h11
-    { V = v; A = a; S = s; AT = at; Ok = ok }
+    { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub a 0 g.N }
 
 /// The passes by the emitted IL, with the given loops rolled (none: straight-line).
 let private compiled (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
@@ -44,13 +44,18 @@ let private compiled (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]
     for f in Emit.forward g loops do f.Invoke(p v, 0n, 0n, 0n)
     let ok = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p v))
     if g.Outputs[0] >= 0 then a[g.Outputs[0]] <- 1.0
-    let r = Emit.reverse g loops
+    let r = Emit.reverse g loops true
     for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p a, 0n, 0n)
     Array.blit dir 0 s 0 g.N
     for f in Emit.tangent g loops do f.Invoke(p v, 0n, p s, 0n)
     let rt = Emit.reverseTangent g loops
     for k = rt.Length - 1 downto 0 do rt[k].Invoke(p v, p a, p s, p at)
-    { V = v; A = a; S = s; AT = at; Ok = ok }
+    // the sweep that keeps only the gradient
+    let lean = pin ()
+    if g.Outputs[0] >= 0 then lean[g.Outputs[0]] <- 1.0
+    let r = Emit.reverse g loops false
+    for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p lean, 0n, 0n)
+    { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub lean 0 g.N }
 
 let private sameBits (what: string) (expected: float[]) (actual: float[]) =
     for i in 0 .. expected.Length - 1 do
@@ -61,6 +66,7 @@ let private sameRun (what: string) (expected: Run) (actual: Run) =
     Expect.equal actual.Ok expected.Ok (what + ": guards")
     sameBits (what + " values") expected.V actual.V
     sameBits (what + " adjoints") expected.A actual.A
+    sameBits (what + " gradient (the sweep keeping the inputs' adjoints only)") expected.Grad actual.Grad
     sameBits (what + " tangents") expected.S actual.S
     sameBits (what + " adjoint tangents") expected.AT actual.AT
 

@@ -372,7 +372,8 @@ module internal Emit =
             | Choice2Of2 lp ->
                 yield guardMethod (fun il fail ->
                     let c = straight V 0 [||]
-                    loopOver il c lp (stridesOf lp |> Array.filter (fun s -> s <> lp.Period || Array.contains s lp.Stride0 || Array.contains s lp.Stride1))
+                    // (a guard loop's Period counts guards, not slots: only its operands' strides move)
+                    loopOver il c lp (Array.append lp.Stride0 lp.Stride1 |> Array.filter (fun s -> s <> 0) |> Array.distinct)
                         false (fun () -> for j in 0 .. lp.Period - 1 do check il c fail (lp.First + j) lp.Stride0[j] lp.Stride1[j])) |]
 
     /// The adjoint sweep, pieces in reverse order (run them from the last). A chunk (a loop's trip)

@@ -6,7 +6,8 @@ open System.Threading
 
 /// Limits of the compiler (settable for tests and benchmarks).
 module internal Compiler =
-    /// Graphs with more nodes than this are replayed by the interpreter instead of compiled to IL.
+    /// Graphs with more straight-line nodes than this (nodes outside recognised loops, plus one body
+    /// per loop: `Loops.straightNodes`) are replayed by the interpreter instead of compiled to IL.
     /// Measured (bench: `compile-time`): the JIT costs tens of µs per node, the IL runs 5–8× faster
     /// than the interpreter; at 10⁴ nodes the first call's JIT is about a second on a busy 2-core machine.
     let mutable MaxCompiledNodes = 10_000
@@ -87,34 +88,47 @@ type internal Workspace() =
 /// The compiled passes of a path (IL), emitted when the path is first reused; the tangent passes
 /// when first needed.
 [<Sealed; AllowNullLiteral>]
-type internal PathCode(g: Graph) =
-    let forward = Emit.forward g
-    let guards = Emit.guards g
-    let reverse = Emit.reverse g
+type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
+    let forward = Emit.forward g loops
+    let guards = Emit.guards g guardLoops
+    let reverse = Emit.reverse g loops false
+    let mutable reverseKept: PassFn[] = null
     let mutable tangent: PassFn[] = null
     let mutable reverseTangent: PassFn[] = null
     member _.Forward = forward
     member _.Guards = guards
+    /// The adjoint sweep leaving only the gradient (the inputs' adjoints) in memory.
     member _.Reverse = reverse
+    /// The adjoint sweep leaving every node's adjoint in memory (for the passes over the tape).
+    member p.ReverseKept =
+        if isNull reverseKept then lock p (fun () -> if isNull reverseKept then reverseKept <- Emit.reverse g loops true)
+        reverseKept
     member p.Tangent =
-        if isNull tangent then lock p (fun () -> if isNull tangent then tangent <- Emit.tangent g)
+        if isNull tangent then lock p (fun () -> if isNull tangent then tangent <- Emit.tangent g loops)
         tangent
     member p.ReverseTangent =
-        if isNull reverseTangent then lock p (fun () -> if isNull reverseTangent then reverseTangent <- Emit.reverseTangent g)
+        if isNull reverseTangent then lock p (fun () -> if isNull reverseTangent then reverseTangent <- Emit.reverseTangent g loops)
         reverseTangent
 
 /// One recorded path: its graph, run by the interpreter until it is reused, then by its IL (when
-/// it has at most `Compiler.MaxCompiledNodes` nodes; larger graphs stay interpreted).
+/// it has at most `Compiler.MaxCompiledNodes` straight-line nodes once its loops are rolled; larger
+/// graphs stay interpreted). The loops are found when the path is first compiled.
 [<Sealed; AllowNullLiteral>]
 type internal Path(g: Graph, compileNow: bool) =
     let mutable code: PathCode = null
     let mutable uses = 0
-    do if compileNow && g.Count <= Compiler.MaxCompiledNodes then code <- PathCode g
+    /// Too many straight-line nodes for IL (known once the loops have been looked for).
+    let mutable tooLarge = false
+    let compile () =
+        let loops = Loops.find g
+        if Loops.straightNodes g loops > Compiler.MaxCompiledNodes then tooLarge <- true
+        else code <- PathCode(g, loops, Loops.findGuards g)
+    do if compileNow then compile ()
     member _.Graph = g
     member _.IsCompiled = not (isNull code)
     member private p.Code =
-        if isNull code && g.Count <= Compiler.MaxCompiledNodes && Interlocked.Increment &uses >= 2 then
-            lock p (fun () -> if isNull code then code <- PathCode g)
+        if isNull code && not tooLarge && Interlocked.Increment &uses >= 2 then
+            lock p (fun () -> if isNull code && not tooLarge then compile ())
         code
     /// Values and guards at the inputs in w.V; true when this path is the one taken there.
     member p.Forward(w: Workspace) : bool =
@@ -136,13 +150,15 @@ type internal Path(g: Graph, compileNow: bool) =
         if second && not (obj.ReferenceEquals(w.HessiansOf, g)) then
             Interpreter.hessiansAll g w.V w.D0 w.D1 w.H00 w.H01 w.H11
             w.HessiansOf <- g
-    /// Adjoints into w.A (seeded by the caller, zero elsewhere).
-    member p.Reverse(w: Workspace) =
+    /// Adjoints into w.A (seeded by the caller, zero elsewhere): every node's with `keep` (the
+    /// second-order passes read them), else at least the inputs' (the compiled sweep leaves the
+    /// others as they were).
+    member p.Reverse(w: Workspace, keep: bool) =
         if isNull code then
             p.Partials(w, false)
             Interpreter.reverse g w.A w.D0 w.D1
         else
-            let r = code.Reverse
+            let r = if keep then code.ReverseKept else code.Reverse
             for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, 0n, 0n)
     /// Tangents into w.S (inputs seeded by the caller). `tape`: over the partials' tape even when
     /// compiled (for many directions at one x, where the tape is computed once).
@@ -216,13 +232,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
 
     let output (w: Workspace) (g: Graph) (k: int) = let o = g.Outputs[k] in if o >= 0 then w.V[o] else g.OutConst[k]
 
-    /// Adjoints of output k (w.A zeroed and seeded; then the sweep).
-    let sweep (w: Workspace) (p: Path) (k: int) =
+    /// Adjoints of output k (w.A zeroed and seeded; then the sweep; every node's with `keep`).
+    let sweep (w: Workspace) (p: Path) (k: int) (keep: bool) =
         let g = p.Graph
         Array.Clear(w.A, 0, g.Count)
         let o = g.Outputs[k]
         if o >= 0 then w.A[o] <- 1.0
-        p.Reverse w
+        p.Reverse(w, keep)
 
     /// Tangents along v (w.S seeded; then the pass).
     let push (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) =
@@ -300,7 +316,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             if isNull p then false
             else
                 value <- output w p.Graph 0
-                sweep w p 0
+                sweep w p 0 false
                 Span<float>(w.A, 0, n).CopyTo grad
                 true
         finally
@@ -328,7 +344,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             else
                 // over the tape of partials (computed once, as the eager tape holds them): the IL
                 // passes would call the rule table's second derivatives node by node
-                sweep w p 0
+                sweep w p 0 true
                 v.CopyTo(Span<float>(w.S, 0, n))
                 p.Tangent(w, true)
                 Array.Clear(w.AT, 0, p.Graph.Count)
@@ -348,7 +364,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             else
                 let g = p.Graph
                 let count = g.Count
-                sweep w p 0
+                sweep w p 0 true
                 p.Partials(w, true)
                 let width = CompiledCore.Block(n, count)
                 w.EnsureBlock(count * width)
@@ -403,7 +419,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                         first <- first + k
                 else
                     for i in 0 .. m - 1 do
-                        sweep w p i
+                        sweep w p i false
                         for j in 0 .. n - 1 do jac[i + j * m] <- w.A[j]
                 true
         finally

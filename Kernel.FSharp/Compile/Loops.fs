@@ -1,0 +1,204 @@
+namespace Hybrid.Kernel
+
+open System
+
+/// A periodic run of a flat graph (or of its guards): a recorded loop, as an annotation on the
+/// graph, which stays flat. For trip t in 0 .. Trips − 1 and body item j in 0 .. Period − 1, item
+/// `First + t·Period + j` has the code and constants of item `First + j`, and its operand k is slot
+/// `base + Stride_k[j]·t`, base being item `First + j`'s operand k. Stride 0: the same slot every
+/// trip (a constant or a value computed before the loop); stride = Period: the corresponding node
+/// of the previous trip (a carried accumulator) or of the same trip (an operand inside the body);
+/// stride 1: x[i], x[i + 1], ….
+type internal Loop =
+    { First: int
+      Period: int
+      Trips: int
+      /// Per body item, the stride of operand 0 (0 where the item has no operand 0).
+      Stride0: int[]
+      /// Per body item, the stride of operand 1.
+      Stride1: int[] }
+
+    /// Items the loop covers.
+    member l.Length = l.Period * l.Trips
+    /// One past its last item.
+    member l.End = l.First + l.Period * l.Trips
+
+/// Finds the loops of a graph: the maximal periodic runs of its nodes and of its guards.
+module internal Loops =
+
+    /// Fewest trips worth a loop, and fewest items it must cover (below them, straight-line code:
+    /// a loop costs a call and its set-up, and its body's code is emitted once whatever the trips).
+    let mutable MinTrips = 3
+    let mutable MinItems = 24
+    /// The longest body tried.
+    let mutable MaxPeriod = 2048
+    /// Candidate periods tried at each position (the distances to the next occurrences of its code).
+    let Candidates = 24
+
+    let inline private bits (x: float) = BitConverter.DoubleToInt64Bits x
+
+    /// Nodes i and j apply the same rule to the same constants, with operands present alike.
+    let inline sameNode (g: Graph) (i: int) (j: int) =
+        let c = g.Code[i]
+        c = g.Code[j]
+        && (g.A0[i] >= 0) = (g.A0[j] >= 0)
+        && (g.A1[i] >= 0) = (g.A1[j] >= 0)
+        && (if c >= IrLog.Binary then
+                (g.A0[i] >= 0 || bits g.K0[i] = bits g.K0[j]) && (g.A1[i] >= 0 || bits g.K1[i] = bits g.K1[j])
+            elif c >= IrLog.Unary || c = IrLog.ConstantCode then bits g.K0[i] = bits g.K0[j]
+            else true)
+
+    /// Guards i and j take the same decision with the same outcome, on the same constants.
+    let inline sameGuard (q: IrGuard[]) (i: int) (j: int) =
+        let a = q[i]
+        let b = q[j]
+        a.Decision = b.Decision && a.Outcome = b.Outcome
+        && (a.SlotA >= 0) = (b.SlotA >= 0) && (a.SlotB >= 0) = (b.SlotB >= 0)
+        && (a.SlotA >= 0 || bits a.ConstA = bits b.ConstA)
+        && (a.SlotB >= 0 || bits a.ConstB = bits b.ConstB)
+
+    /// The maximal periodic runs of items [first, count): `key` a small hash of an item's code,
+    /// `same` the comparison of codes and constants, `op0`/`op1` the operand slots (−1: none).
+    /// Greedy from the left: at each position the candidate periods are the distances to the next
+    /// items with the same key; the one covering most items is taken (ties: the shortest period)
+    /// if it is worth a loop, and the scan goes on after it. Linear in practice: a failing candidate
+    /// fails at its first differing item, an accepted loop is passed over.
+    let inline runs (first: int) (count: int) ([<InlineIfLambda>] key: int -> int) ([<InlineIfLambda>] same: int -> int -> bool) (op0: int[]) (op1: int[]) : Loop[] =
+        let found = ResizeArray<Loop>()
+        let minTrips = min (max 1 MinTrips) (count + 1) // (no overflow below)
+        if count - first >= 2 * minTrips then
+            // next[i]: the next item after i with the same key (masked), or −1
+            let next = Array.create (count - first) -1
+            let last = Array.create 1024 -1
+            for i = count - 1 downto first do
+                let k = key i &&& 1023
+                next[i - first] <- last[k]
+                last[k] <- i
+            let s0 = Array.zeroCreate<int> (MaxPeriod + 1)
+            let s1 = Array.zeroCreate<int> (MaxPeriod + 1)
+            /// Trips of period p from s (at least 1).
+            let trips (s: int) (p: int) =
+                let mutable ok = s + 2 * p <= count
+                let mutable j = 0
+                while ok && j < p do
+                    let a = s + j
+                    let b = a + p
+                    if same a b then
+                        s0[j] <- (if op0[a] >= 0 then op0[b] - op0[a] else 0)
+                        s1[j] <- (if op1[a] >= 0 then op1[b] - op1[a] else 0)
+                    else ok <- false
+                    j <- j + 1
+                if not ok then 1
+                else
+                    let mutable t = 2
+                    let mutable go = true
+                    while go && s + (t + 1) * p <= count do
+                        let o = s + t * p
+                        let mutable j = 0
+                        while go && j < p do
+                            let a = s + j
+                            let b = o + j
+                            go <- same a b
+                                  && (op0[a] < 0 || op0[b] - op0[b - p] = s0[j])
+                                  && (op1[a] < 0 || op1[b] - op1[b - p] = s1[j])
+                            j <- j + 1
+                        if go then t <- t + 1
+                    t
+            let mutable s = first
+            while s + 2 * minTrips <= count do
+                let mutable bestP = 0
+                let mutable bestT = 1
+                let mutable okP = 0
+                let mutable nx = next[s - first]
+                let mutable c = 0
+                while nx >= 0 && c < Candidates && nx - s <= MaxPeriod && s + 2 * (nx - s) <= count do
+                    let p = nx - s
+                    if okP = 0 || p % okP <> 0 then
+                        let t = trips s p
+                        if t >= 2 then
+                            // a period worth a loop: its multiples cover no more (their trips are its trips, grouped)
+                            if okP = 0 && t >= minTrips && t * p >= MinItems then okP <- p
+                            if t * p > bestT * bestP then
+                                bestP <- p
+                                bestT <- t
+                    nx <- next[nx - first]
+                    c <- c + 1
+                if bestP > 0 && bestT >= minTrips && bestT * bestP >= MinItems then
+                    for j in 0 .. bestP - 1 do // the strides of the chosen period, from its second trip
+                        let a = s + j
+                        s0[j] <- (if op0[a] >= 0 then op0[a + bestP] - op0[a] else 0)
+                        s1[j] <- (if op1[a] >= 0 then op1[a + bestP] - op1[a] else 0)
+                    found.Add
+                        { First = s; Period = bestP; Trips = bestT
+                          Stride0 = Array.sub s0 0 bestP; Stride1 = Array.sub s1 0 bestP }
+                    s <- s + bestT * bestP
+                else s <- s + 1
+        found.ToArray()
+
+    /// The trips t at which an operand of a trip is one of the same trip's own nodes through a
+    /// stride other than Period (slot base + s·t = First + t·Period + k): the emitter keeps a trip's
+    /// own nodes in locals and reaches them at stride Period only.
+    let private selfTrips (g: Graph) (l: Loop) =
+        let p = l.Period
+        [ for j in 0 .. p - 1 do
+            for struct (b, st) in [ struct (g.A0[l.First + j], l.Stride0[j]); struct (g.A1[l.First + j], l.Stride1[j]) ] do
+                if b >= 0 && st <> p then
+                    for k in 0 .. p - 1 do
+                        let d = b - (l.First + k)
+                        if d % (p - st) = 0 then
+                            let t = d / (p - st)
+                            if t >= 0 && t < l.Trips then yield t ]
+
+    /// The loops among g's nodes (in order, disjoint). In each, a trip reaches its own nodes at
+    /// stride Period only: a loop where a trip's operand is one of its own nodes by another stride
+    /// (a slot fixed in the loop's first trip, read by every trip: stride 0) starts a trip later, or
+    /// (if that happens past its first trip) stays straight-line.
+    let find (g: Graph) : Loop[] =
+        runs g.N g.Count (fun i -> int g.Code[i]) (fun i j -> sameNode g i j) g.A0 g.A1
+        |> Array.choose (fun l ->
+            match selfTrips g l |> List.distinct with
+            | [] -> Some l
+            | [ 0 ] when l.Trips > 2 -> Some { l with First = l.First + l.Period; Trips = l.Trips - 1 }
+            | _ -> None)
+
+    /// The loops among g's guards (items are guard indices).
+    let findGuards (g: Graph) : Loop[] =
+        let q = g.Guards
+        runs 0 q.Length (fun i -> int q[i].Decision * 7 + q[i].Outcome) (fun i j -> sameGuard q i j)
+            (q |> Array.map (fun x -> x.SlotA)) (q |> Array.map (fun x -> x.SlotB))
+
+    let private describesItems (count: int) (same: int -> int -> bool) (op0: int[]) (op1: int[]) (l: Loop) =
+        l.First >= 0 && l.Period >= 1 && l.Trips >= 1 && l.End <= count
+        && l.Stride0.Length = l.Period && l.Stride1.Length = l.Period
+        && Seq.forall (fun t ->
+            Seq.forall (fun j ->
+                let a = l.First + j
+                let b = a + t * l.Period
+                same a b
+                && (op0[a] < 0 || op0[b] = op0[a] + l.Stride0[j] * t)
+                && (op1[a] < 0 || op1[b] = op1[a] + l.Stride1[j] * t)) (seq { 0 .. l.Period - 1 })) (seq { 0 .. l.Trips - 1 })
+
+    /// Every trip of the node loop l matches g's flat arrays (for tests).
+    let describes (g: Graph) (l: Loop) = l.First >= g.N && describesItems g.Count (sameNode g) g.A0 g.A1 l
+
+    /// Every trip of the guard loop l matches g's guards (for tests).
+    let describesGuards (g: Graph) (l: Loop) =
+        let q = g.Guards
+        describesItems q.Length (sameGuard q) (q |> Array.map (fun x -> x.SlotA)) (q |> Array.map (fun x -> x.SlotB)) l
+
+    /// Nodes emitted as code: the nodes outside loops plus one body per loop.
+    let straightNodes (g: Graph) (loops: Loop[]) =
+        let mutable m = g.Count - g.N
+        for l in loops do m <- m - (l.Trips - 1) * l.Period
+        m
+
+    /// [first, last] ranges and loops in order over [from, count): the pieces a pass runs.
+    let pieces (from: int) (count: int) (loops: Loop[]) : Choice<struct (int * int), Loop>[] =
+        let r = ResizeArray()
+        let mutable s = from
+        for l in loops do
+            if l.First > s then r.Add(Choice1Of2(struct (s, l.First - 1)))
+            r.Add(Choice2Of2 l)
+            s <- l.End
+        if s < count then r.Add(Choice1Of2(struct (s, count - 1)))
+        r.ToArray()

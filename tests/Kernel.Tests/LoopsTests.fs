@@ -1,0 +1,276 @@
+/// Compile/Loops.fs and the loop code of Emit.fs: the recognizer's loops describe the flat graph
+/// (every trip), and the passes with loops rolled give the interpreter's numbers to the last bit —
+/// every slot's value, adjoint, tangent and adjoint tangent — for loops of several shapes and for
+/// random periodic programs.
+module Hybrid.Kernel.Tests.LoopsTests
+
+open System
+open System.Runtime.InteropServices
+open Expecto
+open FsCheck
+open FsCheck.FSharp
+open Hybrid.Kernel
+
+let private record (f: Vec -> Real) (x: float[]) : Graph =
+    match GraphRecorder.record "LoopsTests" (Func<Vec, Real[]>(fun v -> [| f v |])) x with
+    | Choice1Of2 g -> g
+    | Choice2Of2 u -> failwithf "not compilable: %s" u.Reason
+
+/// Every slot of a path's four passes, and whether its guards hold.
+type private Run = { V: float[]; A: float[]; S: float[]; AT: float[]; Ok: bool; Grad: float[] }
+
+/// The passes by the interpreter (the reference).
+let private interpret (g: Graph) (x: float[]) (dir: float[]) =
+    let z () = Array.zeroCreate<float> g.Count
+    let v, a, s, at = z (), z (), z (), z ()
+    let d0, d1, h00, h01, h11 = z (), z (), z (), z (), z ()
+    Array.blit x 0 v 0 g.N
+    let ok = Interpreter.forward g v
+    Interpreter.partialsAll g v d0 d1
+    if g.Outputs[0] >= 0 then a[g.Outputs[0]] <- 1.0
+    Interpreter.reverse g a d0 d1
+    Array.blit dir 0 s 0 g.N
+    Interpreter.tangent g s d0 d1
+    Interpreter.hessiansAll g v d0 d1 h00 h01 h11
+    Interpreter.reverseTangent g a s at d0 d1 h00 h01 h11
+    { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub a 0 g.N }
+
+/// The passes by the emitted IL, with the given loops rolled (none: straight-line).
+let private compiled (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
+    let pin () = GC.AllocateArray<float>(g.Count, true)
+    let v, a, s, at = pin (), pin (), pin (), pin ()
+    let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
+    Array.blit x 0 v 0 g.N
+    for f in Emit.forward g loops do f.Invoke(p v, 0n, 0n, 0n)
+    let ok = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p v))
+    if g.Outputs[0] >= 0 then a[g.Outputs[0]] <- 1.0
+    let r = Emit.reverse g loops true
+    for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p a, 0n, 0n)
+    Array.blit dir 0 s 0 g.N
+    for f in Emit.tangent g loops do f.Invoke(p v, 0n, p s, 0n)
+    let rt = Emit.reverseTangent g loops
+    for k = rt.Length - 1 downto 0 do rt[k].Invoke(p v, p a, p s, p at)
+    // the sweep that keeps only the gradient
+    let lean = pin ()
+    if g.Outputs[0] >= 0 then lean[g.Outputs[0]] <- 1.0
+    let r = Emit.reverse g loops false
+    for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p lean, 0n, 0n)
+    { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub lean 0 g.N }
+
+let private sameBits (what: string) (expected: float[]) (actual: float[]) =
+    for i in 0 .. expected.Length - 1 do
+        if BitConverter.DoubleToInt64Bits expected[i] <> BitConverter.DoubleToInt64Bits actual[i] then
+            failtestf "%s: slot %d is %.17g, the interpreter's %.17g" what i actual[i] expected[i]
+
+let private sameRun (what: string) (expected: Run) (actual: Run) =
+    Expect.equal actual.Ok expected.Ok (what + ": guards")
+    sameBits (what + " values") expected.V actual.V
+    sameBits (what + " adjoints") expected.A actual.A
+    sameBits (what + " gradient (the sweep keeping the inputs' adjoints only)") expected.Grad actual.Grad
+    sameBits (what + " tangents") expected.S actual.S
+    sameBits (what + " adjoint tangents") expected.AT actual.AT
+
+/// g's loops describe it, and its passes rolled, straight-line and interpreted agree bitwise at
+/// every point given; returns the loops.
+let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
+    let loops = Loops.find g
+    let guardLoops = Loops.findGuards g
+    for l in loops do Expect.isTrue (Loops.describes g l) (sprintf "%s: %A describes the graph" what l)
+    for l in guardLoops do Expect.isTrue (Loops.describesGuards g l) (sprintf "%s: guard loop %A describes the guards" what l)
+    for (x, dir) in points do
+        let reference = interpret g x dir
+        sameRun (sprintf "%s, rolled as %A" what loops) reference (compiled g loops guardLoops x dir)
+        sameRun (what + ", straight-line") reference (compiled g [||] [||] x dir)
+    loops
+
+let private point (seed: int) (n: int) (lo: float) (hi: float) =
+    let r = Random(seed)
+    Array.init n (fun _ -> lo + (hi - lo) * r.NextDouble())
+
+let private points (n: int) (lo: float) (hi: float) = [ for k in 1 .. 3 -> point k n lo hi, point (100 + k) n -1.0 1.0 ]
+
+let rosenbrock (x: Vec) : Real =
+    let mutable s = Real 0.0
+    for i in 0 .. x.Length - 2 do
+        let a = x[i + 1] - x[i] * x[i]
+        let b = 1.0 - x[i]
+        s <- s + 100.0 * a * a + b * b
+    s
+
+/// p ← p·(1 + x[i]/10) + sin x[i]: a carried product.
+let private carried (x: Vec) : Real =
+    let mutable p = Real 1.0
+    for i in 0 .. x.Length - 1 do p <- p * (1.0 + 0.1 * x[i]) + Real.Sin x[i]
+    p
+
+/// Σ x[2i]·x[2i+1]: operands at stride 2.
+let private strided (x: Vec) : Real =
+    let mutable s = Real 0.0
+    for i in 0 .. x.Length / 2 - 1 do s <- s + x[2 * i] * Real.Exp(x[2 * i + 1] * 0.5)
+    s
+
+/// |x[i] − x[i+1]| + max(x[i], 0.5), and a comparison per element (a guard in the body).
+let private guarded (x: Vec) : Real =
+    let mutable s = Real 0.0
+    for i in 0 .. x.Length - 2 do
+        let d = Real.Abs(x[i] - x[i + 1]) + Real.Max(x[i], 0.5)
+        s <- if x[i] > Real -5.0 then s + d * d else s - d
+    s
+
+/// Two loops in a row, the second reading the first's result.
+let private twoLoops (x: Vec) : Real =
+    let mutable s = Real 0.0
+    for i in 0 .. x.Length - 1 do s <- s + x[i] * x[i]
+    let mutable p = Real 0.0
+    for i in 0 .. x.Length - 1 do p <- p + Real.Tanh(x[i] * s)
+    p
+
+/// A descending loop (operands at stride −1).
+let private descending (x: Vec) : Real =
+    let mutable s = Real 0.0
+    for i = x.Length - 1 downto 1 do s <- Real.Sin(s) + x[i] * x[i - 1]
+    s
+
+// --------------------------------------------------------------------- random periodic programs
+
+/// Where an operand of a random body op comes from.
+type private Src =
+    | Prev of int   // the k-th earlier op of this trip (clamped; the trip's input when none)
+    | Carried of int // op k of the previous trip (the value before the loop in trip 0)
+    | Elem of int * int // x[stride·t + offset]
+    | Const of float
+    | Before // a value computed before the loop
+    | Fixed of int // op k of trip 1, read by every later trip (stride 0 into the loop)
+
+type private Op = { F: int; A: Src; B: Src }
+
+let private srcGen =
+    Gen.frequency [
+        3, Gen.choose (1, 3) |> Gen.map Prev
+        2, Gen.choose (0, 5) |> Gen.map Carried
+        3, Gen.zip (Gen.choose (1, 2)) (Gen.choose (0, 1)) |> Gen.map Elem
+        1, Gen.elements [ 0.5; -1.25; 2.0 ] |> Gen.map Const
+        1, Gen.constant Before
+        1, Gen.choose (0, 5) |> Gen.map Fixed ]
+
+let private opGen = Gen.map3 (fun f a b -> { F = f; A = a; B = b }) (Gen.choose (0, 7)) srcGen srcGen
+
+let private programGen = Gen.zip (Gen.choose (1, 6) |> Gen.bind (fun k -> Gen.arrayOfLength k opGen)) (Gen.choose (1, 20))
+
+/// The program: `trips` trips of the body, each adding its last op to an accumulator.
+let private program (body: Op[]) (trips: int) (x: Vec) : Real =
+    let before = Real.Sin(x[0]) * 0.5
+    let mutable prev = Array.create body.Length before
+    let mutable s = Real 0.0
+    let mutable trip1 = Array.create body.Length before
+    for t in 0 .. trips - 1 do
+        let now = Array.zeroCreate<Real> body.Length
+        let src (j: int) (q: Src) =
+            match q with
+            | Prev k -> if j - k >= 0 then now[j - k] else x[t]
+            | Carried k -> prev[k % body.Length]
+            | Elem(stride, off) -> x[stride * t + off]
+            | Const c -> Real c
+            | Before -> before
+            | Fixed k -> trip1[k % body.Length]
+        for j in 0 .. body.Length - 1 do
+            let a = src j body[j].A
+            let b = src j body[j].B
+            now[j] <-
+                match body[j].F with
+                | 0 -> a + b
+                | 1 -> a - b
+                | 2 -> Real.Tanh(a * b)
+                | 3 -> Real.Sin a
+                | 4 -> Real.Max(a, b)
+                | 5 -> Real.Abs a * 0.5
+                | 6 -> Real.Tanh(a) * Real.Tanh(a)
+                | _ -> a * 0.25 + b
+        prev <- now
+        if t = 1 then trip1 <- now
+        s <- s + now[body.Length - 1]
+    s
+
+[<Tests>]
+let tests =
+    testList "Loops" [
+        test "Rosenbrock rolls into one loop of 8 nodes; rolled = straight-line = interpreter, bitwise" {
+            let n = 50
+            let g = record rosenbrock (point 7 n -2.0 2.0)
+            let loops = check "Rosenbrock" g (points n -2.0 2.0)
+            Expect.equal loops.Length 1 "one loop"
+            Expect.equal loops[0].Period 8 "8 nodes per term"
+            Expect.isGreaterThanOrEqual loops[0].Trips (n - 3) "every term but the first (its s is a constant)"
+            Expect.isLessThan (Loops.straightNodes g loops) 30 "straight-line nodes"
+            Expect.sequenceEqual (Array.sort (Array.distinct loops[0].Stride0)) [| 0; 1; 8 |] "strides of operand 0: constants, x[i], the body's and the carried nodes"
+        }
+        test "a carried product" {
+            let g = record carried (point 1 40 -1.0 1.0)
+            let loops = check "carried" g (points 40 -1.0 1.0)
+            Expect.equal loops.Length 1 "one loop"
+            Expect.isTrue (loops[0].Stride0 |> Array.contains loops[0].Period) "the product is carried (stride = period)"
+        }
+        test "operands at stride 2" {
+            let g = record strided (point 2 60 -1.0 1.0)
+            let loops = check "strided" g (points 60 -1.0 1.0)
+            Expect.equal loops.Length 1 "one loop"
+            Expect.isTrue (Array.append loops[0].Stride0 loops[0].Stride1 |> Array.contains 2) "stride 2"
+        }
+        test "a body with abs, max and a comparison: nodes and guards both roll" {
+            let g = record guarded (point 3 40 -2.0 2.0)
+            Expect.equal g.Guards.Length 39 "one guard per element"
+            let loops = check "guarded" g (points 40 -2.0 2.0)
+            Expect.equal loops.Length 1 "one node loop"
+            let guardLoops = Loops.findGuards g
+            Expect.equal guardLoops.Length 1 "one guard loop"
+            Expect.isGreaterThanOrEqual guardLoops[0].Trips 37 "nearly every guard in it"
+            // a point where one guard fails: the rolled guard loop says so, as the interpreter does
+            let x = point 4 40 -2.0 2.0
+            x[20] <- -6.0
+            let dir = point 5 40 -1.0 1.0
+            Expect.isFalse (interpret g x dir).Ok "the interpreter sees the failed guard"
+            Expect.isFalse (compiled g loops guardLoops x dir).Ok "the rolled guards see it too"
+        }
+        test "two loops in a row" {
+            let g = record twoLoops (point 6 30 -1.0 1.0)
+            let loops = check "two loops" g (points 30 -1.0 1.0)
+            Expect.equal loops.Length 2 "two loops"
+        }
+        test "a descending loop (stride −1)" {
+            let g = record descending (point 8 30 -1.0 1.0)
+            let loops = check "descending" g (points 30 -1.0 1.0)
+            Expect.equal loops.Length 1 "one loop"
+            Expect.isTrue (Array.append loops[0].Stride0 loops[0].Stride1 |> Array.contains -1) "stride −1"
+        }
+        test "a loop of one trip and one of two stay straight-line" {
+            for n in [ 2; 3 ] do
+                let g = record rosenbrock (point n n -2.0 2.0)
+                let loops = check (sprintf "Rosenbrock n = %d" n) g (points n -2.0 2.0)
+                Expect.isEmpty loops "no loop"
+        }
+        test "8·10⁶ nodes (Rosenbrock at n = 10⁶): found in well under a second" {
+            let n = 1_000_000
+            let g = record rosenbrock (point 9 n -2.0 2.0)
+            // the least of three (the machine is shared)
+            let timed () =
+                let sw = Diagnostics.Stopwatch.StartNew()
+                let loops = Loops.find g
+                loops, sw.Elapsed.TotalMilliseconds
+            let loops, ms = [ for _ in 1 .. 3 -> timed () ] |> List.minBy snd
+            printfn "Loops.find at %d nodes: %.0f ms" g.Count ms
+            Expect.equal loops.Length 1 "one loop"
+            Expect.isGreaterThanOrEqual loops[0].Trips (n - 3) "every term but the first"
+            Expect.isLessThan ms 1000.0 (sprintf "%.0f ms" ms)
+        }
+        testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 150 } "random periodic programs: the loops describe the graph, rolled = interpreter bitwise"
+            (Prop.forAll (Arb.fromGen programGen) (fun (body, trips) ->
+                let n = 2 * trips + 2
+                let f = program body trips
+                let g = record f (point trips n -1.0 1.0)
+                let loops = check (sprintf "%A × %d" body trips) g [ point 1 n -1.0 1.0, point 2 n -1.0 1.0 ]
+                // past the first trips (whose carried operands are the value before the loop) every
+                // trip records the same nodes: at most a few trips' worth stays straight-line
+                let perTrip = (g.Count - g.N) / trips
+                Expect.isLessThanOrEqual (Loops.straightNodes g loops) (4 * perTrip + Loops.MinItems)
+                    (sprintf "%A × %d: straight-line nodes (%d nodes, loops %A)" body trips g.Count loops)))
+    ]

@@ -12,7 +12,15 @@ strip() { sed -r 's/\x1B\[[0-9;?]*[A-Za-z]//g'; }
 passed=0; failed=0; skipped=0; status=0
 
 echo "== build"
-if ! dotnet build Hybrid.sln -c Release -v q -nologo 2>&1 | tail -n 3; then status=1; fi
+build_out=$(dotnet build Hybrid.sln -c Release -v q -nologo 2>&1); build_rc=$?
+echo "$build_out" | tail -n 3
+if [ $build_rc -ne 0 ]; then
+  # the tests would run against the last good build's binaries: count the build as one failure and stop
+  echo "$build_out" | grep -E ": error " | sort -u | head -n 40
+  echo "the build failed (exit code $build_rc)"
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
 
 # the test projects: every project of the solution under tests/ that is a test project (xunit, or Expecto)
 expected=()

@@ -463,7 +463,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         let p = select w
         if not (isNull p) then
             value <- output w p.Graph 0
-            sweep w p 0
+            sweep w p 0 true // HeldHvp's tape reads every node's adjoint
             Span<float>(w.A, 0, n).CopyTo grad
         p
 

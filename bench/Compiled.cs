@@ -14,7 +14,7 @@ public class CompiledRosenbrock
     [Params(100, 10_000, 1_000_000)] public int N;
 
     double[] x = [], g = [];
-    CompiledFunction? compiled;
+    CompiledFunction? compiled, sliced;
 
     [GlobalSetup]
     public void Setup()
@@ -22,12 +22,16 @@ public class CompiledRosenbrock
         x = Rosenbrock.Point(N);
         g = new double[N];
         compiled = Fn.Compile(Rosenbrock.Loop, x);
+        sliced = Fn.Compile(Rosenbrock.Sliced, x);
         var f0 = Rosenbrock.ValueAndGradient(x, g);
         var gc = new double[N];
         for (var k = 0; k < 2; k++) Check.Close("compiled value", f0, compiled.GradAndValue(x, gc)); // the second use is the warm one
         Check.Close("compiled grad", g, gc);
         Check.Close("compiled Value", Rosenbrock.Value(x), compiled.Value(x));
         if (compiled.Recordings != 1) throw new InvalidOperationException($"{compiled.Recordings} recordings");
+        if (!sliced.IsCompiled) throw new InvalidOperationException(sliced.NotCompiledReason);
+        for (var k = 0; k < 2; k++) Check.Close("compiled sliced value", f0, sliced.GradAndValue(x, gc));
+        Check.Close("compiled sliced grad", g, gc);
     }
 
     [Benchmark(Baseline = true, Description = "floor: hand-written value+grad")]
@@ -41,6 +45,9 @@ public class CompiledRosenbrock
 
     [Benchmark(Description = "Fn.Compile, scalar loop: Value")]
     public double CompiledValue() => compiled!.Value(x);
+
+    [Benchmark(Description = "Fn.Compile, slices: GradAndValue")]
+    public double CompiledSlicedGrad() => sliced!.GradAndValue(x, g);
 }
 
 /// Issue 8: compiled Hvp, Jvp and dense Hessian of the scalar-loop Rosenbrock against the

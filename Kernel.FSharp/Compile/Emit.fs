@@ -140,12 +140,22 @@ module internal Emit =
                 il.Emit(OpCodes.Ldloca, l.D1)
                 il.Emit(OpCodes.Call, partials2)
         else
-            il.Emit(OpCodes.Ldc_I4, int (code - IrLog.Unary))
-            il.Emit(OpCodes.Ldc_R8, g.K0[i])
-            op0 ()
-            loadHeld il c V i n.Stride
-            il.Emit(OpCodes.Call, d1)
-            il.Emit(OpCodes.Stloc, l.D0)
+            match enum<Fun1> (int (code - IrLog.Unary)) with
+            // the table's rows written out (Interpreter.partials has the same): no call through its match
+            | Fun1.Neg -> set l.D0 -1.0
+            | Fun1.Square ->
+                // 2x (at a NaN x, a NaN as the row's NaN rule gives)
+                il.Emit(OpCodes.Ldc_R8, 2.0)
+                op0 ()
+                il.Emit(OpCodes.Mul)
+                il.Emit(OpCodes.Stloc, l.D0)
+            | f ->
+                il.Emit(OpCodes.Ldc_I4, int f)
+                il.Emit(OpCodes.Ldc_R8, g.K0[i])
+                op0 ()
+                loadHeld il c V i n.Stride
+                il.Emit(OpCodes.Call, d1)
+                il.Emit(OpCodes.Stloc, l.D0)
             set l.D1 0.0
 
     /// Second partials of node n, times the adjoint W, into H00, H01, H11 (as Interpreter.hessian).

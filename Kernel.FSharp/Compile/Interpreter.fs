@@ -46,8 +46,12 @@ module internal Interpreter =
             | Fun2.Mul -> d0 <- y; d1 <- x
             | _ -> Kern.Partials2(f, x, y, v[i], &d0, &d1)
         else
-            let f = enum<Fun1> (int (c - IrLog.Unary))
-            d0 <- Kern.D1(f, g.K0[i], v[g.A0[i]], v[i])
+            d0 <-
+                match enum<Fun1> (int (c - IrLog.Unary)) with
+                // the table's rows written out, as Emit does: no call through its match
+                | Fun1.Neg -> -1.0
+                | Fun1.Square -> 2.0 * v[g.A0[i]]
+                | f -> Kern.D1(f, g.K0[i], v[g.A0[i]], v[i])
             d1 <- 0.0
 
     /// The second partials of node i, given its first partials.
@@ -56,14 +60,20 @@ module internal Interpreter =
         h00 <- 0.0
         h01 <- 0.0
         h11 <- 0.0
+        // the rows of +, −, × and of −x, x² written out (as `partials`): the table's values, no call
         if c >= IrLog.Binary then
-            let f = enum<Fun2> (int (c - IrLog.Binary))
-            let x = operand g v g.A0[i] g.K0[i]
-            let y = operand g v g.A1[i] g.K1[i]
-            Kern.Hessian2(f, x, y, v[i], d0, d1, &h00, &h01, &h11)
+            match enum<Fun2> (int (c - IrLog.Binary)) with
+            | Fun2.Add | Fun2.Sub -> ()
+            | Fun2.Mul -> h01 <- 1.0
+            | f ->
+                let x = operand g v g.A0[i] g.K0[i]
+                let y = operand g v g.A1[i] g.K1[i]
+                Kern.Hessian2(f, x, y, v[i], d0, d1, &h00, &h01, &h11)
         elif c >= IrLog.Unary then
-            let f = enum<Fun1> (int (c - IrLog.Unary))
-            h00 <- Kern.D2(f, g.K0[i], v[g.A0[i]], v[i], d0)
+            match enum<Fun1> (int (c - IrLog.Unary)) with
+            | Fun1.Neg -> ()
+            | Fun1.Square -> h00 <- (if Double.IsNaN v[i] then v[i] else 2.0)
+            | f -> h00 <- Kern.D2(f, g.K0[i], v[g.A0[i]], v[i], d0)
 
     /// Values of every node (inputs already in v[0 .. N−1]); true when every guard holds.
     let forward (g: Graph) (v: float[]) : bool =

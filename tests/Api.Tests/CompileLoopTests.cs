@@ -2,6 +2,7 @@ using Hybrid.Kernel;
 using Xunit;
 using Xunit.Sdk;
 using static Hybrid.Tests.TestFunctions;
+using static Hybrid.Tests.CompiledAssert;
 
 namespace Hybrid.Tests;
 
@@ -12,22 +13,6 @@ namespace Hybrid.Tests;
 /// </summary>
 public class CompileLoopTests
 {
-    const double Tol = 1e-15;
-
-    static void Same(double expected, double actual, string what)
-    {
-        if (expected.Equals(actual)) return;
-        var err = Math.Abs(expected - actual);
-        if (!(err <= Tol * Math.Max(Math.Abs(expected), Math.Abs(actual))))
-            throw new XunitException($"{what}: eager {expected:R}, compiled {actual:R} (error {err:E2}).");
-    }
-
-    static void Same(IReadOnlyList<double> expected, ReadOnlySpan<double> actual, string what)
-    {
-        Assert.Equal(expected.Count, actual.Length);
-        for (var i = 0; i < expected.Count; i++) Same(expected[i], actual[i], $"{what}[{i}]");
-    }
-
     static void AllEqualEager(Func<Vec, Real> f, CompiledFunction c, double[] x, double[] v, string what, bool hessian = true)
     {
         var (g, value) = Fn.GradAndValue(f)(x);

@@ -4,6 +4,7 @@ using MathNet.Numerics.LinearAlgebra.Double;
 using Xunit;
 using Xunit.Sdk;
 using static Hybrid.Tests.TestFunctions;
+using static Hybrid.Tests.CompiledAssert;
 
 namespace Hybrid.Tests;
 
@@ -13,30 +14,6 @@ namespace Hybrid.Tests;
 /// </summary>
 public class CompileTests
 {
-    const double Tol = 1e-15;
-
-    static void Same(double expected, double actual, string what)
-    {
-        if (expected.Equals(actual)) return;
-        var err = Math.Abs(expected - actual);
-        if (!(err <= Tol * Math.Max(Math.Abs(expected), Math.Abs(actual))))
-            throw new XunitException($"{what}: eager {expected:R}, compiled {actual:R} (error {err:E2}).");
-    }
-
-    static void Same(IReadOnlyList<double> expected, ReadOnlySpan<double> actual, string what)
-    {
-        Assert.Equal(expected.Count, actual.Length);
-        for (var i = 0; i < expected.Count; i++) Same(expected[i], actual[i], $"{what}[{i}]");
-    }
-
-    static void Same(Matrix<double> expected, Matrix<double> actual, string what)
-    {
-        Assert.Equal(expected.RowCount, actual.RowCount);
-        Assert.Equal(expected.ColumnCount, actual.ColumnCount);
-        for (var i = 0; i < expected.RowCount; i++)
-            for (var j = 0; j < expected.ColumnCount; j++) Same(expected[i, j], actual[i, j], $"{what}[{i},{j}]");
-    }
-
     /// <summary>Every scalar entry point of c against the eager transforms of f at x (direction v).</summary>
     static void AllEqualEager(Func<Vec, Real> f, CompiledFunction c, double[] x, double[] v, string what)
     {

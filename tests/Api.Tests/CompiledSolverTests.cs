@@ -3,6 +3,7 @@ using MathNet.Numerics.LinearAlgebra;
 using Xunit;
 using Xunit.Sdk;
 using static Hybrid.Tests.TestFunctions;
+using static Hybrid.Tests.CompiledAssert;
 
 namespace Hybrid.Tests;
 
@@ -21,26 +22,6 @@ public class CompiledSolverTests
     {
         public int Calls;
         public Real Invoke(Vec x) { Calls++; return f(x); }
-    }
-
-    static void Bitwise(double expected, double actual, string what)
-    {
-        if (BitConverter.DoubleToInt64Bits(expected) != BitConverter.DoubleToInt64Bits(actual))
-            throw new XunitException($"{what}: eager {expected:R}, compiled {actual:R}.");
-    }
-
-    static void Bitwise(IReadOnlyList<double> expected, IReadOnlyList<double> actual, string what)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++) Bitwise(expected[i], actual[i], $"{what}[{i}]");
-    }
-
-    static void Bitwise(Matrix<double> expected, Matrix<double> actual, string what)
-    {
-        Assert.Equal(expected.RowCount, actual.RowCount);
-        Assert.Equal(expected.ColumnCount, actual.ColumnCount);
-        for (var i = 0; i < expected.RowCount; i++)
-            for (var j = 0; j < expected.ColumnCount; j++) Bitwise(expected[i, j], actual[i, j], $"{what}[{i},{j}]");
     }
 
     /// <summary>Every entry of both histories, field by field, to the last bit.</summary>

@@ -115,9 +115,11 @@ module internal Loops =
                     let p = nx - s
                     if okP = 0 || p % okP <> 0 then
                         let t = trips s p
-                        if t >= 2 then
-                            // a period worth a loop: its multiples cover no more (their trips are its trips, grouped)
-                            if okP = 0 && t >= minTrips && t * p >= MinItems then okP <- p
+                        // only periods worth a loop compete: a long period repeated twice covers more
+                        // items than a short one repeated often, but is no loop
+                        if t >= minTrips && t * p >= MinItems then
+                            // its multiples cover no more (their trips are its trips, grouped)
+                            if okP = 0 then okP <- p
                             if t * p > bestT * bestP then
                                 bestP <- p
                                 bestT <- t
@@ -150,16 +152,19 @@ module internal Loops =
                             if t >= 0 && t < l.Trips then yield t ]
 
     /// The loops among g's nodes (in order, disjoint). In each, a trip reaches its own nodes at
-    /// stride Period only: a loop where a trip's operand is one of its own nodes by another stride
-    /// (a slot fixed in the loop's first trip, read by every trip: stride 0) starts a trip later, or
-    /// (if that happens past its first trip) stays straight-line.
+    /// stride Period only: a loop where some trip's operand is one of that trip's own nodes by
+    /// another stride (a slot fixed in an early trip, read by every later trip: stride 0) starts
+    /// after the last such trip (the trips before it stay straight-line), if two trips are left.
     let find (g: Graph) : Loop[] =
         runs g.N g.Count (fun i -> int g.Code[i]) (fun i j -> sameNode g i j) g.A0 g.A1
         |> Array.choose (fun l ->
-            match selfTrips g l |> List.distinct with
+            match selfTrips g l with
             | [] -> Some l
-            | [ 0 ] when l.Trips > 2 -> Some { l with First = l.First + l.Period; Trips = l.Trips - 1 }
-            | _ -> None)
+            | ts ->
+                // a later trip reaches the same absolute slots, so no trip after these is self-reaching
+                let skip = List.max ts + 1
+                if l.Trips - skip >= 2 then Some { l with First = l.First + skip * l.Period; Trips = l.Trips - skip }
+                else None)
 
     /// The loops among g's guards (items are guard indices).
     let findGuards (g: Graph) : Loop[] =

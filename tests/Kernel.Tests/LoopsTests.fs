@@ -262,6 +262,26 @@ let tests =
             Expect.isGreaterThanOrEqual loops[0].Trips (n - 3) "every term but the first"
             Expect.isLessThan ms 1000.0 (sprintf "%.0f ms" ms)
         }
+        test "a body reading a fixed node of an early trip still rolls (after that trip), for every other operand" {
+            // found by the property below (about 1 run in 15): a period repeated twice covering more
+            // items than the loop's displaced it, and nothing was rolled
+            let sources =
+                [ for k in 1 .. 3 -> Prev k ] @ [ for k in 0 .. 5 -> Carried k ] @ [ for s in 1 .. 2 do for o in 0 .. 1 -> Elem(s, o) ]
+                @ [ Const 0.5; Const -1.25; Before ] @ [ for k in 0 .. 5 -> Fixed k ]
+            let found =
+                [| { F = 0; A = Elem(2, 0); B = Elem(1, 0) }; { F = 0; A = Elem(1, 0); B = Const 2.0 }
+                   { F = 3; A = Elem(2, 1); B = Carried 4 }; { F = 0; A = Elem(2, 1); B = Prev 1 }
+                   { F = 0; A = Fixed 0; B = Carried 0 } |]
+            let bodies = [ yield found, 16; for a in sources do for f in 0 .. 7 -> [| { F = f; A = a; B = Fixed 5 } |], 13 ]
+            for body, trips in bodies do
+                do
+                    let n = 2 * trips + 2
+                    let g = record (program body trips) (point trips n -1.0 1.0)
+                    let loops = check (sprintf "%A × %d" body trips) g [ point 1 n -1.0 1.0, point 2 n -1.0 1.0 ]
+                    let perTrip = (g.Count - g.N) / trips
+                    Expect.isLessThanOrEqual (Loops.straightNodes g loops) (4 * perTrip + Loops.MinItems)
+                        (sprintf "%A × %d: straight-line nodes (%d nodes, loops %A)" body trips g.Count loops)
+        }
         testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 150 } "random periodic programs: the loops describe the graph, rolled = interpreter bitwise"
             (Prop.forAll (Arb.fromGen programGen) (fun (body, trips) ->
                 let n = 2 * trips + 2

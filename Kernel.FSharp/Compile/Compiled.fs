@@ -240,6 +240,15 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         if o >= 0 then w.A[o] <- 1.0
         p.Reverse(w, keep)
 
+    /// H·v into hv at the point w holds, swept with kept adjoints: one tangent and one
+    /// reverse-tangent pass over the tape of partials (computed once per point).
+    let hvpAt (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) (hv: Span<float>) =
+        v.CopyTo(Span<float>(w.S, 0, n))
+        p.Tangent(w, true)
+        Array.Clear(w.AT, 0, p.Graph.Count)
+        p.ReverseTangent(w, true)
+        Span<float>(w.AT, 0, n).CopyTo hv
+
     /// Tangents along v (w.S seeded; then the pass).
     let push (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) =
         v.CopyTo(Span<float>(w.S, 0, n))
@@ -345,11 +354,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 // over the tape of partials (computed once, as the eager tape holds them): the IL
                 // passes would call the rule table's second derivatives node by node
                 sweep w p 0 true
-                v.CopyTo(Span<float>(w.S, 0, n))
-                p.Tangent(w, true)
-                Array.Clear(w.AT, 0, p.Graph.Count)
-                p.ReverseTangent(w, true)
-                Span<float>(w.AT, 0, n).CopyTo hv
+                hvpAt w p v hv
                 true
         finally
             Workspace.Give w
@@ -469,9 +474,4 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
 
     /// H(x)·v at the point w holds (`TryHold`), the passes of `TryHvp` without selecting the path
     /// and computing the partials again: one tangent and one reverse-tangent pass over the tape.
-    member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) =
-        v.CopyTo(Span<float>(w.S, 0, n))
-        p.Tangent(w, true)
-        Array.Clear(w.AT, 0, p.Graph.Count)
-        p.ReverseTangent(w, true)
-        Span<float>(w.AT, 0, n).CopyTo hv
+    member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) = hvpAt w p v hv

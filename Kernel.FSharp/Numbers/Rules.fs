@@ -197,7 +197,8 @@ module Rules =
         let ay = Math.Abs y
         let big = Math.Max(ax, ay)
         let small = Math.Min(ax, ay)
-        if Double.IsInfinity big then Double.PositiveInfinity
+        // an infinite side gives +∞ even beside a NaN (IEEE 754, double.Hypot); Max and Min propagate NaN
+        if Double.IsPositiveInfinity ax || Double.IsPositiveInfinity ay then Double.PositiveInfinity
         elif big = 0.0 || Double.IsNaN small then big + small
         else
             let r = small / big

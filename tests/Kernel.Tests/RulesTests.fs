@@ -394,6 +394,22 @@ let ieee =
                         | None -> ()
             }
 
+        test "hypot's value at infinities, NaN and zeros is double.Hypot's (IEEE 754: an infinite side wins over NaN)" {
+            let specials = [ infinity; -infinity; nan; 0.0; -0.0; 3.0; -4.0; Double.MaxValue; Double.Epsilon ]
+            for x in specials do
+                for y in specials do
+                    let e = Double.Hypot(x, y)
+                    let what = sprintf "hypot(%g, %g)" x y
+                    // bitwise (the sign of a zero too), except that any NaN is a NaN and a finite
+                    // value is the scaled formula's (within an ulp of the library's)
+                    let same (v: float) (how: string) =
+                        if Double.IsFinite e && e <> 0.0 then Expect.floatClose { absolute = 0.0; relative = 2.3e-16 } v e (sprintf "%s, %s" what how)
+                        elif Double.IsNaN e then Expect.isTrue (Double.IsNaN v) (sprintf "%s, %s: NaN, got %g" what how v)
+                        else Expect.equal (BitConverter.DoubleToInt64Bits v) (BitConverter.DoubleToInt64Bits e) (sprintf "%s, %s: %g, got %g" what how e v)
+                    same (Rules.value2 Fun2.Hypot x y) "the table"
+                    same (Real.Hypot(Real x, Real y)).V "Real"
+        }
+
         test "a forward number's zero tangent is an explicit 0: 0·NaN = NaN, as for double" {
             // x·y at x = NaN with y a variable of zero tangent: y·1 + x·0 = NaN; with y a double: y
             Expect.isTrue (Double.IsNaN (Dual(nan, 1.0) * Dual(2.5, 0.0)).T) "Dual · Dual(c, 0)"

@@ -106,6 +106,8 @@ public class LogisticGradient
     double[] w = [];
     Vector<double> wv = null!, g = null!;
     Func<Vec, (Vec Grad, Real Value)> gv = null!;
+    CompiledFunction compiled = null!;
+    double[] grad = [];
 
     [GlobalSetup]
     public void Setup()
@@ -119,6 +121,10 @@ public class LogisticGradient
         var (gr, val) = gv(w);
         Check.Close("NLL", f, (double)val);
         Check.Close("gradient", g.AsArray()!, gr.ToArray(), 1e-8);
+        compiled = Fn.Compile(m.Nll, w);
+        grad = new double[LogisticModel.D];
+        Check.Close("compiled NLL", f, compiled.GradAndValue(w, grad));
+        Check.Close("compiled gradient", g.AsArray()!, grad, 1e-8);
     }
 
     [Benchmark(Baseline = true, Description = "hand-written Xᵀ(σ(Xw) − y) (MKL)")]
@@ -126,6 +132,10 @@ public class LogisticGradient
 
     [Benchmark(Description = "Hybrid Fn.GradAndValue, matrix primitives")]
     public Vec Hybrid() => gv(w).Grad;
+
+    /// Issue 8: the same f compiled (X·w one matrix node: dgemv each way; the loss scalar nodes, IL).
+    [Benchmark(Description = "Fn.Compile(f).GradAndValue")]
+    public double Compiled() => compiled.GradAndValue(w, grad);
 }
 
 /// Issue 3: the dense Hessian (d = 200) by the transforms vs hand-written XᵀDX (Baseline). Budget ≤ 5×.

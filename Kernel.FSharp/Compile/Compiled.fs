@@ -373,7 +373,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let count = g.Count
                 sweep w p 0 true
                 p.Partials(w, true)
-                let width = CompiledCore.Block(n, count)
+                let width = CompiledCore.Block(n, count, g.Mats.Length > 0)
                 w.EnsureBlock(count * width)
                 let s = w.SB
                 let at = w.ATB
@@ -397,8 +397,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    /// Directions per block pass: as many as keep a block's tangents near 8 MB, at most 64.
-    static member Block(n: int, count: int) = max 1 (min n (min 64 (1_000_000 / max 1 count)))
+    /// Directions per block pass: as many as keep a block's tangents near 8 MB, at most 64. A graph
+    /// with matrix nodes takes wider blocks (tangents up to 64 MB, at most 256 directions): each
+    /// block pass is a product with the whole matrix each way (X·V, Xᵀ·V̄), a pass over memory that
+    /// costs more than the tangents of the scalar nodes beside it.
+    static member Block(n: int, count: int, mats: bool) =
+        if mats then max 1 (min n (min 256 (8_000_000 / max 1 count)))
+        else max 1 (min n (min 64 (1_000_000 / max 1 count)))
 
     /// The m×n Jacobian into jac (column-major), by the eager choice of mode: forward (one tangent
     /// pass per column) when n ≤ m, reverse (one sweep per row) otherwise.
@@ -410,7 +415,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let g = p.Graph
                 if n <= m then
                     p.Partials(w, false)
-                    let width = CompiledCore.Block(n, g.Count)
+                    let width = CompiledCore.Block(n, g.Count, g.Mats.Length > 0)
                     w.EnsureBlock(g.Count * width)
                     let s = w.SB
                     let mutable first = 0

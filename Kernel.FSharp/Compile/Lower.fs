@@ -36,13 +36,15 @@ type internal Lowered
 /// bitwise. Scalar code that reads a region's elements or sums while the region is still open is
 /// emitted after it; an op that cannot join (another length, or an operand computed from the
 /// region) closes the region and opens the next. A slice is a ref with an offset: no node; an
-/// element read is the slot of that element: no node.
+/// element read is the slot of that element: no node. A matrix primitive (product, solve,
+/// Cholesky, LogDet) is not scalarised: it closes the open region and becomes one `MatNode` whose
+/// operands are contiguous slot ranges (copy nodes where the lowered elements are not) or constant
+/// data, and whose output is the next contiguous range of slots.
 module internal Lower =
 
     /// The primitive op stands for, for NotCompiledReason.
     let private describe (op: VecOp) =
         match op with
-        | :? GemmOp -> "MatMul (a matrix product: Mat * Mat, Mat * Vec, Vec * Mat, Outer, TransposeTimes or TimesTranspose)"
         | :? PrimNode as p ->
             match p.Prim with
             | :? CustomPrim -> sprintf "the custom rule %s" p.Prim.Name

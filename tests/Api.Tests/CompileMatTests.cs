@@ -170,6 +170,27 @@ public class CompileMatTests
     }
 
     [Fact]
+    public void OneCompiledFunctionWithProductsServesEightThreadsAtOnce()
+    {
+        var f = Logistic(300, 5, 26, out _, out _);
+        var c = Fn.Compile(f, new double[5]);
+        var points = Enumerable.Range(0, 8).Select(k => Random(new Random(100 + k), 5)).ToArray();
+        var expected = points.Select(x => Fn.GradAndValue(f)(x)).Select(r => (r.Grad.ToArray(), r.Value.Value)).ToArray();
+        var hessians = points.Select(x => Fn.Hessian(f)(x).ToMatrix()).ToArray();
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, k =>
+        {
+            for (var rep = 0; rep < 20; rep++)
+            {
+                var grad = new double[5];
+                Bitwise(expected[k].Item2, c.GradAndValue(points[k], grad), $"thread {k} value");
+                Bitwise(expected[k].Item1, grad, $"thread {k} gradient");
+                if (rep % 5 == 0) Bitwise(hessians[k], c.Hessian(points[k]), $"thread {k} Hessian");
+            }
+        });
+        Assert.Equal(1, c.Recordings);
+    }
+
+    [Fact]
     public void SolveInverseCholeskyAndLogDetAreCompiledNodes()
     {
         var spd = new Mat(new double[,] { { 4, 1, 0.5 }, { 1, 3, 0.2 }, { 0.5, 0.2, 2 } });

@@ -120,8 +120,10 @@ type internal Path(g: Graph, compileNow: bool) =
     /// Too many straight-line nodes for IL (known once the loops have been looked for).
     let mutable tooLarge = false
     let compile () =
-        let loops = Loops.find g
-        if Loops.straightNodes g loops > Compiler.MaxCompiledNodes then tooLarge <- true
+        // a loop over matrix nodes' slots is none (each node is a piece of its own); their output
+        // slots are no straight-line code
+        let loops = Loops.find g |> Array.filter (fun l -> g.Mats |> Array.forall (fun m -> m.Out + m.OutLen <= l.First || m.Out >= l.End))
+        if Loops.straightNodes g loops - MatNodes.slots g.Mats > Compiler.MaxCompiledNodes then tooLarge <- true
         else code <- PathCode(g, loops, Loops.findGuards g)
     do if compileNow then compile ()
     member _.Graph = g
@@ -156,7 +158,7 @@ type internal Path(g: Graph, compileNow: bool) =
     member p.Reverse(w: Workspace, keep: bool) =
         if isNull code then
             p.Partials(w, false)
-            Interpreter.reverse g w.A w.D0 w.D1
+            Interpreter.reverse g w.V w.A w.D0 w.D1
         else
             let r = if keep then code.ReverseKept else code.Reverse
             for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, 0n, 0n)
@@ -165,13 +167,13 @@ type internal Path(g: Graph, compileNow: bool) =
     member p.Tangent(w: Workspace, tape: bool) =
         if isNull code || tape then
             p.Partials(w, false)
-            Interpreter.tangent g w.S w.D0 w.D1
+            Interpreter.tangent g w.V w.S w.D0 w.D1
         else for f in code.Tangent do f.Invoke(w.PV, 0n, w.PS, 0n)
     /// Adjoint tangents into w.AT (zero before), from w.A and w.S.
     member p.ReverseTangent(w: Workspace, tape: bool) =
         if isNull code || tape then
             p.Partials(w, true)
-            Interpreter.reverseTangent g w.A w.S w.AT w.D0 w.D1 w.H00 w.H01 w.H11
+            Interpreter.reverseTangent g w.V w.A w.S w.AT w.D0 w.D1 w.H00 w.H01 w.H11
         else
             let r = code.ReverseTangent
             for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, w.PS, w.PAT)
@@ -371,7 +373,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let count = g.Count
                 sweep w p 0 true
                 p.Partials(w, true)
-                let width = CompiledCore.Block(n, count)
+                let width = CompiledCore.Block(n, count, g.Mats.Length > 0)
                 w.EnsureBlock(count * width)
                 let s = w.SB
                 let at = w.ATB
@@ -380,9 +382,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                     let k = min width (n - first)
                     Array.Clear(s, 0, n * k)
                     for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
-                    Interpreter.tangentBlock g s k w.D0 w.D1
+                    Interpreter.tangentBlock g w.V s k w.D0 w.D1
                     Array.Clear(at, 0, count * k)
-                    Interpreter.reverseTangentBlock g w.A s at k w.D0 w.D1 w.H00 w.H01 w.H11
+                    Interpreter.reverseTangentBlock g w.V w.A s at k w.D0 w.D1 w.H00 w.H01 w.H11
                     for q in 0 .. k - 1 do
                         for i in 0 .. n - 1 do h[i + (first + q) * n] <- at[i * k + q]
                     first <- first + k
@@ -395,8 +397,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    /// Directions per block pass: as many as keep a block's tangents near 8 MB, at most 64.
-    static member Block(n: int, count: int) = max 1 (min n (min 64 (1_000_000 / max 1 count)))
+    /// Directions per block pass: as many as keep a block's tangents near 8 MB, at most 64. A graph
+    /// with matrix nodes takes wider blocks (tangents up to 64 MB, at most 256 directions): each
+    /// block pass is a product with the whole matrix each way (X·V, Xᵀ·V̄), a pass over memory that
+    /// costs more than the tangents of the scalar nodes beside it.
+    static member Block(n: int, count: int, mats: bool) =
+        if mats then max 1 (min n (min 256 (8_000_000 / max 1 count)))
+        else max 1 (min n (min 64 (1_000_000 / max 1 count)))
 
     /// The m×n Jacobian into jac (column-major), by the eager choice of mode: forward (one tangent
     /// pass per column) when n ≤ m, reverse (one sweep per row) otherwise.
@@ -408,7 +415,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let g = p.Graph
                 if n <= m then
                     p.Partials(w, false)
-                    let width = CompiledCore.Block(n, g.Count)
+                    let width = CompiledCore.Block(n, g.Count, g.Mats.Length > 0)
                     w.EnsureBlock(g.Count * width)
                     let s = w.SB
                     let mutable first = 0
@@ -416,7 +423,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                         let k = min width (n - first)
                         Array.Clear(s, 0, n * k)
                         for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
-                        Interpreter.tangentBlock g s k w.D0 w.D1
+                        Interpreter.tangentBlock g w.V s k w.D0 w.D1
                         for q in 0 .. k - 1 do
                             for i in 0 .. m - 1 do
                                 let o = g.Outputs[i]

@@ -314,22 +314,28 @@ module internal Emit =
     /// A body node of lp as a site.
     let private bodySite (lp: Loop) (j: int) = { I = lp.First + j; Stride = lp.Period; S0 = lp.Stride0[j]; S1 = lp.Stride1[j] }
 
-    /// The pieces of a pass over g: chunks of at most ChunkNodes straight-line nodes, and loops.
+    /// The pieces of a pass over g: chunks of at most ChunkNodes straight-line nodes, loops, and
+    /// matrix nodes (each a piece of its own: MatNode.fs).
     let private passPieces (g: Graph) (loops: Loop[]) =
         [| for p in Loops.pieces g.N g.Count loops do
             match p with
             | Choice1Of2(struct (first, last)) ->
-                for a in first .. ChunkNodes .. last -> Choice1Of2(struct (a, min last (a + ChunkNodes - 1)))
-            | Choice2Of2 lp -> yield Choice2Of2 lp |]
+                for q in MatNodes.split g.Mats first last do
+                    match q with
+                    | Choice1Of2(struct (f, l)) ->
+                        for a in f .. ChunkNodes .. l -> Choice1Of3(struct (a, min l (a + ChunkNodes - 1)))
+                    | Choice2Of2 m -> yield Choice3Of3 m
+            | Choice2Of2 lp -> yield Choice2Of3 lp |]
 
     /// One pass's methods, piece by piece: `chunk il first last` emits a straight-line chunk, `loop
-    /// il lp` a loop's whole method body.
+    /// il lp` a loop's whole method body; `mat m` is a matrix node's pass (a call of its rule).
     let private build (name: string) (g: Graph) (loops: Loop[]) (bytesPerNode: int)
-                      (chunk: ILGenerator -> int -> int -> unit) (loop: ILGenerator -> Loop -> unit) : PassFn[] =
+                      (chunk: ILGenerator -> int -> int -> unit) (loop: ILGenerator -> Loop -> unit) (mat: MatNode -> PassFn) : PassFn[] =
         passPieces g loops |> Array.map (fun p ->
             match p with
-            | Choice1Of2(struct (first, last)) -> straightMethod name ((last - first + 1) * bytesPerNode + 16) (fun il -> chunk il first last)
-            | Choice2Of2 lp -> straightMethod (name + ".Loop") (lp.Period * bytesPerNode + 128) (fun il -> loop il lp))
+            | Choice1Of3(struct (first, last)) -> straightMethod name ((last - first + 1) * bytesPerNode + 16) (fun il -> chunk il first last)
+            | Choice2Of3 lp -> straightMethod (name + ".Loop") (lp.Period * bytesPerNode + 128) (fun il -> loop il lp)
+            | Choice3Of3 m -> mat m)
 
     let private heldLocals (il: ILGenerator) (count: int) = Array.init count (fun _ -> il.DeclareLocal(typeof<float>))
 
@@ -348,6 +354,7 @@ module internal Emit =
             (fun il lp ->
                 let c = { straight V lp.First (heldLocals il lp.Period) with HStride = lp.Period }
                 forwardLoop il c g lp (fun j -> node il c (bodySite lp j)))
+            (fun m -> PassFn(fun pv _ _ _ -> m.ForwardAt pv))
 
     /// The guards, in pieces (chunks of ChunkGuards, and loops over periodic runs of guards); each
     /// returns false at the first that fails.
@@ -502,6 +509,7 @@ module internal Emit =
                             address il c A b 0
                             il.Emit(OpCodes.Ldloc, l)
                             il.Emit(OpCodes.Stind_R8)))
+            (fun m -> PassFn(fun pv pa _ _ -> m.ReverseAt(pv, pa)))
 
     /// The tangent pass, pieces in order (tangents of a chunk's or a trip's own nodes held in locals).
     let tangent (g: Graph) (loops: Loop[]) : PassFn[] =
@@ -532,6 +540,7 @@ module internal Emit =
                 let l = locals il
                 let c = { straight S lp.First (heldLocals il lp.Period) with HStride = lp.Period }
                 forwardLoop il c g lp (fun j -> node il l c (bodySite lp j)))
+            (fun m -> PassFn(fun pv _ ps _ -> m.TangentAt(pv, ps)))
 
     /// The adjoint-tangent pass, pieces in reverse order (run them from the last).
     let reverseTangent (g: Graph) (loops: Loop[]) : PassFn[] =
@@ -594,3 +603,4 @@ module internal Emit =
                 let l = locals il
                 let c = { straight AT lp.First [||] with HStride = lp.Period }
                 loopOver il c lp (stridesOf lp) true (fun () -> for j = lp.Period - 1 downto 0 do node il l c (bodySite lp j)))
+            (fun m -> PassFn(fun pv pa ps pat -> m.ReverseTangentAt(pv, pa, ps, pat)))

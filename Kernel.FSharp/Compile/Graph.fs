@@ -10,8 +10,9 @@ open System
 [<Sealed; AllowNullLiteral>]
 type internal Graph
     internal (n: int, count: int, code: int16[], a0: int[], a1: int[], k0: float[], k1: float[],
-              outputs: int[], outConst: float[], guards: IrGuard[]) =
-    /// Node codes (IrLog's, plus Input).
+              outputs: int[], outConst: float[], guards: IrGuard[], mats: MatNode[]) =
+    let pieces = MatNodes.split mats n (count - 1)
+    /// Node codes (IrLog's, plus Input and `MatNode.Code`).
     static member Input = 3s
     member _.N = n
     member _.Count = count
@@ -24,6 +25,11 @@ type internal Graph
     member _.Outputs = outputs
     member _.OutConst = outConst
     member _.Guards = guards
+    /// The matrix nodes (by Out, ascending): each a piece of every pass, its output slots coded
+    /// `MatNode.Code` with no scalar operands.
+    member _.Mats = mats
+    /// The pieces of a pass over nodes N … Count − 1: scalar ranges [first, last] and matrix nodes.
+    member _.Pieces = pieces
 
 /// A recording that the compiler cannot replay, and why.
 type internal Unsupported = { Reason: string }
@@ -66,9 +72,20 @@ module internal GraphRecorder =
                     if g.SlotA >= 0 then live[g.SlotA] <- true
                     if g.SlotB >= 0 then live[g.SlotB] <- true
                 let mutable reason: string = null
+                // a matrix node is live whole (its output range and operand ranges stay contiguous)
+                let matOf = if low.Mats.Length = 0 then null else Array.create count -1
+                for q in 0 .. low.Mats.Length - 1 do
+                    let m = low.Mats[q]
+                    for s in m.Out .. m.Out + m.OutLen - 1 do matOf[s] <- q
                 for i = count - 1 downto n do
                     if live[i] then
                         match low.Kinds[i] with
+                        | NodeKind.Scalar when not (isNull matOf) && matOf[i] >= 0 ->
+                            let m = low.Mats[matOf[i]]
+                            for s in m.Out .. m.Out + m.OutLen - 1 do live[s] <- true
+                            for o in m.Operands do
+                                if o.First >= 0 then
+                                    for s in o.First .. o.First + o.Length - 1 do live[s] <- true
                         | NodeKind.Scalar ->
                             if low.Codes.Length <= i || low.Codes[i] = 0s then
                                 if isNull reason then reason <- "it applies a custom rule or another primitive the compiler cannot replay"
@@ -110,7 +127,8 @@ module internal GraphRecorder =
                         guards |> Array.map (fun g ->
                             { g with SlotA = (if g.SlotA >= 0 then index[g.SlotA] else -1)
                                      SlotB = (if g.SlotB >= 0 then index[g.SlotB] else -1) })
-                    Choice1Of2(Graph(n, m, code, a0, a1, k0, k1, outputs, outConst, guards))
+                    let mats = low.Mats |> Array.filter (fun q -> live[q.Out]) |> Array.map (fun q -> q.Remap(fun s -> index[s]))
+                    Choice1Of2(Graph(n, m, code, a0, a1, k0, k1, outputs, outConst, guards, mats))
         finally
             IrRecording.Stop()
             Traces.Close(t, false)

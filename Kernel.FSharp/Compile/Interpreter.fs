@@ -75,10 +75,10 @@ module internal Interpreter =
             | Fun1.Square -> h00 <- (if Double.IsNaN v[i] then v[i] else 2.0)
             | f -> h00 <- Kern.D2(f, g.K0[i], v[g.A0[i]], v[i], d0)
 
-    /// Values of every node (inputs already in v[0 .. N−1]); true when every guard holds.
-    let forward (g: Graph) (v: float[]) : bool =
+    /// Values of nodes first … last (no matrix node among them).
+    let private forwardRange (g: Graph) (v: float[]) (first: int) (last: int) =
         let code = g.Code
-        for i in g.N .. g.Count - 1 do
+        for i in first .. last do
             let c = code[i]
             v[i] <-
                 if c >= IrLog.Binary then
@@ -93,6 +93,13 @@ module internal Interpreter =
                 elif c >= IrLog.Unary then Kern.Value1(enum<Fun1> (int (c - IrLog.Unary)), g.K0[i], v[g.A0[i]])
                 elif c = IrLog.CopyCode then v[g.A0[i]]
                 else g.K0[i] // a constant
+
+    /// Values of every node (inputs already in v[0 .. N−1]); true when every guard holds.
+    let forward (g: Graph) (v: float[]) : bool =
+        for p in g.Pieces do
+            match p with
+            | Choice1Of2(struct (first, last)) -> forwardRange g v first last
+            | Choice2Of2 m -> m.Forward(Span v)
         let guards = g.Guards
         let mutable ok = true
         let mutable k = 0
@@ -108,18 +115,17 @@ module internal Interpreter =
     /// constants and inputs have no arguments, so the passes below skip them).
     let partialsAll (g: Graph) (v: float[]) (d0: float[]) (d1: float[]) =
         for i in g.N .. g.Count - 1 do
-            if g.Code[i] <> IrLog.ConstantCode then partials g v i &d0[i] &d1[i]
+            if g.Code[i] <> IrLog.ConstantCode && g.Code[i] <> MatNode.Code then partials g v i &d0[i] &d1[i]
 
     /// Every node's second partials (SecondOrder's H00, H01, H11), from its first partials.
     let hessiansAll (g: Graph) (v: float[]) (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) =
         for i in g.N .. g.Count - 1 do
-            if g.Code[i] <> IrLog.ConstantCode then hessian g v i d0[i] d1[i] &h00[i] &h01[i] &h11[i]
+            if g.Code[i] <> IrLog.ConstantCode && g.Code[i] <> MatNode.Code then hessian g v i d0[i] d1[i] &h00[i] &h01[i] &h11[i]
 
-    /// The adjoint sweep (Sweep.reverse) over the partials: `a` seeded by the caller (zero elsewhere).
-    let reverse (g: Graph) (a: float[]) (d0: float[]) (d1: float[]) =
+    let private reverseRange (g: Graph) (a: float[]) (d0: float[]) (d1: float[]) (first: int) (last: int) =
         let a0 = g.A0
         let a1 = g.A1
-        for i = g.Count - 1 downto g.N do
+        for i = last downto first do
             let w = a[i]
             if w <> 0.0 then
                 let j = a0[i]
@@ -127,21 +133,33 @@ module internal Interpreter =
                 let k = a1[i]
                 if k >= 0 then a[k] <- a[k] + d1[i] * w
 
-    /// The tangent pass (Sweep.forwardTangents, one direction): s[0 .. N−1] seeded by the caller.
-    let tangent (g: Graph) (s: float[]) (d0: float[]) (d1: float[]) =
+    /// The adjoint sweep (Sweep.reverse) over the partials: `a` seeded by the caller (zero elsewhere).
+    let reverse (g: Graph) (v: float[]) (a: float[]) (d0: float[]) (d1: float[]) =
+        let ps = g.Pieces
+        for q = ps.Length - 1 downto 0 do
+            match ps[q] with
+            | Choice1Of2(struct (first, last)) -> reverseRange g a d0 d1 first last
+            | Choice2Of2 m -> m.Reverse(Span v, Span a)
+
+    let private tangentRange (g: Graph) (s: float[]) (d0: float[]) (d1: float[]) (first: int) (last: int) =
         let a0 = g.A0
         let a1 = g.A1
-        for i in g.N .. g.Count - 1 do
+        for i in first .. last do
             let j = a0[i]
             let k = a1[i]
             s[i] <- (if j >= 0 then d0[i] * s[j] else 0.0) + (if k >= 0 then d1[i] * s[k] else 0.0)
 
-    /// The adjoint-tangent pass (Sweep.reverseTangents, one direction): `a` from `reverse`, `s` from
-    /// `tangent`, `at` zero; afterwards at[0 .. N−1] = H·v.
-    let reverseTangent (g: Graph) (a: float[]) (s: float[]) (at: float[]) (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) =
+    /// The tangent pass (Sweep.forwardTangents, one direction): s[0 .. N−1] seeded by the caller.
+    let tangent (g: Graph) (v: float[]) (s: float[]) (d0: float[]) (d1: float[]) =
+        for p in g.Pieces do
+            match p with
+            | Choice1Of2(struct (first, last)) -> tangentRange g s d0 d1 first last
+            | Choice2Of2 m -> m.Tangent(Span v, Span s, 1)
+
+    let private reverseTangentRange (g: Graph) (a: float[]) (s: float[]) (at: float[]) (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) (first: int) (last: int) =
         let a0 = g.A0
         let a1 = g.A1
-        for i = g.Count - 1 downto g.N do
+        for i = last downto first do
             let w = a[i]
             let gt = at[i]
             if w <> 0.0 || gt <> 0.0 then
@@ -157,12 +175,19 @@ module internal Interpreter =
                     let cross = if j >= 0 then h01 * s[j] else 0.0
                     at[k] <- at[k] + d1[i] * gt + cross + h11 * s[k]
 
-    /// `tangent` for w directions at once (s holds w tangents per slot, direction fastest), as the
-    /// eager replay of a Hessian block: the partials are read once per node for all directions.
-    let tangentBlock (g: Graph) (s: float[]) (w: int) (d0: float[]) (d1: float[]) =
+    /// The adjoint-tangent pass (Sweep.reverseTangents, one direction): `a` from `reverse`, `s` from
+    /// `tangent`, `at` zero; afterwards at[0 .. N−1] = H·v.
+    let reverseTangent (g: Graph) (v: float[]) (a: float[]) (s: float[]) (at: float[]) (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) =
+        let ps = g.Pieces
+        for q = ps.Length - 1 downto 0 do
+            match ps[q] with
+            | Choice1Of2(struct (first, last)) -> reverseTangentRange g a s at d0 d1 h00 h01 h11 first last
+            | Choice2Of2 m -> m.ReverseTangent(Span v, Span a, Span s, Span at, 1)
+
+    let private tangentBlockRange (g: Graph) (s: float[]) (w: int) (d0: float[]) (d1: float[]) (first: int) (last: int) =
         let a0 = g.A0
         let a1 = g.A1
-        for i in g.N .. g.Count - 1 do
+        for i in first .. last do
             let j = a0[i]
             let k = a1[i]
             let o = i * w
@@ -181,12 +206,19 @@ module internal Interpreter =
             else
                 for q in 0 .. w - 1 do s[o + q] <- 0.0
 
-    /// `reverseTangent` for w directions at once (s and at hold w values per slot).
-    let reverseTangentBlock (g: Graph) (a: float[]) (s: float[]) (at: float[]) (w: int)
-                            (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) =
+    /// `tangent` for w directions at once (s holds w tangents per slot, direction fastest), as the
+    /// eager replay of a Hessian block: the partials are read once per node for all directions.
+    let tangentBlock (g: Graph) (v: float[]) (s: float[]) (w: int) (d0: float[]) (d1: float[]) =
+        for p in g.Pieces do
+            match p with
+            | Choice1Of2(struct (first, last)) -> tangentBlockRange g s w d0 d1 first last
+            | Choice2Of2 m -> m.Tangent(Span v, Span s, w)
+
+    let private reverseTangentBlockRange (g: Graph) (a: float[]) (s: float[]) (at: float[]) (w: int)
+                                         (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) (first: int) (last: int) =
         let a0 = g.A0
         let a1 = g.A1
-        for i = g.Count - 1 downto g.N do
+        for i = last downto first do
             let wi = a[i]
             let h00 = h00[i] * wi
             let h01 = h01[i] * wi
@@ -205,3 +237,12 @@ module internal Interpreter =
                     if k >= 0 then
                         let cross = if j >= 0 then h01 * s[j * w + q] else 0.0
                         at[k * w + q] <- at[k * w + q] + dk * gt + cross + h11 * s[k * w + q]
+
+    /// `reverseTangent` for w directions at once (s and at hold w values per slot).
+    let reverseTangentBlock (g: Graph) (v: float[]) (a: float[]) (s: float[]) (at: float[]) (w: int)
+                            (d0: float[]) (d1: float[]) (h00: float[]) (h01: float[]) (h11: float[]) =
+        let ps = g.Pieces
+        for q = ps.Length - 1 downto 0 do
+            match ps[q] with
+            | Choice1Of2(struct (first, last)) -> reverseTangentBlockRange g a s at w d0 d1 h00 h01 h11 first last
+            | Choice2Of2 m -> m.ReverseTangent(Span v, Span a, Span s, Span at, w)

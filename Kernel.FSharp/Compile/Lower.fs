@@ -8,7 +8,7 @@ open System
 /// its own lowering (its arrays, no copy).
 [<Sealed>]
 type internal Lowered
-    internal (count: int, kinds: NodeKind[], arg0: int[], arg1: int[], codes: int16[], k0: float[], k1: float[], map: int[]) =
+    internal (count: int, kinds: NodeKind[], arg0: int[], arg1: int[], codes: int16[], k0: float[], k1: float[], map: int[], mats: MatNode[]) =
     member _.Count = count
     member _.Kinds = kinds
     member _.Arg0 = arg0
@@ -17,6 +17,8 @@ type internal Lowered
     member _.Codes = codes
     member _.K0 = k0
     member _.K1 = k1
+    /// The matrix nodes (slots of this tape), by Out.
+    member _.Mats = mats
     /// The slot of the lowered tape that trace slot i stands for.
     member _.Slot(i: int) = if isNull map then i else map[i]
 
@@ -34,13 +36,15 @@ type internal Lowered
 /// bitwise. Scalar code that reads a region's elements or sums while the region is still open is
 /// emitted after it; an op that cannot join (another length, or an operand computed from the
 /// region) closes the region and opens the next. A slice is a ref with an offset: no node; an
-/// element read is the slot of that element: no node.
+/// element read is the slot of that element: no node. A matrix primitive (product, solve,
+/// Cholesky, LogDet) is not scalarised: it closes the open region and becomes one `MatNode` whose
+/// operands are contiguous slot ranges (copy nodes where the lowered elements are not) or constant
+/// data, and whose output is the next contiguous range of slots.
 module internal Lower =
 
     /// The primitive op stands for, for NotCompiledReason.
     let private describe (op: VecOp) =
         match op with
-        | :? GemmOp -> "MatMul (a matrix product: Mat * Mat, Mat * Vec, Vec * Mat, Outer, TransposeTimes or TimesTranspose)"
         | :? PrimNode as p ->
             match p.Prim with
             | :? CustomPrim -> sprintf "the custom rule %s" p.Prim.Name
@@ -76,14 +80,14 @@ module internal Lower =
             k1[i] <- ky
             count <- i + 1
             i
-        member _.Result(map: int[]) = Lowered(count, kinds, a0, a1, codes, k0, k1, map)
+        member _.Result(map: int[], mats: MatNode[]) = Lowered(count, kinds, a0, a1, codes, k0, k1, map, mats)
 
     let private isReduction (v: IrVec) = v.Kind = IrVecKind.Sum || v.Kind = IrVecKind.Dot
 
     /// The lowered tape of trace t (recorded with log), or why it cannot be lowered.
     let run (t: Trace) (log: IrLog) : Choice<Lowered, string> =
         let count = t.Count
-        if t.Ops.Count = 0 then Choice1Of2(Lowered(count, t.Kinds, t.Arg0, t.Arg1, log.Codes, log.K0, log.K1, null))
+        if t.Ops.Count = 0 then Choice1Of2(Lowered(count, t.Kinds, t.Arg0, t.Arg1, log.Codes, log.K0, log.K1, null, Array.empty))
         else
             let codeOf (i: int) = if i < log.Codes.Length then log.Codes[i] else 0s
             let k0Of (i: int) = if i < log.K0.Length then log.K0[i] else 0.0
@@ -107,6 +111,7 @@ module internal Lower =
             let members = ResizeArray<int>() // op indices, in recording order
             let memberSlots = ResizeArray<int>() // their trace slots
             let mutable reason: string = null
+            let mats = ResizeArray<MatNode>()
 
             let emit (i: int) =
                 let kind = t.Kinds[i]
@@ -214,7 +219,33 @@ module internal Lower =
                     let k = t.Arg0[i]
                     let v = log.Vec k
                     if v.Kind = IrVecKind.None then
-                        reason <- sprintf "it uses %s, which the compiler does not lower to scalar code yet" (describe t.Ops[k])
+                        match MatNodes.ofOp t.Ops[k] with
+                        | ValueNone -> reason <- sprintf "it uses %s, which the compiler does not lower to scalar code yet" (describe t.Ops[k])
+                        | ValueSome(struct (rule, refs, data)) ->
+                            // a matrix primitive stays one node (MatNode.fs): its operands as contiguous
+                            // slot ranges (copies where the lowered elements are not), its output the
+                            // next OutLen slots; emitted in recording order (an open region first)
+                            if len >= 0 then close ()
+                            let operands =
+                                refs |> Array.mapi (fun q r ->
+                                    if r.IsNone then { First = -1; Length = data[q].Length; Data = data[q] }
+                                    else
+                                        let slots = Array.init r.Length (elem r)
+                                        let mutable contiguous = true
+                                        for e in 1 .. slots.Length - 1 do
+                                            if slots[e] <> slots[0] + e then contiguous <- false
+                                        let first =
+                                            if contiguous && slots.Length > 0 then slots[0]
+                                            else
+                                                let f = tape.Count
+                                                for s in slots do tape.Add(NodeKind.Scalar, s, -1, IrLog.CopyCode, 0.0, 0.0) |> ignore
+                                                f
+                                        { First = first; Length = r.Length; Data = null })
+                            let o = t.Ops[k].Out
+                            let first = tape.Count
+                            for _ in 1 .. o.Length do tape.Add(NodeKind.Scalar, -1, -1, MatNode.Code, 0.0, 0.0) |> ignore
+                            mats.Add(MatNode(rule, operands, first, o.Length))
+                            if o.Slot >= 0 then map[i] <- first else elems[k] <- Array.init o.Length (fun e -> first + e)
                     elif v.Kind = IrVecKind.Gather then
                         if len >= 0 && readsOpen v.X then close ()
                         let outs = gather v
@@ -234,4 +265,4 @@ module internal Lower =
             if not (isNull reason) then Choice2Of2 reason
             else
                 close ()
-                Choice1Of2(tape.Result map)
+                Choice1Of2(tape.Result(map, mats.ToArray()))

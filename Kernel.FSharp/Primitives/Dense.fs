@@ -23,8 +23,9 @@ module internal Dense =
     let shape (r: int) (c: int) = sprintf "%d×%d" r c
 
     /// x's values as an exact-size array: x's own storage when it already is one, else a copy.
+    /// (A primitive's own read of its operand: not a read of values by f, so no Fn.Compile guard.)
     let exact (x: Vec) : float[] =
-        if x.Off = 0 && x.Arr.Length = x.Length then x.Arr else x.ToArray()
+        if x.Off = 0 && x.Arr.Length = x.Length then x.Arr else Array.sub x.Arr x.Off x.Length
 
     /// x's derivative ref on its trace; constants have none (their adjoints are skipped).
     let refOf (x: Vec) = if x.Tid = 0 then VecRef.None else x.Ref

@@ -33,6 +33,10 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
         for e in 0 .. z.Length - 1 do dst[e * w + j] <- dst[e * w + j] + z[e]
 
     override _.Batched = true
+    /// The operands as recorded (refs, values, stored shapes and transposes), for `Fn.Compile`,
+    /// which keeps the product as one node of its graph and re-instantiates this op at each call's
+    /// values (`MatNode`).
+    member _.Factors = struct (a, av, ta, ra, ca, b, bv, tb, rb, cb)
     /// A pooled exact-size copy of a derivative span (BLAS needs exact-size arrays).
     static member private Copy(s: Span<float>) =
         let a = ExactBuffers.Rent s.Length

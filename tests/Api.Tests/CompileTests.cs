@@ -254,7 +254,7 @@ public class CompileTests
     }
 
     [Fact]
-    public void VectorPrimitivesAreLoweredAndMatrixProductsFallBackToEagerAndSayWhy()
+    public void VectorPrimitivesAreLoweredAndMatrixProductsAreCompiledNodes()
     {
         // Vec maps, zips, Sum and Dot are lowered to scalar nodes (CompileVecTests checks them in every mode)
         var r = new Random(23);
@@ -265,8 +265,7 @@ public class CompileTests
         AllEqualEager(LogisticLoss, logistic, new[] { 0.3, -0.2, 0.5 }, new[] { 1.0, 0.0, -1.0 }, "logistic");
         Func<Vec, Real> product = x => Vec.Sum(new Mat(new double[,] { { 1, 2 }, { -1, 0.5 } }) * x);
         var c = Fn.Compile(product, new[] { 0.1, 0.2 });
-        Assert.False(c.IsCompiled);
-        Assert.True(c.NotCompiledReason!.Contains("MatMul"), c.NotCompiledReason);
+        Assert.True(c.IsCompiled, c.NotCompiledReason); // one node calling BLAS (CompileMatTests)
         for (var k = 0; k < 3; k++) AllEqualEager(product, c, Random(r, 2, -1, 1), Random(r, 2, -1, 1), $"point {k}");
     }
 

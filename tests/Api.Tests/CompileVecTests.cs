@@ -272,13 +272,12 @@ public class CompileVecTests
     }
 
     [Fact]
-    public void MatrixProductsSolvesAndCustomRulesFallBackToEagerAndNameThePrimitive()
+    public void MatrixProductsAndSolvesAreCompiledAndCustomRulesFallBackToEagerAndNameThePrimitive()
     {
         var r = new Random(67);
         Func<Vec, Real> product = x => Vec.Sum(Vec.Square(new Mat(new double[,] { { 1, 2, 0 }, { 0, 1, -1 } }) * Vec.Exp(x)));
         var c = Fn.Compile(product, new[] { 0.1, 0.2, 0.3 });
-        Assert.False(c.IsCompiled);
-        Assert.True(c.NotCompiledReason!.Contains("MatMul"), c.NotCompiledReason);
+        Assert.True(c.IsCompiled, c.NotCompiledReason); // matrix nodes (CompileMatTests)
         for (var k = 0; k < 3; k++)
         {
             var x = Random(r, 3, -1, 1);
@@ -287,8 +286,7 @@ public class CompileVecTests
 
         Func<Vec, Real> solve = x => Vec.Sum(Mat.Solve(new Mat(new double[,] { { 2, 1 }, { 1, 3 } }), x));
         var cs = Fn.Compile(solve, new[] { 0.1, 0.2 });
-        Assert.False(cs.IsCompiled);
-        Assert.True(cs.NotCompiledReason!.Contains("Solve"), cs.NotCompiledReason);
+        Assert.True(cs.IsCompiled, cs.NotCompiledReason);
         AllEqualEager(solve, cs, new[] { 0.5, -1.0 }, new[] { 1.0, 1.0 }, true, true, "Solve");
 
         var softplus = Fn.CustomJvp((Vec x) => new Vec(x.ToArray().Select(v => Math.Log(1 + Math.Exp(v))).ToArray()),

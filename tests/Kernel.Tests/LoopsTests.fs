@@ -28,11 +28,11 @@ let private interpret (g: Graph) (x: float[]) (dir: float[]) =
     let ok = Interpreter.forward g v
     Interpreter.partialsAll g v d0 d1
     if g.Outputs[0] >= 0 then a[g.Outputs[0]] <- 1.0
-    Interpreter.reverse g a d0 d1
+    Interpreter.reverse g v a d0 d1
     Array.blit dir 0 s 0 g.N
-    Interpreter.tangent g s d0 d1
+    Interpreter.tangent g v s d0 d1
     Interpreter.hessiansAll g v d0 d1 h00 h01 h11
-    Interpreter.reverseTangent g a s at d0 d1 h00 h01 h11
+    Interpreter.reverseTangent g v a s at d0 d1 h00 h01 h11
     { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub a 0 g.N }
 
 /// The passes by the emitted IL, with the given loops rolled (none: straight-line).

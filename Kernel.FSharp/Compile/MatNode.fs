@@ -1,0 +1,266 @@
+namespace Hybrid.Kernel
+
+#nowarn "9" // Spans over the workspace's pinned arrays, from the addresses compiled passes get
+
+open System
+open System.Runtime.InteropServices
+open System.Threading
+open Microsoft.FSharp.NativeInterop
+
+/// What a matrix node of a compiled graph computes: a kernel primitive re-instantiated at each
+/// call's values. `Eval` fills the output's values (an exact-size array) from the operands' and
+/// returns the residual the rules use (a factorisation, or null); `Op` is the bottom-level op the
+/// eager tape records for the same values, whose own rules (Jvp, Vjp, VjpTangent) the compiled
+/// passes call — so a compiled matrix node makes the BLAS / LAPACK calls the eager tape makes,
+/// and no derivative rule is written here.
+[<AbstractClass>]
+type internal MatRule(name: string) =
+    member _.Name = name
+    /// True when the rules read a residual worth keeping between the passes of one point.
+    abstract Residual: bool
+    abstract Eval: xs: float[][] * y: float[] -> obj
+    abstract Op: xs: float[][] * y: float[] * res: obj * refs: VecRef[] * out: VecRef -> VecOp
+
+/// C = op(A)·op(B) (`GemmOp`): the value is GemmOp.Record's dgemm into zeros.
+[<Sealed>]
+type internal GemmRule(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int) =
+    inherit MatRule("MatMul")
+    override _.Residual = false
+    override _.Eval(xs, y) =
+        Array.Clear y
+        Dense.gemm ta xs[0] ra ca tb xs[1] rb cb 1.0 y
+        null
+    override _.Op(xs, y, _, refs, out) = GemmOp(refs[0], xs[0], ta, ra, ca, refs[1], xs[1], tb, rb, cb, y, out) :> VecOp
+
+/// A primitive recorded as a bottom-level `PrimNode` (Solve, Inverse, Cholesky, LogDet): its value
+/// is `Prim.Eval`, its rules the node's.
+[<Sealed>]
+type internal PrimRule(p: Prim) =
+    inherit MatRule(p.Name)
+    override _.Residual = true
+    override _.Eval(xs, y) =
+        let struct (v, res) = p.Eval(Array.map (fun (x: float[]) -> Vec x) xs)
+        if v.Length <> y.Length then
+            invalidOp (sprintf "Hybrid internal error: %s gave %d values at this point but %d when recorded." p.Name v.Length y.Length)
+        Array.blit v 0 y 0 y.Length
+        res
+    override _.Op(xs, y, res, refs, out) = PrimNode(p, Array.map (fun (x: float[]) -> Vec x) xs, Vec y, res, refs, out) :> VecOp
+
+/// An operand of a matrix node: a contiguous range of the graph's slots (First ≥ 0), or constant
+/// data copied when recorded (First = −1, its values in Data).
+[<Struct>]
+type internal MatOperand = { First: int; Length: int; Data: float[] }
+
+/// One thread's scratch for a matrix node: exact-size arrays for the operands' and the output's
+/// values (BLAS takes whole arrays), the residual of the last point with the operand values it
+/// belongs to, and compact derivative arrays (each traced operand, then the output; Width values
+/// per element) that the op's rules read and write through a `Store`.
+[<Sealed>]
+type internal MatScratch(operands: MatOperand[], outLen: int, total: int) =
+    member val Xs: float[][] = operands |> Array.map (fun o -> if o.First < 0 then o.Data else Array.zeroCreate o.Length)
+    member val Y: float[] = Array.zeroCreate outLen
+    member val Kept: float[][] = operands |> Array.map (fun o -> if o.First < 0 then null else Array.zeroCreate o.Length)
+    member val HasRes = false with get, set
+    member val Res: obj = null with get, set
+    member val Adj: float[] = Array.zeroCreate total
+    member val Tan: float[] = Array.empty with get, set
+    member val AdjT: float[] = Array.empty with get, set
+    /// Room for width k in Tan and AdjT.
+    member s.Ensure(k: int) =
+        if s.Tan.Length < total * k then
+            s.Tan <- Array.zeroCreate (total * k)
+            s.AdjT <- Array.zeroCreate (total * k)
+
+/// A matrix primitive as one node of a compiled graph: it reads contiguous slot ranges (or constant
+/// data, e.g. a design matrix X) and writes the contiguous range [Out, Out + OutLen), and every pass
+/// runs it as a piece of its own: the value (one dgemm, or the primitive's LAPACK call), the
+/// reverse (its vjp: Xᵀ·ȳ), the tangent (X·ẇ, for w directions at once: a product of X with a
+/// d×w block is one dgemm) and the reverse tangent (derived from the vjp rule, `PrimNode.
+/// DerivedVjpTangent`). Each pass copies the slots it reads into compact arrays, instantiates the
+/// eager op at the point's values (`MatRule.Op`) and calls that op's rule, then adds what the rule
+/// gives back into the graph's slots — the same sums as the eager sweep (into zeros first, then
+/// added: 0 + z is z). A zero output adjoint is a symbolic zero, as on the eager tape.
+/// Thread-safe: the scratch is per thread.
+[<Sealed; AllowNullLiteral>]
+type internal MatNode(rule: MatRule, operands: MatOperand[], out: int, outLen: int) =
+    let offsets =
+        let o = Array.zeroCreate operands.Length
+        let mutable at = 0
+        for i in 0 .. operands.Length - 1 do
+            o[i] <- at
+            if operands[i].First >= 0 then at <- at + operands[i].Length
+        o
+    let offOut = operands |> Array.sumBy (fun o -> if o.First >= 0 then o.Length else 0)
+    let total = offOut + outLen
+    let refs = operands |> Array.mapi (fun i o -> if o.First < 0 then VecRef.None else VecRef.Slots(offsets[i], o.Length))
+    let outRef = VecRef.Slots(offOut, outLen)
+    let stop = operands |> Array.fold (fun e o -> if o.First >= 0 then max e (o.First + o.Length) else e) (out + outLen)
+    let scratch = new ThreadLocal<MatScratch>(fun () -> MatScratch(operands, outLen, total))
+    static let noOps = Collections.Generic.List<int>()
+
+    static let allZero (s: Span<float>) =
+        let mutable z = true
+        let mutable e = 0
+        while z && e < s.Length do
+            if s[e] <> 0.0 then z <- false
+            e <- e + 1
+        z
+
+    /// Node code of a matrix node's output slots (no scalar operands; `Graph.Mats` says which node).
+    static member Code = 4s
+    member _.Rule = rule
+    member _.Operands = operands
+    member _.Out = out
+    member _.OutLen = outLen
+    /// One past the highest slot the node reads or writes.
+    member _.End = stop
+    /// The node with its slots renumbered (`f` maps each slot; ranges must stay contiguous).
+    member _.Remap(f: int -> int) =
+        let ops =
+            operands |> Array.map (fun o ->
+                if o.First < 0 then o
+                else
+                    let first = f o.First
+                    if f (o.First + o.Length - 1) <> first + o.Length - 1 then
+                        invalidOp "Hybrid internal error: a matrix node's operand range is no longer contiguous."
+                    { o with First = first })
+        let o = f out
+        if f (out + outLen - 1) <> o + outLen - 1 then invalidOp "Hybrid internal error: a matrix node's output range is no longer contiguous."
+        MatNode(rule, ops, o, outLen)
+
+    member private _.Fill(v: Span<float>, sc: MatScratch) =
+        for i in 0 .. operands.Length - 1 do
+            let o = operands[i]
+            if o.First >= 0 then v.Slice(o.First, o.Length).CopyTo(Span<float> sc.Xs[i])
+
+    member private _.Keep(sc: MatScratch, res: obj) =
+        if rule.Residual then
+            for i in 0 .. operands.Length - 1 do
+                if operands[i].First >= 0 then Array.blit sc.Xs[i] 0 sc.Kept[i] 0 operands[i].Length
+            sc.Res <- res
+            sc.HasRes <- true
+
+    /// The eager op at the values in v (operands and output); the residual is recomputed only when
+    /// the operands differ (bitwise) from those of the one kept.
+    member private m.Build(v: Span<float>, sc: MatScratch) : VecOp =
+        m.Fill(v, sc)
+        let res =
+            if not rule.Residual then null
+            else
+                let mutable same = sc.HasRes
+                for i in 0 .. operands.Length - 1 do
+                    if same && operands[i].First >= 0 then
+                        same <- MemoryMarshal.Cast<float, int64>(ReadOnlySpan<float> sc.Xs[i]).SequenceEqual(MemoryMarshal.Cast<float, int64>(ReadOnlySpan<float> sc.Kept[i]))
+                if same then sc.Res
+                else
+                    let r = rule.Eval(sc.Xs, sc.Y)
+                    m.Keep(sc, r)
+                    r
+        v.Slice(out, outLen).CopyTo(Span<float> sc.Y)
+        rule.Op(sc.Xs, sc.Y, res, refs, outRef)
+
+    /// Values: v[Out ..] from the operands' values in v.
+    member m.Forward(v: Span<float>) =
+        let sc = scratch.Value
+        m.Fill(v, sc)
+        let res = rule.Eval(sc.Xs, sc.Y)
+        m.Keep(sc, res)
+        ReadOnlySpan<float>(sc.Y).CopyTo(v.Slice(out, outLen))
+
+    /// Adds the vjp of the output's adjoints a[Out ..] into the operands' adjoints.
+    member m.Reverse(v: Span<float>, a: Span<float>) =
+        if not (allZero (a.Slice(out, outLen))) then
+            let sc = scratch.Value
+            let op = m.Build(v, sc)
+            let adj = sc.Adj
+            Array.Clear(adj, 0, offOut)
+            a.Slice(out, outLen).CopyTo(Span<float>(adj, offOut, outLen))
+            op.Vjp(Store(adj, noOps, false, 1))
+            for i in 0 .. operands.Length - 1 do
+                let o = operands[i]
+                if o.First >= 0 then
+                    let off = offsets[i]
+                    for e in 0 .. o.Length - 1 do a[o.First + e] <- a[o.First + e] + adj[off + e]
+
+    /// Tangents of the output (k directions per slot, s[slot·k + q]) from the operands'.
+    member m.Tangent(v: Span<float>, s: Span<float>, k: int) =
+        let sc = scratch.Value
+        let op = m.Build(v, sc)
+        sc.Ensure k
+        let tan = sc.Tan
+        for i in 0 .. operands.Length - 1 do
+            let o = operands[i]
+            if o.First >= 0 then s.Slice(o.First * k, o.Length * k).CopyTo(Span<float>(tan, offsets[i] * k, o.Length * k))
+        op.Jvp(Store(tan, noOps, false, k))
+        ReadOnlySpan<float>(tan, offOut * k, outLen * k).CopyTo(s.Slice(out * k, outLen * k))
+
+    /// Adds the tangent of the vjp (k directions) into the operands' adjoint tangents at, from the
+    /// output's adjoints a (one per slot), tangents s and adjoint tangents at (k per slot).
+    member m.ReverseTangent(v: Span<float>, a: Span<float>, s: Span<float>, at: Span<float>, k: int) =
+        if not (allZero (a.Slice(out, outLen)) && allZero (at.Slice(out * k, outLen * k))) then
+            let sc = scratch.Value
+            let op = m.Build(v, sc)
+            sc.Ensure k
+            let adj = sc.Adj
+            let tan = sc.Tan
+            let adjT = sc.AdjT
+            a.Slice(out, outLen).CopyTo(Span<float>(adj, offOut, outLen))
+            for i in 0 .. operands.Length - 1 do
+                let o = operands[i]
+                if o.First >= 0 then s.Slice(o.First * k, o.Length * k).CopyTo(Span<float>(tan, offsets[i] * k, o.Length * k))
+            s.Slice(out * k, outLen * k).CopyTo(Span<float>(tan, offOut * k, outLen * k))
+            Array.Clear(adjT, 0, offOut * k)
+            at.Slice(out * k, outLen * k).CopyTo(Span<float>(adjT, offOut * k, outLen * k))
+            op.VjpTangent(Store(adj, noOps, false, 1), Store(tan, noOps, false, k), Store(adjT, noOps, false, k))
+            for i in 0 .. operands.Length - 1 do
+                let o = operands[i]
+                if o.First >= 0 then
+                    let off = offsets[i] * k
+                    let f = o.First * k
+                    for e in 0 .. o.Length * k - 1 do at[f + e] <- at[f + e] + adjT[off + e]
+
+    // the passes over the workspace's pinned arrays, from the addresses a compiled pass gets
+    static member private At(p: nativeint, length: int) = Span<float>(NativePtr.toVoidPtr (NativePtr.ofNativeInt<float> p), length)
+    member m.ForwardAt(pv: nativeint) = m.Forward(MatNode.At(pv, stop))
+    member m.ReverseAt(pv: nativeint, pa: nativeint) = m.Reverse(MatNode.At(pv, stop), MatNode.At(pa, stop))
+    member m.TangentAt(pv: nativeint, ps: nativeint) = m.Tangent(MatNode.At(pv, stop), MatNode.At(ps, stop), 1)
+    member m.ReverseTangentAt(pv: nativeint, pa: nativeint, ps: nativeint, pat: nativeint) =
+        m.ReverseTangent(MatNode.At(pv, stop), MatNode.At(pa, stop), MatNode.At(ps, stop), MatNode.At(pat, stop), 1)
+
+/// The matrix nodes of a graph as pieces of its passes.
+module internal MatNodes =
+
+    /// The eager op's rule to compile op with, its operand refs on the recording trace and the
+    /// constant operands' values (copied: the compiled function must not read memory the caller
+    /// may change later), or None when the compiler cannot keep op as a node.
+    let ofOp (op: VecOp) : struct (MatRule * VecRef[] * float[][]) voption =
+        match op with
+        | :? GemmOp as g ->
+            let struct (a, av, ta, ra, ca, b, bv, tb, rb, cb) = g.Factors
+            ValueSome(struct (GemmRule(ta, ra, ca, tb, rb, cb) :> MatRule, [| a; b |],
+                              [| (if a.IsNone then Array.copy av else null); (if b.IsNone then Array.copy bv else null) |]))
+        | :? PrimNode as p ->
+            match p.Prim with
+            | :? SolvePrim | :? CholeskyPrim | :? LogDetPrim ->
+                ValueSome(struct (PrimRule p.Prim :> MatRule, p.Refs,
+                                  p.Refs |> Array.mapi (fun i r -> if r.IsNone then p.Inputs[i].ToArray() else null)))
+            | _ -> ValueNone
+        | _ -> ValueNone
+
+    /// [first, last] cut at the output ranges of the nodes (sorted by Out) inside it: the scalar
+    /// ranges and the nodes, in order.
+    let split (mats: MatNode[]) (first: int) (last: int) : Choice<struct (int * int), MatNode>[] =
+        if mats.Length = 0 then [| Choice1Of2(struct (first, last)) |]
+        else
+            let r = ResizeArray()
+            let mutable s = first
+            for m in mats do
+                if m.Out >= first && m.Out <= last then
+                    if m.Out > s then r.Add(Choice1Of2(struct (s, m.Out - 1)))
+                    r.Add(Choice2Of2 m)
+                    s <- m.Out + m.OutLen
+            if s <= last then r.Add(Choice1Of2(struct (s, last)))
+            r.ToArray()
+
+    /// Output slots of all the nodes.
+    let slots (mats: MatNode[]) = mats |> Array.sumBy (fun m -> m.OutLen)

@@ -80,12 +80,12 @@ public static class Profile
     /// `Bench.dll profile-ops`: where an eager Rosenbrock gradient spends, per tape node (ns): f on
     /// doubles, f on constant Reals (the operators without a tape), recording alone (trace open,
     /// inputs, f, close), the adjoint sweep alone, and the whole Fn.GradAndValue.
-    public static void Ops()
+    public static void Ops(int[] sizes)
     {
         Linalg.UseBest();
         Console.WriteLine("| f | n | nodes | f(double) ns/elem | f(const Real) ns/node | record ns/node | sweep ns/node | GradAndValue ns/node | ratio to floor |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (int n in new[] { 100, 10_000, 1_000_000 })
+        foreach (int n in sizes.Length > 0 ? sizes : new[] { 100, 10_000, 1_000_000 })
         {
             var x = Rosenbrock.Point(n);
             var g = new double[n];

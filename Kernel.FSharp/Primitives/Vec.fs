@@ -346,8 +346,9 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
     /// Σₖ xₖ (one tape node).
     static member Sum(x: Vec) : Real =
         let n = x.Length
+        let xs = ReadOnlySpan<float>(x.Arr, x.Off, n) // (x.Arr checks liveness: once, not per element)
         let mutable s = 0.0
-        for k in 0 .. n - 1 do s <- s + x.Arr[x.Off + k]
+        for k in 0 .. n - 1 do s <- s + xs[k]
         if x.Tid = 0 then Real s
         else
             let t = Vec.TraceOf(x.Tid, 0)

@@ -77,6 +77,93 @@ public static class Profile
         tape.Release();
     }
 
+    /// `Bench.dll profile-ops`: where an eager Rosenbrock gradient spends, per tape node (ns): f on
+    /// doubles, f on constant Reals (the operators without a tape), recording alone (trace open,
+    /// inputs, f, close), the adjoint sweep alone, and the whole Fn.GradAndValue.
+    public static void Ops(int[] sizes)
+    {
+        Linalg.UseBest();
+        Console.WriteLine("| f | n | nodes | f(double) ns/elem | f(const Real) ns/node | record ns/node | sweep ns/node | GradAndValue ns/node | ratio to floor |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int n in sizes.Length > 0 ? sizes : new[] { 100, 10_000, 1_000_000 })
+        {
+            var x = Rosenbrock.Point(n);
+            var g = new double[n];
+            var xc = new Vec(x);
+            foreach (var (name, f, gv) in new[] { ("loop", Transforms.RosenLoop, Transforms.GradLoop), ("sliced", Transforms.RosenSliced, Transforms.GradSliced) })
+            {
+                int nodes = 0;
+                {
+                    var t = Traces.Open(TraceKind.Reverse, "p");
+                    f(Vec.Input(t, xc, null));
+                    nodes = t.Count;
+                    Traces.Close(t, false);
+                }
+                double floor = Median(() => Rosenbrock.ValueAndGradient(x, g), n);
+                double plain = Median(() => Rosenbrock.Value(x), n);
+                double consts = Median(() => f(xc), n);
+                double record = Median(() =>
+                {
+                    var t = Traces.Open(TraceKind.Reverse, "p");
+                    f(Vec.Input(t, xc, null));
+                    Traces.Close(t, false);
+                }, n);
+                double sweep;
+                {
+                    var t = Traces.Open(TraceKind.Reverse, "p");
+                    var y = f(Vec.Input(t, xc, null));
+                    sweep = Median(() =>
+                    {
+                        var adj = Sweep.store(t);
+                        adj.Scalars[y.I] = 1.0;
+                        Sweep.reverse(t, adj);
+                        adj.Release();
+                    }, n);
+                    Traces.Close(t, false);
+                }
+                double total = Median(() => gv(x), n);
+                double per(double us) => 1000.0 * us / nodes;
+                Console.WriteLine($"| {name} | {n} | {nodes} | {1000.0 * plain / n:F2} | {per(consts):F2} | {per(record):F2} | {per(sweep):F2} | {per(total):F2} | {total / floor:F1} |");
+            }
+        }
+    }
+
+    /// `Bench.dll profile-push`: the recording cost of one scalar operation, a chain of m = s · y
+    /// (both traced) and m = s · c (c constant), on an open reverse trace (no sweep).
+    public static void Push()
+    {
+        const int m = 10_000;
+        var xc = new Vec(new[] { 1.0, 1.0 });
+        foreach (var (name, body) in new (string, Func<Vec, Real>)[]
+        {
+            ("s * y (two traced)", v => { Real s = v[0], y = v[1]; for (int i = 0; i < m; i++) s = s * y; return s; }),
+            ("s * c (one constant)", v => { Real s = v[0]; for (int i = 0; i < m; i++) s = s * 1.0000001; return s; }),
+            ("x[0] read", v => { Real s = 0; for (int i = 0; i < m; i++) s = v[0]; return s; }),
+        })
+        {
+            double us = Median(() =>
+            {
+                var t = Traces.Open(TraceKind.Reverse, "p");
+                body(Vec.Input(t, xc, null));
+                Traces.Close(t, false);
+            }, m);
+            double consts = Median(() => body(xc), m);
+            Console.WriteLine($"{name}: record {1000.0 * us / m:F2} ns/op, on constants {1000.0 * consts / m:F2} ns/op");
+        }
+    }
+
+    /// The fastest of many timed calls (µs), after a warm-up long enough for tiered compilation:
+    /// on a shared, loaded machine the minimum is the cost without preemption.
+    static double Median(Action call, int n)
+    {
+        for (int i = 0; i < 60; i++) call();
+        int reps = Math.Min(20_000, Math.Max(7, (int)(4_000_000 / Math.Max(1, n))));
+        var best = double.MaxValue;
+        var sw = new Stopwatch();
+        for (int i = 0; i < reps; i++) { sw.Restart(); call(); best = Math.Min(best, sw.Elapsed.TotalMicroseconds); }
+        return best;
+    }
+
     static void Measure(string name, int n, Action call, Func<(int Nodes, int Ops)>? count, int reps = 0)
     {
         for (int i = 0; i < (reps > 0 ? 1 : 5); i++) call(); // warm up (tier-up, pools)

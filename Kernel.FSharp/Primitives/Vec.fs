@@ -253,15 +253,24 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
                 let v = t.Rent n
                 let d = t.Rent n
                 let d2 = if t.SecondOrder then t.Rent n else null
-                let xa = x.Arr
-                let xo = x.Off
-                for k in 0 .. n - 1 do
-                    let xk = xa[xo + k]
-                    let fx = Rules.value1 f c xk
-                    v[k] <- fx
-                    let dk = Rules.d1<float> f c xk fx
-                    d[k] <- dk
-                    if not (isNull d2) then d2[k] <- Rules.d2 f c xk fx dk
+                let xs = ReadOnlySpan<float>(x.Arr, x.Off, n)
+                let vs = Span<float>(v, 0, n)
+                let ds = Span<float>(d, 0, n)
+                // two loops, so the common one (no second partials) has no test per element
+                if isNull d2 then
+                    for k in 0 .. n - 1 do
+                        let xk = xs[k]
+                        let fx = Rules.value1 f c xk
+                        vs[k] <- fx
+                        ds[k] <- Rules.d1<float> f c xk fx
+                else
+                    for k in 0 .. n - 1 do
+                        let xk = xs[k]
+                        let fx = Rules.value1 f c xk
+                        vs[k] <- fx
+                        let dk = Rules.d1<float> f c xk fx
+                        ds[k] <- dk
+                        d2[k] <- Rules.d2 f c xk fx dk
                 if not (isNull t.Ir) then t.Ir.Map(t.NextOp, f, c, x.Ref, n)
                 Vec.Record(t, MapOp(x.Ref, d, d2, n, Vec.NextRef(t, n)), v, n)
 
@@ -295,9 +304,16 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
                     if second then Partial.Of(view (t.Rent n)), Partial.Of(view (t.Rent n)), Partial.Of(view (t.Rent n))
                     elif f = Fun2.Mul then Partial.Of 0.0, Partial.Of 1.0, Partial.Of 0.0
                     else Partial.Of 0.0, Partial.Of 0.0, Partial.Of 0.0
+                // a broadcast side (length 1) steps by 0: no test per element
+                let xa = xv.Arr
+                let ya = yv.Arr
+                let xo = xv.Off
+                let yo = yv.Off
+                let xs = if xv.Len = 1 then 0 else 1
+                let ys = if yv.Len = 1 then 0 else 1
                 for k in 0 .. n - 1 do
-                    let a = xv[k]
-                    let b = yv[k]
+                    let a = xa[xo + k * xs]
+                    let b = ya[yo + k * ys]
                     let fz = Rules.value2 f a b
                     v[k] <- fz
                     if stored then
@@ -330,8 +346,9 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
     /// Σₖ xₖ (one tape node).
     static member Sum(x: Vec) : Real =
         let n = x.Length
+        let xs = ReadOnlySpan<float>(x.Arr, x.Off, n) // (x.Arr checks liveness: once, not per element)
         let mutable s = 0.0
-        for k in 0 .. n - 1 do s <- s + x.Arr[x.Off + k]
+        for k in 0 .. n - 1 do s <- s + xs[k]
         if x.Tid = 0 then Real s
         else
             let t = Vec.TraceOf(x.Tid, 0)

@@ -18,6 +18,7 @@ type internal IrRecording =
         t.EnableSecondOrder()
         let l = IrLog(t.Id)
         t.Ir <- l
+        t.Refresh()
         IrRecording.log <- l
         IrRecording.trace <- t
         IrLog.Begin()

@@ -107,6 +107,10 @@ type Real =
             if s >= 0 then log.Guard(Decision.Same, s, x.V, -1, x.V, 1, IrRecording.Count)
 
     /// f(x) for a unary rule, on the innermost trace x belongs to. `c` is PowC's exponent.
+    /// The hot path — x of the thread's top trace, which is Plain — is one thread-static read, one
+    /// flag test and an unchecked push; the other bottom-level cases (forward, second order, a
+    /// recording for the compiler) share `Record1`, out of line so the operators stay small enough
+    /// for the JIT to inline into a user's loop.
     static member inline internal Apply1(f: Fun1, c: float, x: Real) : Real =
         if x.Tid = 0 then Real(Rules.value1 f c x.V)
         else
@@ -114,16 +118,22 @@ type Real =
             if not (isNull t) && x.Tid = t.Id && not t.Nested then
                 let v = Rules.value1 f c x.V
                 let d = Rules.d1<float> f c x.V v
-                if t.Kind = TraceKind.Reverse then
-                    let i = t.Push(NodeKind.Scalar, x.I, -1, d, 0.0)
-                    if t.SecondOrder then Real.Second1(t, i, f, c, x.V, v, d)
-                    Real(v, i, t.Id)
-                else Real(v, t.Push(NodeKind.Scalar, -1, -1, d * t.D0[x.I], 0.0), t.Id)
+                if t.Plain then Real(v, t.PushScalar(x.I, -1, d, 0.0), x.Tid)
+                else Real.Record1(t, f, c, x, v, d)
             else Real.Slow1(f, c, x)
 
-    /// f(x, y) for a binary rule, on the innermost trace among x and y.
+    /// Apply1 on a bottom-level trace that is not Plain: a forward trace (the tangent d·ẋ) or a
+    /// reverse one with second partials (and, for Fn.Compile, the rule).
+    static member internal Record1(t: Trace, f: Fun1, c: float, x: Real, v: float, d: float) : Real =
+        if t.Kind = TraceKind.Reverse then
+            let i = t.Push(NodeKind.Scalar, x.I, -1, d, 0.0)
+            if t.SecondOrder then Real.Second1(t, i, f, c, x.V, v, d)
+            Real(v, i, t.Id)
+        else Real(v, t.Push(NodeKind.Scalar, -1, -1, d * t.D0[x.I], 0.0), t.Id)
+
+    /// f(x, y) for a binary rule, on the innermost trace among x and y (the hot path as Apply1's).
     static member inline internal Apply2(f: Fun2, x: Real, y: Real) : Real =
-        if x.Tid = 0 && y.Tid = 0 then Real(Rules.value2 f x.V y.V)
+        if (x.Tid ||| y.Tid) = 0 then Real(Rules.value2 f x.V y.V)
         else
             let t = Traces.Top
             if not (isNull t) && not t.Nested && (x.Tid = t.Id || x.Tid = 0) && (y.Tid = t.Id || y.Tid = 0) then
@@ -131,15 +141,20 @@ type Real =
                 let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
                 let ix = if x.Tid = 0 then -1 else x.I
                 let iy = if y.Tid = 0 then -1 else y.I
-                if t.Kind = TraceKind.Reverse then
-                    let i = t.Push(NodeKind.Scalar, ix, iy, dx, dy)
-                    if t.SecondOrder then Real.Second2(t, i, f, x.V, y.V, v, dx, dy)
-                    Real(v, i, t.Id)
-                else
-                    let tx = if ix < 0 then 0.0 else dx * t.D0[ix]
-                    let ty = if iy < 0 then 0.0 else dy * t.D0[iy]
-                    Real(v, t.Push(NodeKind.Scalar, -1, -1, tx + ty, 0.0), t.Id)
+                if t.Plain then Real(v, t.PushScalar(ix, iy, dx, dy), x.Tid ||| y.Tid) // = t.Id: each is t.Id or 0
+                else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
             else Real.Slow2(f, x, y)
+
+    /// Apply2 on a bottom-level trace that is not Plain (as Record1); ix / iy are −1 for constants.
+    static member internal Record2(t: Trace, f: Fun2, xv: float, yv: float, v: float, ix: int, iy: int, dx: float, dy: float) : Real =
+        if t.Kind = TraceKind.Reverse then
+            let i = t.Push(NodeKind.Scalar, ix, iy, dx, dy)
+            if t.SecondOrder then Real.Second2(t, i, f, xv, yv, v, dx, dy)
+            Real(v, i, t.Id)
+        else
+            let tx = if ix < 0 then 0.0 else dx * t.D0[ix]
+            let ty = if iy < 0 then 0.0 else dy * t.D0[iy]
+            Real(v, t.Push(NodeKind.Scalar, -1, -1, tx + ty, 0.0), t.Id)
 
     /// f(x, c) with c constant (no 0·∞ from an unused partial).
     static member inline internal Apply2L(f: Fun2, x: Real, c: float) : Real = Real.Apply2(f, x, Real c)

@@ -81,6 +81,7 @@ type internal Traces =
     static member OpenBottom(kind: TraceKind, owner: string) : Trace =
         let t = Traces.Open(kind, owner)
         t.Nested <- false
+        t.Refresh()
         t
 
     /// Closes the innermost trace, which must be `t`. With `keep`, the trace object is detached

@@ -1,6 +1,8 @@
 namespace Hybrid.Kernel
 
 open System
+open System.Runtime.CompilerServices
+open System.Runtime.InteropServices
 
 /// The passes over a recorded reverse trace: the adjoint sweep (doubles at the bottom level,
 /// differentiable lower-level values when nested) and, for traces recorded with second partials,
@@ -12,34 +14,98 @@ module internal Sweep =
 
     /// Reverse sweep on a bottom-level trace: `adj` holds the seeds (e.g. 1 at the output's slot);
     /// afterwards it holds ∂output/∂slot for every slot. No allocation beyond touched op buffers.
+    /// The scalar nodes — nearly all of a scalar loop's tape — are read without bounds checks: the
+    /// node arrays have Capacity ≥ Count elements, the adjoints at least Count (checked once here),
+    /// and a node's arguments are earlier slots (a value exists before it is used).
     let reverse (t: Trace) (adj: Store) =
         let a = adj.Scalars
-        let kinds = t.Kinds
-        let arg0 = t.Arg0
-        let arg1 = t.Arg1
-        let d0 = t.D0
-        let d1 = t.D1
-        for i = t.Count - 1 downto 0 do
-            match kinds[i] with
-            | NodeKind.Scalar ->
-                let g = a[i]
+        let count = t.Count
+        if a.Length < count || t.Kinds.Length < count then
+            invalidOp (sprintf "Hybrid internal error: a sweep over %d nodes was given %d adjoints." count a.Length)
+        let ar = &MemoryMarshal.GetArrayDataReference a
+        let kinds = &MemoryMarshal.GetArrayDataReference t.Kinds
+        let arg0 = &MemoryMarshal.GetArrayDataReference t.Arg0
+        let arg1 = &MemoryMarshal.GetArrayDataReference t.Arg1
+        let d0 = &MemoryMarshal.GetArrayDataReference t.D0
+        let d1 = &MemoryMarshal.GetArrayDataReference t.D1
+        for i = count - 1 downto 0 do
+            let kind = Unsafe.Add(&kinds, i)
+            if kind = NodeKind.Scalar then
+                let g = Unsafe.Add(&ar, i)
                 // a zero adjoint is a symbolic zero: a node that does not reach the seeded outputs
                 // contributes nothing, even when its partial is NaN or ±∞ (e.g. the unused ∂/∂y of
                 // x^y = x^y·log x at x < 0, recorded here by a nested level's rule)
                 if g <> 0.0 then
-                    let j = arg0[i]
-                    if j >= 0 then a[j] <- a[j] + d0[i] * g
-                    let k = arg1[i]
-                    if k >= 0 then a[k] <- a[k] + d1[i] * g
-            | NodeKind.Element ->
+                    let j = Unsafe.Add(&arg0, i)
+                    if j >= 0 then
+                        let aj = &Unsafe.Add(&ar, j)
+                        aj <- aj + Unsafe.Add(&d0, i) * g
+                    let k = Unsafe.Add(&arg1, i)
+                    if k >= 0 then
+                        let ak = &Unsafe.Add(&ar, k)
+                        ak <- ak + Unsafe.Add(&d1, i) * g
+            elif kind = NodeKind.Element then
                 let g = a[i]
                 if g <> 0.0 then
-                    let b = adj.Buffer arg0[i]
-                    b[arg1[i]] <- b[arg1[i]] + g
-            | NodeKind.Vector ->
-                let op = t.Ops[arg0[i]]
+                    let b = adj.Buffer t.Arg0[i]
+                    b[t.Arg1[i]] <- b[t.Arg1[i]] + g
+            elif kind = NodeKind.Vector then
+                let op = t.Ops[t.Arg0[i]]
                 if not (adj.Untouched op.Out) then op.Vjp adj
-            | _ -> ()
+
+    /// The sweep of a gradient (Ad.Grad) on a bottom-level trace: as `reverse` seeded with 1 at
+    /// slot `output`, writing the adjoints of the input slots [first, first + grad.Length) into
+    /// grad. It runs over the trace's own all-zero adjoint buffer and clears each slot once read
+    /// (every slot is one node's and is read once, when the sweep reaches it), so the buffer is all
+    /// zeros again afterwards without a clearing pass; an exception drops it.
+    let gradient (t: Trace) (output: int) (first: int) (grad: float[]) =
+        let count = t.Count
+        let a = t.TakeZeroAdjoints()
+        if a.Length < count || t.Kinds.Length < count || output < 0 || output >= count then
+            invalidOp (sprintf "Hybrid internal error: a gradient sweep over %d nodes from slot %d was given %d adjoints." count output a.Length)
+        let adj = Store(a, t.OpLengths, false)
+        let mutable ok = false
+        try
+            a[output] <- 1.0
+            let ar = &MemoryMarshal.GetArrayDataReference a
+            let kinds = &MemoryMarshal.GetArrayDataReference t.Kinds
+            let arg0 = &MemoryMarshal.GetArrayDataReference t.Arg0
+            let arg1 = &MemoryMarshal.GetArrayDataReference t.Arg1
+            let d0 = &MemoryMarshal.GetArrayDataReference t.D0
+            let d1 = &MemoryMarshal.GetArrayDataReference t.D1
+            let n = grad.Length
+            for i = count - 1 downto 0 do
+                let kind = Unsafe.Add(&kinds, i)
+                let ai = &Unsafe.Add(&ar, i)
+                let g = ai
+                if kind = NodeKind.Scalar then
+                    if g <> 0.0 then // a symbolic zero, as in `reverse`
+                        ai <- 0.0
+                        let j = Unsafe.Add(&arg0, i)
+                        if j >= 0 then
+                            let aj = &Unsafe.Add(&ar, j)
+                            aj <- aj + Unsafe.Add(&d0, i) * g
+                        let k = Unsafe.Add(&arg1, i)
+                        if k >= 0 then
+                            let ak = &Unsafe.Add(&ar, k)
+                            ak <- ak + Unsafe.Add(&d1, i) * g
+                elif kind = NodeKind.Input then
+                    if g <> 0.0 then
+                        ai <- 0.0
+                        if uint (i - first) < uint n then grad[i - first] <- g
+                elif kind = NodeKind.Element then
+                    if g <> 0.0 then
+                        ai <- 0.0
+                        let b = adj.Buffer t.Arg0[i]
+                        b[t.Arg1[i]] <- b[t.Arg1[i]] + g
+                elif kind = NodeKind.Vector then
+                    let op = t.Ops[t.Arg0[i]]
+                    if not (adj.Untouched op.Out) then op.Vjp adj
+                    ai <- 0.0 // a scalar op's output slot (Sum, Dot), read by its Vjp
+            ok <- true
+        finally
+            adj.Release()
+            if ok then t.GiveZeroAdjoints a
 
     /// A fresh store for w directions per slot (scalars zeroed).
     let storeOf (t: Trace) (w: int) = Store(Buffers.RentZeroed(t.Count * w), t.OpLengths, true, w)

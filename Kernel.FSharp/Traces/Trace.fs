@@ -2,6 +2,8 @@ namespace Hybrid.Kernel
 
 open System
 open System.Buffers
+open System.Runtime.CompilerServices
+open System.Runtime.InteropServices
 open System.Threading
 
 /// A trace at one level: forward (tangents) or reverse (tape). Struct-of-arrays, grown by doubling,
@@ -24,6 +26,11 @@ type internal Trace internal () =
     /// Fn.Compile's recordings only (null otherwise): the rules, constants and guards of the nodes.
     /// Such a trace is also SecondOrder, so the nodes' extra recording shares that branch.
     [<DefaultValue>] val mutable Ir: IrLog
+    /// True for the common case, a reverse trace at the bottom of its thread's stack recording first
+    /// partials only (not Nested, not SecondOrder, no Ir): `Real`'s operators test this one flag and
+    /// then push (code, a0, a1, d0, d1) with no other branch. Kept by `Refresh` whenever Kind, Nested,
+    /// SecondOrder or Ir change.
+    [<DefaultValue>] val mutable Plain: bool
     /// The name of the transform that opened this trace, for error messages.
     [<DefaultValue>] val mutable Owner: string
     [<DefaultValue>] val mutable Count: int
@@ -54,6 +61,9 @@ type internal Trace internal () =
     [<DefaultValue>] val mutable Tangents: Store
     /// Value buffers rented for vector results; returned when the trace is reset.
     [<DefaultValue>] val mutable Rented: ResizeArray<float[]>
+    /// An adjoint buffer that is all zeros (or null), kept with the trace for `Sweep.gradient`,
+    /// which leaves it all zeros again: a gradient needs no clearing pass over its adjoints.
+    [<DefaultValue>] val mutable ZeroAdjoints: float[]
 
     member t.Reset(id: int, kind: TraceKind, depth: int, owner: string) =
         t.Id <- id
@@ -86,10 +96,16 @@ type internal Trace internal () =
         t.Ops.Clear()
         t.OpLengths.Clear()
         t.Tangents <- if kind = TraceKind.Forward then Store(t.D0, t.OpLengths, false) else null
+        t.Refresh()
+
+    /// Recomputes `Plain` after a change of Kind, Nested, SecondOrder or Ir.
+    member t.Refresh() =
+        t.Plain <- t.Kind = TraceKind.Reverse && not t.Nested && not t.SecondOrder && isNull t.Ir
 
     /// Turns on second-order recording (must precede the first node).
     member t.EnableSecondOrder() =
         t.SecondOrder <- true
+        t.Plain <- false
         if isNull t.H00 || t.H00.Length < t.Capacity then
             t.H00 <- Array.zeroCreate t.Capacity
             t.H01 <- Array.zeroCreate t.Capacity
@@ -126,6 +142,20 @@ type internal Trace internal () =
         t.Arg1[i] <- a1
         t.D0[i] <- d0
         t.D1[i] <- d1
+        t.Count <- i + 1
+        i
+
+    /// Push of a scalar node without bounds checks: every node array has length Capacity, and
+    /// after the growth test i < Capacity (a trace is pushed to by its own thread only). The hot
+    /// path of `Real`'s operators on a Plain trace.
+    member inline t.PushScalar(a0: int, a1: int, d0: float, d1: float) =
+        let i = t.Count
+        if i >= t.Capacity then t.Grow()
+        Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Kinds, i) <- NodeKind.Scalar
+        Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Arg0, i) <- a0
+        Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Arg1, i) <- a1
+        Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.D0, i) <- d0
+        Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.D1, i) <- d1
         t.Count <- i + 1
         i
 
@@ -187,7 +217,16 @@ type internal Trace internal () =
     /// Bytes held by the node arrays (what a pool is charged for keeping this trace).
     member t.Bytes =
         let per = 25L + (if isNull t.H00 then 0L else 24L) + (if isNull t.PI then 0L else 24L)
-        per * int64 t.Capacity
+        per * int64 t.Capacity + (if isNull t.ZeroAdjoints then 0L else 8L * int64 t.ZeroAdjoints.Length)
+
+    /// An all-zero adjoint buffer of at least Count doubles, now the caller's: the kept one, or a
+    /// new one of Capacity doubles.
+    member t.TakeZeroAdjoints() : float[] =
+        let z = t.ZeroAdjoints
+        t.ZeroAdjoints <- null
+        if not (isNull z) && z.Length >= t.Count then z else Array.zeroCreate t.Capacity
+    /// Gives back a buffer from TakeZeroAdjoints that is all zeros again.
+    member t.GiveZeroAdjoints(z: float[]) = t.ZeroAdjoints <- z
 
     member t.ReleaseRented() =
         for a in t.Rented do Buffers.Return a

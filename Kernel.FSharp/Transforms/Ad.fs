@@ -278,11 +278,8 @@ type internal Ad =
             let value = Ad.Primal(t, y)
             if y.Tid <> t.Id then struct (value, Vec(Array.zeroCreate n))
             elif not t.Nested then
-                let adj = Sweep.store t
-                adj.Scalars[y.I] <- 1.0
-                Sweep.reverse t adj
-                let g = Array.sub adj.Scalars xt.Ref.Slot n
-                adj.Release()
+                let g = Array.zeroCreate n
+                Sweep.gradient t y.I xt.Ref.Slot g
                 struct (value, Vec g)
             else
                 let adj = Array.zeroCreate<Real> t.Count

@@ -217,3 +217,51 @@ let replays =
             pb.Release()
         }
     ]
+
+/// The gradient sweep runs over an adjoint buffer the trace keeps all zeros between calls: every
+/// slot it reads it clears. A slot left non-zero would be added into the next gradient's adjoints.
+[<Tests>]
+let gradientSweep =
+    // every node kind: inputs, scalar ops, constants lifted onto the trace (Vec.OfReals of a mix),
+    // element reads of a vector op's output, vector ops with vector outputs and scalar outputs (Sum, Dot)
+    let mixed (x: Vec) =
+        let e = Vec.Exp(x * 0.5)
+        let lifted = Vec.OfReals [| e[1]; Real 2.0; x[0] * x[2] |]
+        Vec.Sum(Vec.Square lifted) + Vec.Dot(e, x) * e[0] + Real.Sin(x[1]) * x[2]
+    let xs = [| 0.3; -1.2; 0.7 |]
+    let expected (x: float[]) =
+        // ∂/∂x of Σ [e₁², 4, (x₀x₂)²] + (e·x)·e₀ + sin(x₁)·x₂ with e = exp(x/2), by hand
+        let e = x |> Array.map (fun v -> Math.Exp(0.5 * v))
+        let dot = Array.fold2 (fun s a b -> s + a * b) 0.0 e x
+        let g = Array.zeroCreate 3
+        g[1] <- g[1] + 2.0 * e[1] * 0.5 * e[1]
+        g[0] <- g[0] + 2.0 * x[0] * x[2] * x[2]
+        g[2] <- g[2] + 2.0 * x[0] * x[2] * x[0]
+        for k in 0 .. 2 do g[k] <- g[k] + (0.5 * e[k] * x[k] + e[k]) * e[0]
+        g[0] <- g[0] + dot * 0.5 * e[0]
+        g[1] <- g[1] + Math.Cos(x[1]) * x[2]
+        g[2] <- g[2] + Math.Sin(x[1])
+        g
+    testSequenced <| testList "Ad.gradient sweep" [
+        test "leaves the trace's adjoint buffer all zeros, for every node kind" {
+            let _, g = grad mixed xs
+            Array.iteri2 (fun k e a -> close 1e-13 (sprintf "∂/∂x%d against the hand-written gradient" k) e a) (expected xs) g
+            // the next trace opened at the bottom of this thread's stack is the same trace object
+            let t = Traces.Open(TraceKind.Reverse, "test")
+            try
+                let z = t.ZeroAdjoints
+                Expect.isNotNull z "the trace kept its adjoint buffer"
+                Expect.isTrue (z.Length >= 20) "it covers the recording"
+                Expect.equal (z |> Array.filter (fun v -> v <> 0.0) |> Array.length) 0 "every slot was cleared"
+            finally
+                Traces.Close(t, false)
+        }
+        test "gradients one after another on the same trace equal gradients each on a fresh one" {
+            let ys = [| 1.1; 0.4; -0.2 |]
+            let _, g1 = grad mixed xs
+            let _, g2 = grad (fun x -> 3.0 * mixed x + x[1]) ys
+            let _, g3 = grad mixed xs
+            Expect.equal g3 g1 "bitwise the same as the first call"
+            Array.iteri2 (fun k e a -> close 1e-13 (sprintf "the second function's ∂/∂x%d" k) e a) (Array.map2 (fun a b -> 3.0 * a + b) (expected ys) [| 0.0; 1.0; 0.0 |]) g2
+        }
+    ]

@@ -452,6 +452,10 @@ and [<AbstractClass>] internal Prim(name: string, scalar: bool) =
     abstract Jvp: xs: Vec[] * y: Vec * res: obj * dxs: Vec[] -> Vec
     /// x̄ᵢ for each operand with need[i] (null elsewhere), for the cotangent ȳ of y.
     abstract Vjp: xs: Vec[] * y: Vec * res: obj * ybar: Vec * need: bool[] -> Vec[]
+    /// False for a primitive whose jvp rule is the primitive itself (a linear map): a k-direction
+    /// replay gains nothing by recording that rule once (`PrimNode.DerivedJvp`).
+    abstract DeriveJvp: bool
+    default _.DeriveJvp = true
 
     /// p(xs): computed on constants, recorded on a bottom-level trace as a `PrimNode` whose rules
     /// run in doubles, or on a nested one through `Nested`.
@@ -519,77 +523,139 @@ and [<Sealed>] internal PrimNode(p: Prim, xs: Vec[], y: Vec, res: obj, refs: Vec
     /// Nested forward traces: the output's tangent one level down (null when zero).
     member val Tangent: Vec = null with get, set
 
-    /// Every direction of a multi-direction replay in one call: the second-order rule is derived
-    /// for all k at once (`DerivedVjpTangent`); the tangent is one evaluation of the jvp rule on
-    /// doubles per direction (pushing k tangents through it at once would take a batching rule, as
-    /// Vmap's), with no trace opened.
+    /// Every direction of a multi-direction replay in one call: the tangent and the second-order
+    /// rule are both derived for all k directions at once from the primitive's own rules
+    /// (`DerivedJvp`, `DerivedVjpTangent`).
     override _.Batched = true
-    override _.Jvp(tan) =
-        let once () =
-            let dxs = refs |> Array.map (fun r -> if r.IsNone then null else Vec(tan.Read r))
-            let d = if dxs |> Array.forall isNull then null else p.Jvp(xs, y, res, dxs)
-            tan.Write(out, (if isNull d then Array.zeroCreate y.Length else d.ToArray()))
-        if tan.Width = 1 then once ()
-        else
-            try
-                for j in 0 .. tan.Width - 1 do
-                    tan.Direction <- j
-                    once ()
-            finally
-                tan.Direction <- -1
+    override _.Jvp(tan) = PrimNode.DerivedJvp(p, xs, y, res, refs, out, tan)
     override _.Vjp(adj) =
         let xbar = p.Vjp(xs, y, res, Vec(adj.Read out), need)
         for i in 0 .. refs.Length - 1 do
             if need[i] && not (isNull xbar[i]) then adj.AddInto(refs[i], xbar[i].ToArray())
     override _.VjpTangent(adj, tan, adjT) = PrimNode.DerivedVjpTangent(p, xs, y, res, refs, out, adj, tan, adjT)
 
-    /// The second-order rule of a bottom-level node, derived from its primitive's vjp rule for every
-    /// direction of a replay at once: the tangent of x̄ = vjp(xs, y, ȳ) along (ẋs, ẏ, ȳ̇), added into
-    /// `adjT`, with ẋs and ẏ from `tan` and ȳ̇ from `adjT` (Width k each), ȳ from `adj`. The rule runs
-    /// once, on a tape whose inputs are the operands `xs` that carry derivatives (`refs`), the output
-    /// y and the cotangent ȳ, whose tangents it reads in place; that tape is replayed forward with
-    /// the k tangents per element (as a Hessian block replays f's tape), so its vector ops push all
-    /// k together — a product in the rule is one dgemm for the k directions, not k. No rule is written twice: the derivative of
-    /// the vjp rule is the rule's own tape's forward replay. `xs` and `y` are constants (the
-    /// node's values on a bottom-level trace).
-    static member DerivedVjpTangent(p: Prim, xs: Vec[], y: Vec, res: obj, refs: VecRef[], out: VecRef, adj: Store, tan: Store, adjT: Store) =
-        let w = tan.Width
-        let need = refs |> Array.map (fun r -> not r.IsNone)
-        // the rule is recorded on a fresh tape that holds plain doubles, even when the replay runs
-        // inside another transform (the rule sees constants only)
-        let t = Traces.OpenBottom(TraceKind.Reverse, p.Name)
+    /// Jvp rules evaluated on doubles by the nodes of replayed tapes on this thread — not counting
+    /// the nodes of a rule's own tape inside a derived replay (tests count them: a block of k
+    /// directions evaluates a node's rule once, not k times).
+    static member JvpRuns = PrimNode.runs
+    [<ThreadStatic; DefaultValue>] static val mutable private runs: int
+    /// Inside a derived tangent replay (`DerivedJvp`) on this thread: the rule's own nodes run
+    /// their rules one direction at a time, so a rule that contains its own primitive (a linear
+    /// one: Solve's rule is a solve) does not derive itself again without end.
+    [<ThreadStatic; DefaultValue>] static val mutable private deriving: int
+
+    /// The k tangents of a rule linear in some of its inputs, by replay. The rule runs once on a
+    /// fresh bottom-level tape whose inputs are `inputs` — each a value together with the store
+    /// and ref where its k tangents live in the replay, read there in place (the store's own
+    /// array, adopted: no copy) — and that tape is replayed forward with the k tangents per
+    /// element, as a Hessian block replays f's tape, so its vector ops push all k together: a
+    /// product in the rule is one dgemm for the k directions, not k. `rule` receives the inputs as
+    /// vectors of that tape and returns its results; result i's k tangents are added into (add)
+    /// or written to `into[i]`'s store at its ref (a null result, or one that does not depend on
+    /// the inputs, adds nothing or writes zeros). The rule sees constants only, so its tape holds
+    /// plain doubles even when the replay runs inside another transform.
+    static member ReplayRule(name: string, w: int, inputs: struct (Vec * Store * VecRef)[], rule: Vec[] -> Vec[], into: struct (Store * VecRef * bool)[]) =
+        let t = Traces.OpenBottom(TraceKind.Reverse, name)
         try
-            // each input is an op of that tape whose tangents are read where the replay keeps them
-            // (the stores' own arrays, no copy) and whose values are the node's own
             let places = ResizeArray<struct (int * float[])>()
-            let input (v: Vec) (from: Store) (r: VecRef) =
-                let struct (arr, at) = from.Place r
-                let ref = VecRef.OfOp(t.NextOp, at, v.Length)
-                places.Add(struct (t.PushOp(ReplayInput ref, at + v.Length), arr))
-                Vec(v.Arr, v.Off, v.Length, t, ref)
-            let xst = Array.init xs.Length (fun i -> if need[i] then input xs[i] tan refs[i] else xs[i])
-            let yt = input y tan out
-            let gt = input (Vec(adj.Read out)) adjT out
-            let xbar = p.Vjp(xst, yt, res, gt, need)
-            // a forward replay of the rule's tape with the k tangents
+            let ins =
+                inputs |> Array.map (fun (struct (v, from, r)) ->
+                    let struct (arr, at) = from.Place r
+                    let ref = VecRef.OfOp(t.NextOp, at, v.Length)
+                    places.Add(struct (t.PushOp(ReplayInput ref, at + v.Length), arr))
+                    Vec(v.Arr, v.Off, v.Length, t, ref))
+            let outs = rule ins
             let s = Store(Buffers.RentZeroed(t.Count * w), t.OpLengths, true, w)
             for struct (op, arr) in places do s.Adopt(op, arr)
             try
                 Sweep.forwardTangents t s
-                for i in 0 .. xs.Length - 1 do
-                    let xb = xbar[i]
-                    if need[i] && not (isNull xb) && xb.Tid = t.Id then
-                        if xb.Length <> refs[i].Length then
-                            invalidOp (sprintf "Hybrid internal error: %s's vjp rule gave %d values for an operand of length %d." p.Name xb.Length refs[i].Length)
-                        let src = s.Span xb.Ref
-                        let dst = adjT.Span refs[i]
-                        for q in 0 .. dst.Length - 1 do dst[q] <- dst[q] + src[q]
+                for i in 0 .. into.Length - 1 do
+                    let struct (dst, r, add) = into[i]
+                    let o = outs[i]
+                    let live = not (isNull o) && o.Tid = t.Id
+                    if live && o.Length <> r.Length then
+                        invalidOp (sprintf "Hybrid internal error: %s's rule gave %d values for a result of length %d." name o.Length r.Length)
+                    if add then
+                        if live then
+                            let src = s.Span o.Ref
+                            let d = dst.Span r
+                            for q in 0 .. d.Length - 1 do d[q] <- d[q] + src[q]
+                    else
+                        let d = dst.Out r
+                        if live then (s.Span o.Ref).CopyTo d else d.Clear()
             finally
                 s.Release()
         finally
             Traces.Close(t, false)
 
-/// An input of the tape `PrimNode.DerivedVjpTangent` records a rule on: its derivatives are
+    /// The tangent of a bottom-level node for every direction of `tan`: ẏ = jvp(xs, y, ẋs). One
+    /// direction is one evaluation of the jvp rule on doubles; k directions record the rule once,
+    /// its operand tangents the tape's inputs, and replay it with all k (`ReplayRule`) — except
+    /// inside such a replay, and for a primitive that is its own jvp (`Prim.DeriveJvp`), where the
+    /// rule runs once per direction.
+    static member DerivedJvp(p: Prim, xs: Vec[], y: Vec, res: obj, refs: VecRef[], out: VecRef, tan: Store) =
+        let w = tan.Width
+        let traced = [| for i in 0 .. refs.Length - 1 do if not refs[i].IsNone then yield i |]
+        let evaluate (dxs: Vec[]) =
+            if PrimNode.deriving = 0 then PrimNode.runs <- PrimNode.runs + 1
+            p.Jvp(xs, y, res, dxs)
+        if traced.Length = 0 then (tan.Out out).Clear()
+        elif w = 1 || PrimNode.deriving > 0 || not p.DeriveJvp then
+            let once () =
+                let dxs = refs |> Array.map (fun r -> if r.IsNone then null else Vec(tan.Read r))
+                let d = evaluate dxs
+                tan.Write(out, (if isNull d then Array.zeroCreate y.Length else d.ToArray()))
+            if w = 1 then once ()
+            else
+                try
+                    for j in 0 .. w - 1 do
+                        tan.Direction <- j
+                        once ()
+                finally
+                    tan.Direction <- -1
+        else
+            // the tape's inputs take the first direction's tangents as values (the rule is linear
+            // in them: any values record the same partials)
+            let first (r: VecRef) =
+                let struct (a, at) = tan.Place r
+                Vec(Array.init r.Length (fun e -> a[(at + e) * w]))
+            let inputs = [| for i in traced -> struct (first refs[i], tan, refs[i]) |]
+            if PrimNode.deriving = 0 then PrimNode.runs <- PrimNode.runs + 1
+            PrimNode.deriving <- PrimNode.deriving + 1
+            try
+                PrimNode.ReplayRule(p.Name, w, inputs,
+                    (fun ins ->
+                        let dxs = Array.zeroCreate xs.Length
+                        traced |> Array.iteri (fun j i -> dxs[i] <- ins[j])
+                        [| p.Jvp(xs, y, res, dxs) |]),
+                    [| struct (tan, out, false) |])
+            finally
+                PrimNode.deriving <- PrimNode.deriving - 1
+
+    /// The second-order rule of a bottom-level node, derived from its primitive's vjp rule for every
+    /// direction of a replay at once: the tangent of x̄ = vjp(xs, y, ȳ) along (ẋs, ẏ, ȳ̇), added into
+    /// `adjT`, with ẋs and ẏ from `tan` and ȳ̇ from `adjT` (Width k each), ȳ from `adj`. The rule runs
+    /// once, on a tape whose inputs are the operands `xs` that carry derivatives (`refs`), the output
+    /// y and the cotangent ȳ, replayed forward with the k tangents (`ReplayRule`). No rule is
+    /// written twice: the derivative of the vjp rule is the rule's own tape's forward replay. `xs`
+    /// and `y` are constants (the node's values on a bottom-level trace).
+    static member DerivedVjpTangent(p: Prim, xs: Vec[], y: Vec, res: obj, refs: VecRef[], out: VecRef, adj: Store, tan: Store, adjT: Store) =
+        let need = refs |> Array.map (fun r -> not r.IsNone)
+        let traced = [| for i in 0 .. refs.Length - 1 do if need[i] then yield i |]
+        let m = traced.Length
+        let inputs =
+            [| for i in traced -> struct (xs[i], tan, refs[i])
+               yield struct (y, tan, out)
+               yield struct (Vec(adj.Read out), adjT, out) |]
+        PrimNode.ReplayRule(p.Name, tan.Width, inputs,
+            (fun ins ->
+                let xst = Array.copy xs
+                traced |> Array.iteri (fun j i -> xst[i] <- ins[j])
+                let xbar = p.Vjp(xst, ins[m], res, ins[m + 1], need)
+                [| for i in traced -> xbar[i] |]),
+            [| for i in traced -> struct (adjT, refs[i], true) |])
+
+/// An input of the tape `PrimNode.ReplayRule` records a rule on: its derivatives are
 /// another store's, adopted by the replay (`Store.Adopt`); it has no rules of its own.
 and [<Sealed>] internal ReplayInput(out: VecRef) =
     inherit VecOp(out)

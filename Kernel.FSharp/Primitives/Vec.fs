@@ -318,6 +318,66 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member ZipRule(f: Fun2, x: Vec, y: Vec) = Vec.Zip(f, x, y)
 
+    /// Elementwise f⁽ᵐ⁾(x), m ≥ 1, for a rule-table function: the partial of an elementwise
+    /// primitive one level down (`MapPrim`), one node at every level whatever the order — on a
+    /// bottom-level trace a `MapOp` whose partial is f⁽ᵐ⁺¹⁾ (and f⁽ᵐ⁺²⁾ on second-order traces),
+    /// the numbers from `Derivatives`. `fx` is f(x) when the caller has it (m = 1), else null.
+    static member internal MapDerivative(f: Fun1, c: float, m: int, x: Vec, fx: Vec) : Vec =
+        let n = x.Length
+        let xv = x.View
+        if x.Tid = 0 then
+            let v = Array.zeroCreate n
+            Derivatives.unary f c m xv n v
+            Vec v
+        else
+            let t = Vec.TraceOf(x.Tid, 0)
+            if t.Nested then Prim.Nested(MapPrim(f, c, m), t, [| x |])
+            else
+                let v = t.Rent n
+                let d = t.Rent n
+                let d2 = if t.SecondOrder then t.Rent n else null
+                if m = 1 && isNull d2 then
+                    // f' and f'' from the table's columns in one pass, f(x) read where it is known
+                    for k in 0 .. n - 1 do
+                        let xk = xv[k]
+                        let fk = if isNull fx then Rules.value1 f c xk else fx.Arr[fx.Off + k]
+                        let dk = Rules.d1<float> f c xk fk
+                        v[k] <- dk
+                        d[k] <- Rules.d2 f c xk fk dk
+                else
+                    Derivatives.unary f c m xv n v
+                    Derivatives.unary f c (m + 1) xv n d
+                    if not (isNull d2) then Derivatives.unary f c (m + 2) xv n d2
+                Vec.Record(t, MapOp(x.Ref, d, d2, n, Vec.NextRef(t, n)), v, n)
+
+    /// Elementwise ∂ⁱ⁺ʲf/∂xⁱ∂yʲ(x, y), i + j ≥ 1, for a binary rule (a length-1 side broadcasts):
+    /// the partials of a zip one level down (`ZipPrim`), one node at every level — on a
+    /// bottom-level trace a `ZipOp` whose partials are the next orders, from `Derivatives`.
+    static member internal ZipDerivative(f: Fun2, i: int, j: int, x: Vec, y: Vec) : Vec =
+        let n = if x.Length = 1 then y.Length else x.Length
+        let xv = x.View
+        let yv = y.View
+        if x.Tid = 0 && y.Tid = 0 then
+            let v = Array.zeroCreate n
+            Derivatives.binary f i j xv yv n v
+            Vec v
+        else
+            let t = Vec.TraceOf(x.Tid, y.Tid)
+            if t.Nested then Prim.Nested(ZipPrim(f, i, j), t, [| x; y |])
+            else
+                let part a b =
+                    let p = t.Rent n
+                    Derivatives.binary f a b xv yv n p
+                    Partial.Of { Arr = p; Off = 0; Len = n }
+                let v = t.Rent n
+                Derivatives.binary f i j xv yv n v
+                let hxx, hxy, hyy =
+                    if t.SecondOrder then part (i + 2) j, part (i + 1) (j + 1), part i (j + 2)
+                    else Partial.Of 0.0, Partial.Of 0.0, Partial.Of 0.0
+                let xr = if x.Tid = 0 then VecRef.None else x.Ref
+                let yr = if y.Tid = 0 then VecRef.None else y.Ref
+                Vec.Record(t, ZipOp(xr, yr, part (i + 1) j, part i (j + 1), hxx, hxy, hyy, n, Vec.NextRef(t, n)), v, n)
+
     /// A scalar op's output on t: the op node's own slot.
     static member internal ScalarOp(t: Trace, value: float, op: int -> VecOp) : Real =
         let slot = t.Count
@@ -664,65 +724,35 @@ and [<Sealed>] internal ReplayInput(out: VecRef) =
     override _.Vjp _ = ()
     override _.VjpTangent(_, _, _) = ()
 
-/// Elementwise f(x) for a rule-table function, on nested traces (a bottom-level trace records a
-/// `MapOp`, built from the same table row): ẏ = f'(x)·ẋ, x̄ = f'(x)·ȳ.
-and [<Sealed>] internal MapPrim(f: Fun1, c: float) =
-    inherit Prim(string f, false)
-    /// f'(x) (y = f(x)) from the rule table: doubles for a constant x; on a bottom-level trace one
-    /// elementwise node whose own partial is f''(x) from the same row; deeper (where f'' would have
-    /// to be differentiable too) element by element through `Real`.
-    member _.Partial(x: Vec, y: Vec) : Vec =
-        let n = x.Length
-        if x.IsConstant && y.IsConstant then
-            let xa = x.ToArray()
-            let ya = y.ToArray()
-            Vec(Array.init n (fun k -> Rules.d1<float> f c xa[k] ya[k]))
-        else
-            let t = Vec.TraceOf(x.Tid, y.Tid)
-            if not t.Nested && not t.SecondOrder && x.Tid = t.Id then
-                let xa = x.Arr
-                let ya = y.Arr
-                let v = t.Rent n
-                let d = t.Rent n
-                for k in 0 .. n - 1 do
-                    let xk = xa[x.Off + k]
-                    let fx = ya[y.Off + k]
-                    let dk = Rules.d1<float> f c xk fx
-                    v[k] <- dk
-                    d[k] <- Rules.d2 f c xk fx dk
-                Vec.Record(t, MapOp(x.Ref, d, null, n, Vec.NextRef(t, n)), v, n)
-            else Vec.OfReals(Array.init n (fun k -> Rules.d1<Real> f c x[k] y[k]))
-    override _.Call xs = Vec.Map(f, c, xs[0])
+/// Elementwise f⁽ᵐ⁾(x) for a rule-table function — f itself for m = 0 — on nested traces (a
+/// bottom-level trace records a `MapOp`, built from the same table row): ẏ = f⁽ᵐ⁺¹⁾(x)·ẋ,
+/// x̄ = f⁽ᵐ⁺¹⁾(x)·ȳ. The partial f⁽ᵐ⁺¹⁾(x) is this primitive of the next order on the level
+/// below: one node there, whose own partial is the order after, so every level holds O(1) nodes
+/// per map whatever the depth (`Vec.MapDerivative`; the numbers from the row, `Derivatives`).
+and [<Sealed>] internal MapPrim(f: Fun1, c: float, m: int) =
+    inherit Prim((if m = 0 then string f else sprintf "%O^(%d)" f m), false)
+    new(f: Fun1, c: float) = MapPrim(f, c, 0)
+    /// f⁽ᵐ⁺¹⁾(x) as a vector of x's level (y = f⁽ᵐ⁾(x)).
+    member _.Partial(x: Vec, y: Vec) : Vec = Vec.MapDerivative(f, c, m + 1, x, (if m = 0 then y else null))
+    override _.Call xs = if m = 0 then Vec.Map(f, c, xs[0]) else Vec.MapDerivative(f, c, m, xs[0], null)
     override p.Jvp(xs, y, _, dxs) = p.Partial(xs[0], y) * dxs[0]
     override p.Vjp(xs, y, _, g, _) = [| p.Partial(xs[0], y) * g |]
 
-/// Elementwise f(x, y) for a binary rule (either side may broadcast from length 1), on nested
-/// traces: ż = z_x·ẋ + z_y·ẏ; the linear and bilinear rules (+, −, ×, ÷) are written with
-/// vector operations directly, the others take their partials from the rule table.
-and [<Sealed>] internal ZipPrim(f: Fun2) =
-    inherit Prim(string f, false)
-    /// (∂z/∂x, ∂z/∂y) per element of z, from the rule table.
-    member _.Partials(x: Vec, y: Vec, z: Vec) : struct (Vec * Vec) =
-        let n = z.Length
-        let ix k = if x.Length = 1 then 0 else k
-        let iy k = if y.Length = 1 then 0 else k
-        if x.IsConstant && y.IsConstant && z.IsConstant then
-            let xa = x.ToArray()
-            let ya = y.ToArray()
-            let za = z.ToArray()
-            let dx = Array.zeroCreate n
-            let dy = Array.zeroCreate n
-            for k in 0 .. n - 1 do
-                let struct (a, b) = Rules.partials2<float> f xa[ix k] ya[iy k] za[k]
-                dx[k] <- a
-                dy[k] <- b
-            struct (Vec dx, Vec dy)
-        else
-            let ps = Array.init n (fun k -> Rules.partials2<Real> f x[ix k] y[iy k] z[k])
-            struct (Vec.OfReals(ps |> Array.map (fun (struct (a, _)) -> a)), Vec.OfReals(ps |> Array.map (fun (struct (_, b)) -> b)))
+/// Elementwise ∂ⁱ⁺ʲf/∂xⁱ∂yʲ(x, y) for a binary rule — f itself for i = j = 0 — (either side may
+/// broadcast from length 1), on nested traces: ż = z_x·ẋ + z_y·ẏ. The linear and bilinear rules
+/// (+, −, ×, ÷) are written with vector operations directly; every other partial is this
+/// primitive of the next order on the level below, one node there (`Vec.ZipDerivative`).
+and [<Sealed>] internal ZipPrim(f: Fun2, i: int, j: int) =
+    inherit Prim((if i + j = 0 then string f else sprintf "%O^(%d,%d)" f i j), false)
+    // written with vector operations (order 0 of +, −, ×, ÷)
+    let plain = i + j = 0 && (f = Fun2.Add || f = Fun2.Sub || f = Fun2.Mul || f = Fun2.Div)
+    new(f: Fun2) = ZipPrim(f, 0, 0)
+    /// (∂/∂x, ∂/∂y) of this order's value, as vectors of the operands' level.
+    member _.Px(x: Vec, y: Vec) = Vec.ZipDerivative(f, i + 1, j, x, y)
+    member _.Py(x: Vec, y: Vec) = Vec.ZipDerivative(f, i, j + 1, x, y)
     /// A cotangent of z reduced to an operand's length (a broadcast operand receives the sum).
     static member private Reduce(v: Vec, len: int) = if v.Length = len then v else Vec.OfReal(Vec.Sum v)
-    override _.Call xs = Vec.Zip(f, xs[0], xs[1])
+    override _.Call xs = if i + j = 0 then Vec.Zip(f, xs[0], xs[1]) else Vec.ZipDerivative(f, i, j, xs[0], xs[1])
     override p.Jvp(xs, z, _, dxs) =
         let x = xs[0]
         let y = xs[1]
@@ -730,29 +760,29 @@ and [<Sealed>] internal ZipPrim(f: Fun2) =
         let dy = dxs[1]
         let n = z.Length
         let d =
-            match f with
-            | Fun2.Add -> if isNull dx then dy elif isNull dy then dx else dx + dy
-            | Fun2.Sub -> if isNull dx then -dy elif isNull dy then dx else dx - dy
-            | Fun2.Mul -> if isNull dx then x * dy elif isNull dy then dx * y else dx * y + x * dy
-            | Fun2.Div -> if isNull dx then -(z * dy / y) elif isNull dy then dx / y else (dx - z * dy) / y
-            | _ ->
-                let struct (px, py) = p.Partials(x, y, z)
-                if isNull dx then py * dy elif isNull dy then px * dx else px * dx + py * dy
+            if plain then
+                match f with
+                | Fun2.Add -> if isNull dx then dy elif isNull dy then dx else dx + dy
+                | Fun2.Sub -> if isNull dx then -dy elif isNull dy then dx else dx - dy
+                | Fun2.Mul -> if isNull dx then x * dy elif isNull dy then dx * y else dx * y + x * dy
+                | _ -> if isNull dx then -(z * dy / y) elif isNull dy then dx / y else (dx - z * dy) / y
+            elif isNull dx then p.Py(x, y) * dy
+            elif isNull dy then p.Px(x, y) * dx
+            else p.Px(x, y) * dx + p.Py(x, y) * dy
         Vec.Broadcast(d, n)
     override p.Vjp(xs, z, _, g, need) =
         let x = xs[0]
         let y = xs[1]
         let struct (gx, gy) =
-            match f with
-            | Fun2.Add -> struct ((if need[0] then g else null), (if need[1] then g else null))
-            | Fun2.Sub -> struct ((if need[0] then g else null), (if need[1] then -g else null))
-            | Fun2.Mul -> struct ((if need[0] then g * y else null), (if need[1] then g * x else null))
-            | Fun2.Div ->
-                let gy = g / y
-                struct ((if need[0] then gy else null), (if need[1] then -(gy * z) else null))
-            | _ ->
-                let struct (px, py) = p.Partials(x, y, z)
-                struct ((if need[0] then px * g else null), (if need[1] then py * g else null))
+            if plain then
+                match f with
+                | Fun2.Add -> struct ((if need[0] then g else null), (if need[1] then g else null))
+                | Fun2.Sub -> struct ((if need[0] then g else null), (if need[1] then -g else null))
+                | Fun2.Mul -> struct ((if need[0] then g * y else null), (if need[1] then g * x else null))
+                | _ ->
+                    let gy = g / y
+                    struct ((if need[0] then gy else null), (if need[1] then -(gy * z) else null))
+            else struct ((if need[0] then p.Px(x, y) * g else null), (if need[1] then p.Py(x, y) * g else null))
         [| (if isNull gx then null else ZipPrim.Reduce(gx, x.Length)); (if isNull gy then null else ZipPrim.Reduce(gy, y.Length)) |]
 
 /// Σₖ xₖ on nested traces (bottom-level traces record a `SumOp`): linear, ṡ = Σ ẋ, x̄ = s̄·1.

@@ -11,6 +11,8 @@ open System
 type internal LinearPrim(inLen: int, outLen: int, apply: float[] -> float[], applyT: float[] -> float[]) =
     inherit Prim("LinearMap", false)
     override _.Eval xs = struct (apply (xs[0].ToArray()), null)
+    /// Its jvp rule is the map itself: k directions are k applications.
+    override _.DeriveJvp = false
     override _.Jvp(_, _, _, dxs) = LinearMap.Apply(dxs[0], outLen, apply, applyT)
     override _.Vjp(_, _, _, g, _) = [| LinearMap.Apply(g, inLen, applyT, apply) |]
 

@@ -29,8 +29,12 @@ type internal SolvePrim(name: string, n: int, k: int, hasB: bool) =
     /// factorisation is used when A is the constant it was made from.
     static member Solve(name: string, a: Vec, n: int, r: Vec, kr: int, transpose: bool, res: obj) : Vec =
         match res with
-        | :? LuResidual as f when a.IsConstant && r.IsConstant ->
-            Vec(Dense.values ((if transpose then f.LUT else f.LU).Solve(Dense.mat n kr (Dense.exact r))))
+        | :? LuResidual as f when a.IsConstant ->
+            let solve (t: bool) (v: float[]) = Dense.values ((if t then f.LUT else f.LU).Solve(Dense.mat n kr v))
+            if r.IsConstant then Vec(solve transpose (Dense.exact r))
+            // a traced R with the factorisation known (a rule replayed for k directions at once):
+            // R ↦ A⁻¹R is a constant linear map, its transpose the other solve — no new factorisation
+            else LinearMap.Apply(r, n * kr, solve transpose, solve (not transpose))
         | _ ->
             let a = if transpose then Linear.Transpose(a, n, n) else a
             Prim.Apply(SolvePrim(name, n, kr, true), [| a; r |])

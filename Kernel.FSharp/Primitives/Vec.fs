@@ -334,6 +334,66 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
     static member ZipRule(f: Fun2, x: Vec, y: Vec) = Vec.Zip(f, x, y)
 
+    /// Elementwise f⁽ᵐ⁾(x), m ≥ 1, for a rule-table function: the partial of an elementwise
+    /// primitive one level down (`MapPrim`), one node at every level whatever the order — on a
+    /// bottom-level trace a `MapOp` whose partial is f⁽ᵐ⁺¹⁾ (and f⁽ᵐ⁺²⁾ on second-order traces),
+    /// the numbers from `Derivatives`. `fx` is f(x) when the caller has it (m = 1), else null.
+    static member internal MapDerivative(f: Fun1, c: float, m: int, x: Vec, fx: Vec) : Vec =
+        let n = x.Length
+        let xv = x.View
+        if x.Tid = 0 then
+            let v = Array.zeroCreate n
+            Derivatives.unary f c m xv n v
+            Vec v
+        else
+            let t = Vec.TraceOf(x.Tid, 0)
+            if t.Nested then Prim.Nested(MapPrim(f, c, m), t, [| x |])
+            else
+                let v = t.Rent n
+                let d = t.Rent n
+                let d2 = if t.SecondOrder then t.Rent n else null
+                if m = 1 && isNull d2 then
+                    // f' and f'' from the table's columns in one pass, f(x) read where it is known
+                    for k in 0 .. n - 1 do
+                        let xk = xv[k]
+                        let fk = if isNull fx then Rules.value1 f c xk else fx.Arr[fx.Off + k]
+                        let dk = Rules.d1<float> f c xk fk
+                        v[k] <- dk
+                        d[k] <- Rules.d2 f c xk fk dk
+                else
+                    Derivatives.unary f c m xv n v
+                    Derivatives.unary f c (m + 1) xv n d
+                    if not (isNull d2) then Derivatives.unary f c (m + 2) xv n d2
+                Vec.Record(t, MapOp(x.Ref, d, d2, n, Vec.NextRef(t, n)), v, n)
+
+    /// Elementwise ∂ⁱ⁺ʲf/∂xⁱ∂yʲ(x, y), i + j ≥ 1, for a binary rule (a length-1 side broadcasts):
+    /// the partials of a zip one level down (`ZipPrim`), one node at every level — on a
+    /// bottom-level trace a `ZipOp` whose partials are the next orders, from `Derivatives`.
+    static member internal ZipDerivative(f: Fun2, i: int, j: int, x: Vec, y: Vec) : Vec =
+        let n = if x.Length = 1 then y.Length else x.Length
+        let xv = x.View
+        let yv = y.View
+        if x.Tid = 0 && y.Tid = 0 then
+            let v = Array.zeroCreate n
+            Derivatives.binary f i j xv yv n v
+            Vec v
+        else
+            let t = Vec.TraceOf(x.Tid, y.Tid)
+            if t.Nested then Prim.Nested(ZipPrim(f, i, j), t, [| x; y |])
+            else
+                let part a b =
+                    let p = t.Rent n
+                    Derivatives.binary f a b xv yv n p
+                    Partial.Of { Arr = p; Off = 0; Len = n }
+                let v = t.Rent n
+                Derivatives.binary f i j xv yv n v
+                let hxx, hxy, hyy =
+                    if t.SecondOrder then part (i + 2) j, part (i + 1) (j + 1), part i (j + 2)
+                    else Partial.Of 0.0, Partial.Of 0.0, Partial.Of 0.0
+                let xr = if x.Tid = 0 then VecRef.None else x.Ref
+                let yr = if y.Tid = 0 then VecRef.None else y.Ref
+                Vec.Record(t, ZipOp(xr, yr, part (i + 1) j, part i (j + 1), hxx, hxy, hyy, n, Vec.NextRef(t, n)), v, n)
+
     /// A scalar op's output on t: the op node's own slot.
     static member internal ScalarOp(t: Trace, value: float, op: int -> VecOp) : Real =
         let slot = t.Count
@@ -469,6 +529,10 @@ and [<AbstractClass>] internal Prim(name: string, scalar: bool) =
     abstract Jvp: xs: Vec[] * y: Vec * res: obj * dxs: Vec[] -> Vec
     /// x̄ᵢ for each operand with need[i] (null elsewhere), for the cotangent ȳ of y.
     abstract Vjp: xs: Vec[] * y: Vec * res: obj * ybar: Vec * need: bool[] -> Vec[]
+    /// False for a primitive whose jvp rule is the primitive itself (a linear map): a k-direction
+    /// replay gains nothing by recording that rule once (`PrimNode.DerivedJvp`).
+    abstract DeriveJvp: bool
+    default _.DeriveJvp = true
 
     /// p(xs): computed on constants, recorded on a bottom-level trace as a `PrimNode` whose rules
     /// run in doubles, or on a nested one through `Nested`.
@@ -536,77 +600,139 @@ and [<Sealed>] internal PrimNode(p: Prim, xs: Vec[], y: Vec, res: obj, refs: Vec
     /// Nested forward traces: the output's tangent one level down (null when zero).
     member val Tangent: Vec = null with get, set
 
-    /// Every direction of a multi-direction replay in one call: the second-order rule is derived
-    /// for all k at once (`DerivedVjpTangent`); the tangent is one evaluation of the jvp rule on
-    /// doubles per direction (pushing k tangents through it at once would take a batching rule, as
-    /// Vmap's), with no trace opened.
+    /// Every direction of a multi-direction replay in one call: the tangent and the second-order
+    /// rule are both derived for all k directions at once from the primitive's own rules
+    /// (`DerivedJvp`, `DerivedVjpTangent`).
     override _.Batched = true
-    override _.Jvp(tan) =
-        let once () =
-            let dxs = refs |> Array.map (fun r -> if r.IsNone then null else Vec(tan.Read r))
-            let d = if dxs |> Array.forall isNull then null else p.Jvp(xs, y, res, dxs)
-            tan.Write(out, (if isNull d then Array.zeroCreate y.Length else d.ToArray()))
-        if tan.Width = 1 then once ()
-        else
-            try
-                for j in 0 .. tan.Width - 1 do
-                    tan.Direction <- j
-                    once ()
-            finally
-                tan.Direction <- -1
+    override _.Jvp(tan) = PrimNode.DerivedJvp(p, xs, y, res, refs, out, tan)
     override _.Vjp(adj) =
         let xbar = p.Vjp(xs, y, res, Vec(adj.Read out), need)
         for i in 0 .. refs.Length - 1 do
             if need[i] && not (isNull xbar[i]) then adj.AddInto(refs[i], xbar[i].ToArray())
     override _.VjpTangent(adj, tan, adjT) = PrimNode.DerivedVjpTangent(p, xs, y, res, refs, out, adj, tan, adjT)
 
-    /// The second-order rule of a bottom-level node, derived from its primitive's vjp rule for every
-    /// direction of a replay at once: the tangent of x̄ = vjp(xs, y, ȳ) along (ẋs, ẏ, ȳ̇), added into
-    /// `adjT`, with ẋs and ẏ from `tan` and ȳ̇ from `adjT` (Width k each), ȳ from `adj`. The rule runs
-    /// once, on a tape whose inputs are the operands `xs` that carry derivatives (`refs`), the output
-    /// y and the cotangent ȳ, whose tangents it reads in place; that tape is replayed forward with
-    /// the k tangents per element (as a Hessian block replays f's tape), so its vector ops push all
-    /// k together — a product in the rule is one dgemm for the k directions, not k. No rule is written twice: the derivative of
-    /// the vjp rule is the rule's own tape's forward replay. `xs` and `y` are constants (the
-    /// node's values on a bottom-level trace).
-    static member DerivedVjpTangent(p: Prim, xs: Vec[], y: Vec, res: obj, refs: VecRef[], out: VecRef, adj: Store, tan: Store, adjT: Store) =
-        let w = tan.Width
-        let need = refs |> Array.map (fun r -> not r.IsNone)
-        // the rule is recorded on a fresh tape that holds plain doubles, even when the replay runs
-        // inside another transform (the rule sees constants only)
-        let t = Traces.OpenBottom(TraceKind.Reverse, p.Name)
+    /// Jvp rules evaluated on doubles by the nodes of replayed tapes on this thread — not counting
+    /// the nodes of a rule's own tape inside a derived replay (tests count them: a block of k
+    /// directions evaluates a node's rule once, not k times).
+    static member JvpRuns = PrimNode.runs
+    [<ThreadStatic; DefaultValue>] static val mutable private runs: int
+    /// Inside a derived tangent replay (`DerivedJvp`) on this thread: the rule's own nodes run
+    /// their rules one direction at a time, so a rule that contains its own primitive (a linear
+    /// one: Solve's rule is a solve) does not derive itself again without end.
+    [<ThreadStatic; DefaultValue>] static val mutable private deriving: int
+
+    /// The k tangents of a rule linear in some of its inputs, by replay. The rule runs once on a
+    /// fresh bottom-level tape whose inputs are `inputs` — each a value together with the store
+    /// and ref where its k tangents live in the replay, read there in place (the store's own
+    /// array, adopted: no copy) — and that tape is replayed forward with the k tangents per
+    /// element, as a Hessian block replays f's tape, so its vector ops push all k together: a
+    /// product in the rule is one dgemm for the k directions, not k. `rule` receives the inputs as
+    /// vectors of that tape and returns its results; result i's k tangents are added into (add)
+    /// or written to `into[i]`'s store at its ref (a null result, or one that does not depend on
+    /// the inputs, adds nothing or writes zeros). The rule sees constants only, so its tape holds
+    /// plain doubles even when the replay runs inside another transform.
+    static member ReplayRule(name: string, w: int, inputs: struct (Vec * Store * VecRef)[], rule: Vec[] -> Vec[], into: struct (Store * VecRef * bool)[]) =
+        let t = Traces.OpenBottom(TraceKind.Reverse, name)
         try
-            // each input is an op of that tape whose tangents are read where the replay keeps them
-            // (the stores' own arrays, no copy) and whose values are the node's own
             let places = ResizeArray<struct (int * float[])>()
-            let input (v: Vec) (from: Store) (r: VecRef) =
-                let struct (arr, at) = from.Place r
-                let ref = VecRef.OfOp(t.NextOp, at, v.Length)
-                places.Add(struct (t.PushOp(ReplayInput ref, at + v.Length), arr))
-                Vec(v.Arr, v.Off, v.Length, t, ref)
-            let xst = Array.init xs.Length (fun i -> if need[i] then input xs[i] tan refs[i] else xs[i])
-            let yt = input y tan out
-            let gt = input (Vec(adj.Read out)) adjT out
-            let xbar = p.Vjp(xst, yt, res, gt, need)
-            // a forward replay of the rule's tape with the k tangents
+            let ins =
+                inputs |> Array.map (fun (struct (v, from, r)) ->
+                    let struct (arr, at) = from.Place r
+                    let ref = VecRef.OfOp(t.NextOp, at, v.Length)
+                    places.Add(struct (t.PushOp(ReplayInput ref, at + v.Length), arr))
+                    Vec(v.Arr, v.Off, v.Length, t, ref))
+            let outs = rule ins
             let s = Store(Buffers.RentZeroed(t.Count * w), t.OpLengths, true, w)
             for struct (op, arr) in places do s.Adopt(op, arr)
             try
                 Sweep.forwardTangents t s
-                for i in 0 .. xs.Length - 1 do
-                    let xb = xbar[i]
-                    if need[i] && not (isNull xb) && xb.Tid = t.Id then
-                        if xb.Length <> refs[i].Length then
-                            invalidOp (sprintf "Hybrid internal error: %s's vjp rule gave %d values for an operand of length %d." p.Name xb.Length refs[i].Length)
-                        let src = s.Span xb.Ref
-                        let dst = adjT.Span refs[i]
-                        for q in 0 .. dst.Length - 1 do dst[q] <- dst[q] + src[q]
+                for i in 0 .. into.Length - 1 do
+                    let struct (dst, r, add) = into[i]
+                    let o = outs[i]
+                    let live = not (isNull o) && o.Tid = t.Id
+                    if live && o.Length <> r.Length then
+                        invalidOp (sprintf "Hybrid internal error: %s's rule gave %d values for a result of length %d." name o.Length r.Length)
+                    if add then
+                        if live then
+                            let src = s.Span o.Ref
+                            let d = dst.Span r
+                            for q in 0 .. d.Length - 1 do d[q] <- d[q] + src[q]
+                    else
+                        let d = dst.Out r
+                        if live then (s.Span o.Ref).CopyTo d else d.Clear()
             finally
                 s.Release()
         finally
             Traces.Close(t, false)
 
-/// An input of the tape `PrimNode.DerivedVjpTangent` records a rule on: its derivatives are
+    /// The tangent of a bottom-level node for every direction of `tan`: ẏ = jvp(xs, y, ẋs). One
+    /// direction is one evaluation of the jvp rule on doubles; k directions record the rule once,
+    /// its operand tangents the tape's inputs, and replay it with all k (`ReplayRule`) — except
+    /// inside such a replay, and for a primitive that is its own jvp (`Prim.DeriveJvp`), where the
+    /// rule runs once per direction.
+    static member DerivedJvp(p: Prim, xs: Vec[], y: Vec, res: obj, refs: VecRef[], out: VecRef, tan: Store) =
+        let w = tan.Width
+        let traced = [| for i in 0 .. refs.Length - 1 do if not refs[i].IsNone then yield i |]
+        let evaluate (dxs: Vec[]) =
+            if PrimNode.deriving = 0 then PrimNode.runs <- PrimNode.runs + 1
+            p.Jvp(xs, y, res, dxs)
+        if traced.Length = 0 then (tan.Out out).Clear()
+        elif w = 1 || PrimNode.deriving > 0 || not p.DeriveJvp then
+            let once () =
+                let dxs = refs |> Array.map (fun r -> if r.IsNone then null else Vec(tan.Read r))
+                let d = evaluate dxs
+                tan.Write(out, (if isNull d then Array.zeroCreate y.Length else d.ToArray()))
+            if w = 1 then once ()
+            else
+                try
+                    for j in 0 .. w - 1 do
+                        tan.Direction <- j
+                        once ()
+                finally
+                    tan.Direction <- -1
+        else
+            // the tape's inputs take the first direction's tangents as values (the rule is linear
+            // in them: any values record the same partials)
+            let first (r: VecRef) =
+                let struct (a, at) = tan.Place r
+                Vec(Array.init r.Length (fun e -> a[(at + e) * w]))
+            let inputs = [| for i in traced -> struct (first refs[i], tan, refs[i]) |]
+            if PrimNode.deriving = 0 then PrimNode.runs <- PrimNode.runs + 1
+            PrimNode.deriving <- PrimNode.deriving + 1
+            try
+                PrimNode.ReplayRule(p.Name, w, inputs,
+                    (fun ins ->
+                        let dxs = Array.zeroCreate xs.Length
+                        traced |> Array.iteri (fun j i -> dxs[i] <- ins[j])
+                        [| p.Jvp(xs, y, res, dxs) |]),
+                    [| struct (tan, out, false) |])
+            finally
+                PrimNode.deriving <- PrimNode.deriving - 1
+
+    /// The second-order rule of a bottom-level node, derived from its primitive's vjp rule for every
+    /// direction of a replay at once: the tangent of x̄ = vjp(xs, y, ȳ) along (ẋs, ẏ, ȳ̇), added into
+    /// `adjT`, with ẋs and ẏ from `tan` and ȳ̇ from `adjT` (Width k each), ȳ from `adj`. The rule runs
+    /// once, on a tape whose inputs are the operands `xs` that carry derivatives (`refs`), the output
+    /// y and the cotangent ȳ, replayed forward with the k tangents (`ReplayRule`). No rule is
+    /// written twice: the derivative of the vjp rule is the rule's own tape's forward replay. `xs`
+    /// and `y` are constants (the node's values on a bottom-level trace).
+    static member DerivedVjpTangent(p: Prim, xs: Vec[], y: Vec, res: obj, refs: VecRef[], out: VecRef, adj: Store, tan: Store, adjT: Store) =
+        let need = refs |> Array.map (fun r -> not r.IsNone)
+        let traced = [| for i in 0 .. refs.Length - 1 do if need[i] then yield i |]
+        let m = traced.Length
+        let inputs =
+            [| for i in traced -> struct (xs[i], tan, refs[i])
+               yield struct (y, tan, out)
+               yield struct (Vec(adj.Read out), adjT, out) |]
+        PrimNode.ReplayRule(p.Name, tan.Width, inputs,
+            (fun ins ->
+                let xst = Array.copy xs
+                traced |> Array.iteri (fun j i -> xst[i] <- ins[j])
+                let xbar = p.Vjp(xst, ins[m], res, ins[m + 1], need)
+                [| for i in traced -> xbar[i] |]),
+            [| for i in traced -> struct (adjT, refs[i], true) |])
+
+/// An input of the tape `PrimNode.ReplayRule` records a rule on: its derivatives are
 /// another store's, adopted by the replay (`Store.Adopt`); it has no rules of its own.
 and [<Sealed>] internal ReplayInput(out: VecRef) =
     inherit VecOp(out)
@@ -615,65 +741,35 @@ and [<Sealed>] internal ReplayInput(out: VecRef) =
     override _.Vjp _ = ()
     override _.VjpTangent(_, _, _) = ()
 
-/// Elementwise f(x) for a rule-table function, on nested traces (a bottom-level trace records a
-/// `MapOp`, built from the same table row): ẏ = f'(x)·ẋ, x̄ = f'(x)·ȳ.
-and [<Sealed>] internal MapPrim(f: Fun1, c: float) =
-    inherit Prim(string f, false)
-    /// f'(x) (y = f(x)) from the rule table: doubles for a constant x; on a bottom-level trace one
-    /// elementwise node whose own partial is f''(x) from the same row; deeper (where f'' would have
-    /// to be differentiable too) element by element through `Real`.
-    member _.Partial(x: Vec, y: Vec) : Vec =
-        let n = x.Length
-        if x.IsConstant && y.IsConstant then
-            let xa = x.ToArray()
-            let ya = y.ToArray()
-            Vec(Array.init n (fun k -> Rules.d1<float> f c xa[k] ya[k]))
-        else
-            let t = Vec.TraceOf(x.Tid, y.Tid)
-            if not t.Nested && not t.SecondOrder && x.Tid = t.Id then
-                let xa = x.Arr
-                let ya = y.Arr
-                let v = t.Rent n
-                let d = t.Rent n
-                for k in 0 .. n - 1 do
-                    let xk = xa[x.Off + k]
-                    let fx = ya[y.Off + k]
-                    let dk = Rules.d1<float> f c xk fx
-                    v[k] <- dk
-                    d[k] <- Rules.d2 f c xk fx dk
-                Vec.Record(t, MapOp(x.Ref, d, null, n, Vec.NextRef(t, n)), v, n)
-            else Vec.OfReals(Array.init n (fun k -> Rules.d1<Real> f c x[k] y[k]))
-    override _.Call xs = Vec.Map(f, c, xs[0])
+/// Elementwise f⁽ᵐ⁾(x) for a rule-table function — f itself for m = 0 — on nested traces (a
+/// bottom-level trace records a `MapOp`, built from the same table row): ẏ = f⁽ᵐ⁺¹⁾(x)·ẋ,
+/// x̄ = f⁽ᵐ⁺¹⁾(x)·ȳ. The partial f⁽ᵐ⁺¹⁾(x) is this primitive of the next order on the level
+/// below: one node there, whose own partial is the order after, so every level holds O(1) nodes
+/// per map whatever the depth (`Vec.MapDerivative`; the numbers from the row, `Derivatives`).
+and [<Sealed>] internal MapPrim(f: Fun1, c: float, m: int) =
+    inherit Prim((if m = 0 then string f else sprintf "%O^(%d)" f m), false)
+    new(f: Fun1, c: float) = MapPrim(f, c, 0)
+    /// f⁽ᵐ⁺¹⁾(x) as a vector of x's level (y = f⁽ᵐ⁾(x)).
+    member _.Partial(x: Vec, y: Vec) : Vec = Vec.MapDerivative(f, c, m + 1, x, (if m = 0 then y else null))
+    override _.Call xs = if m = 0 then Vec.Map(f, c, xs[0]) else Vec.MapDerivative(f, c, m, xs[0], null)
     override p.Jvp(xs, y, _, dxs) = p.Partial(xs[0], y) * dxs[0]
     override p.Vjp(xs, y, _, g, _) = [| p.Partial(xs[0], y) * g |]
 
-/// Elementwise f(x, y) for a binary rule (either side may broadcast from length 1), on nested
-/// traces: ż = z_x·ẋ + z_y·ẏ; the linear and bilinear rules (+, −, ×, ÷) are written with
-/// vector operations directly, the others take their partials from the rule table.
-and [<Sealed>] internal ZipPrim(f: Fun2) =
-    inherit Prim(string f, false)
-    /// (∂z/∂x, ∂z/∂y) per element of z, from the rule table.
-    member _.Partials(x: Vec, y: Vec, z: Vec) : struct (Vec * Vec) =
-        let n = z.Length
-        let ix k = if x.Length = 1 then 0 else k
-        let iy k = if y.Length = 1 then 0 else k
-        if x.IsConstant && y.IsConstant && z.IsConstant then
-            let xa = x.ToArray()
-            let ya = y.ToArray()
-            let za = z.ToArray()
-            let dx = Array.zeroCreate n
-            let dy = Array.zeroCreate n
-            for k in 0 .. n - 1 do
-                let struct (a, b) = Rules.partials2<float> f xa[ix k] ya[iy k] za[k]
-                dx[k] <- a
-                dy[k] <- b
-            struct (Vec dx, Vec dy)
-        else
-            let ps = Array.init n (fun k -> Rules.partials2<Real> f x[ix k] y[iy k] z[k])
-            struct (Vec.OfReals(ps |> Array.map (fun (struct (a, _)) -> a)), Vec.OfReals(ps |> Array.map (fun (struct (_, b)) -> b)))
+/// Elementwise ∂ⁱ⁺ʲf/∂xⁱ∂yʲ(x, y) for a binary rule — f itself for i = j = 0 — (either side may
+/// broadcast from length 1), on nested traces: ż = z_x·ẋ + z_y·ẏ. The linear and bilinear rules
+/// (+, −, ×, ÷) are written with vector operations directly; every other partial is this
+/// primitive of the next order on the level below, one node there (`Vec.ZipDerivative`).
+and [<Sealed>] internal ZipPrim(f: Fun2, i: int, j: int) =
+    inherit Prim((if i + j = 0 then string f else sprintf "%O^(%d,%d)" f i j), false)
+    // written with vector operations (order 0 of +, −, ×, ÷)
+    let plain = i + j = 0 && (f = Fun2.Add || f = Fun2.Sub || f = Fun2.Mul || f = Fun2.Div)
+    new(f: Fun2) = ZipPrim(f, 0, 0)
+    /// (∂/∂x, ∂/∂y) of this order's value, as vectors of the operands' level.
+    member _.Px(x: Vec, y: Vec) = Vec.ZipDerivative(f, i + 1, j, x, y)
+    member _.Py(x: Vec, y: Vec) = Vec.ZipDerivative(f, i, j + 1, x, y)
     /// A cotangent of z reduced to an operand's length (a broadcast operand receives the sum).
     static member private Reduce(v: Vec, len: int) = if v.Length = len then v else Vec.OfReal(Vec.Sum v)
-    override _.Call xs = Vec.Zip(f, xs[0], xs[1])
+    override _.Call xs = if i + j = 0 then Vec.Zip(f, xs[0], xs[1]) else Vec.ZipDerivative(f, i, j, xs[0], xs[1])
     override p.Jvp(xs, z, _, dxs) =
         let x = xs[0]
         let y = xs[1]
@@ -681,29 +777,29 @@ and [<Sealed>] internal ZipPrim(f: Fun2) =
         let dy = dxs[1]
         let n = z.Length
         let d =
-            match f with
-            | Fun2.Add -> if isNull dx then dy elif isNull dy then dx else dx + dy
-            | Fun2.Sub -> if isNull dx then -dy elif isNull dy then dx else dx - dy
-            | Fun2.Mul -> if isNull dx then x * dy elif isNull dy then dx * y else dx * y + x * dy
-            | Fun2.Div -> if isNull dx then -(z * dy / y) elif isNull dy then dx / y else (dx - z * dy) / y
-            | _ ->
-                let struct (px, py) = p.Partials(x, y, z)
-                if isNull dx then py * dy elif isNull dy then px * dx else px * dx + py * dy
+            if plain then
+                match f with
+                | Fun2.Add -> if isNull dx then dy elif isNull dy then dx else dx + dy
+                | Fun2.Sub -> if isNull dx then -dy elif isNull dy then dx else dx - dy
+                | Fun2.Mul -> if isNull dx then x * dy elif isNull dy then dx * y else dx * y + x * dy
+                | _ -> if isNull dx then -(z * dy / y) elif isNull dy then dx / y else (dx - z * dy) / y
+            elif isNull dx then p.Py(x, y) * dy
+            elif isNull dy then p.Px(x, y) * dx
+            else p.Px(x, y) * dx + p.Py(x, y) * dy
         Vec.Broadcast(d, n)
     override p.Vjp(xs, z, _, g, need) =
         let x = xs[0]
         let y = xs[1]
         let struct (gx, gy) =
-            match f with
-            | Fun2.Add -> struct ((if need[0] then g else null), (if need[1] then g else null))
-            | Fun2.Sub -> struct ((if need[0] then g else null), (if need[1] then -g else null))
-            | Fun2.Mul -> struct ((if need[0] then g * y else null), (if need[1] then g * x else null))
-            | Fun2.Div ->
-                let gy = g / y
-                struct ((if need[0] then gy else null), (if need[1] then -(gy * z) else null))
-            | _ ->
-                let struct (px, py) = p.Partials(x, y, z)
-                struct ((if need[0] then px * g else null), (if need[1] then py * g else null))
+            if plain then
+                match f with
+                | Fun2.Add -> struct ((if need[0] then g else null), (if need[1] then g else null))
+                | Fun2.Sub -> struct ((if need[0] then g else null), (if need[1] then -g else null))
+                | Fun2.Mul -> struct ((if need[0] then g * y else null), (if need[1] then g * x else null))
+                | _ ->
+                    let gy = g / y
+                    struct ((if need[0] then gy else null), (if need[1] then -(gy * z) else null))
+            else struct ((if need[0] then p.Px(x, y) * g else null), (if need[1] then p.Py(x, y) * g else null))
         [| (if isNull gx then null else ZipPrim.Reduce(gx, x.Length)); (if isNull gy then null else ZipPrim.Reduce(gy, y.Length)) |]
 
 /// Σₖ xₖ on nested traces (bottom-level traces record a `SumOp`): linear, ṡ = Σ ẋ, x̄ = s̄·1.

@@ -3,6 +3,16 @@ namespace Hybrid.Kernel
 open System
 open System.Threading
 
+/// Replays of a recorded trace in plain doubles.
+module internal Replay =
+    /// How many of n directions one replay of t carries: as many as fit in about 256 MB of tangents
+    /// per store (at most 256), so a matrix primitive sees one wide block — a dgemm packs its
+    /// matrix once per block, and with 16 directions at a time that packing dominates (the
+    /// logistic JacFwd∘Grad, X of 20 000 × 200).
+    let blockWidth (t: Trace) (n: int) =
+        let perDirection = t.Count + Seq.sum t.OpLengths
+        max 1 (min n (min 256 (32_000_000 / max 1 perDirection)))
+
 /// A recorded reverse trace kept alive for its pullback (`Ad.Vjp`): pull a cotangent of the
 /// outputs back to the inputs as many times as needed, from any thread.
 [<Sealed>]
@@ -78,6 +88,8 @@ type internal Pullback internal (t: Trace, input: Vec, inputCount: int, outputs:
         member p.Dispose() = p.Release()
     /// True when the recording can also be replayed forward (a bottom-level trace: plain doubles).
     member _.CanPushForward = not t.Nested
+    /// Directions per forward replay for n of them (`Replay.blockWidth`).
+    member _.BlockWidth(n: int) = Replay.blockWidth t n
     /// J·v by replaying the same recording forward (no re-run of f), one cheap pass per tangent
     /// (JacFwd replays k tangents at once with PushForwardBlock; Linearize uses the differentiable Push).
     member _.PushForward(v: float[]) : float[] =
@@ -179,11 +191,9 @@ type internal SecondOrderTape internal (t: Trace, inputs: int, n: int, output: R
                 h[i, j] <- m
                 h[j, i] <- m
         h
-    /// The dense Hessian with a chunk chosen by size: as many directions per replay as fit in
-    /// about 256 MB of tangents per store (at most 256), so matrix primitives see wide blocks.
-    member s.Hessian() =
-        let perDirection = t.Count + Seq.sum t.OpLengths
-        s.Hessian(max 1 (min n (min 256 (32_000_000 / max 1 perDirection))))
+    /// The dense Hessian with a chunk chosen by size (`Replay.blockWidth`), so matrix primitives
+    /// see wide blocks.
+    member s.Hessian() = s.Hessian(Replay.blockWidth t n)
     /// Returns the tape's pooled buffers (the tape is unusable afterwards).
     member _.Release() =
         if Threading.Interlocked.Exchange(&released, 1) = 0 then

@@ -34,9 +34,6 @@ type internal Linearization internal (output: Vec, push: Func<Vec, Vec>, recordi
 [<AbstractClass; Sealed>]
 type internal Compose =
 
-    /// Tangents pushed per forward replay of a top-level recording (ForwardDiff's chunk size).
-    static member private ForwardChunk = 16
-
     /// The rule above: true when f can be recorded once at x and replayed (no active trace, x constant).
     static member private AtTopLevel(x: Vec) = Traces.Depth = 0 && x.IsConstant
 
@@ -55,7 +52,8 @@ type internal Compose =
         Mat.OfRows rows
 
     /// J·eⱼ for every basis vector eⱼ (the columns of J). With a top-level recording: forward
-    /// replays carrying ForwardChunk basis tangents each (⌈n/k⌉ passes, none re-running f).
+    /// replays carrying k basis tangents each, k as wide as the tangent stores allow
+    /// (`Pullback.BlockWidth`; ⌈n/k⌉ passes, none re-running f).
     /// Otherwise one Jvp pass of f per column, differentiable by the enclosing transforms.
     static member private PushForwardBasis(owner: string, f: Func<Vec, Vec>, x: Vec, recording: Pullback option) : Vec[] =
         let n = x.Length
@@ -63,9 +61,10 @@ type internal Compose =
         match recording with
         | Some recording when recording.CanPushForward ->
             let m = recording.OutputCount
+            let width = recording.BlockWidth n
             let mutable first = 0
             while first < n do
-                let k = min Compose.ForwardChunk (n - first)
+                let k = min width (n - first)
                 let basis = Array.zeroCreate (n * k)
                 for j in 0 .. k - 1 do basis[first + j + j * n] <- 1.0
                 let block = recording.PushForwardBlock(basis, k)

@@ -293,20 +293,23 @@ let passTests =
             finally
                 tape.Release()
         }
-        test "a Hessian block through Solve, LogDet and Cholesky opens the same traces for 4 directions as for 1 and matches central differences" {
+        test "a Hessian block through Solve, LogDet and Cholesky opens the same traces for 4 directions as for 2 and matches central differences" {
             let x = [| 0.3; -0.5; 0.2; 0.4 |]
             let n = x.Length
             let tape = Ad.RecordSecondOrder("Hessian", sfn linalgF, Vec x)
             try
-                let _, gemm1, traces1 = passes (fun () -> tape.HvpBlock(units n 0 1, 1))
+                let _, gemm1, _ = passes (fun () -> tape.HvpBlock(units n 0 1, 1))
+                let _, _, traces2 = passes (fun () -> tape.HvpBlock(units n 0 2, 2))
                 let h, gemm4, traces4 = passes (fun () -> tape.HvpBlock(units n 0 n, n))
-                // each of Solve, LogDet, Cholesky and the products derives its second-order rule
-                // from one tape of its vjp rule per block; one direction at a time would open 4×
-                Expect.isGreaterThan traces1 0 "the derived rules record their tapes"
-                Expect.equal traces4 traces1 "traces opened for four directions"
-                // the primitives' jvp rules (Solve, LogDet, Cholesky have no batching rule yet) still
-                // run once per direction inside the block: 43 dgemm calls for one direction, 106 for
-                // four; every rule once per direction would be 172
+                // each of Solve, LogDet, Cholesky and the products derives its tangent and its
+                // second-order rule from one tape of its jvp and of its vjp rule per block (one
+                // direction is one evaluation on doubles, no tape); one direction at a time would
+                // open k× the traces
+                Expect.isGreaterThan traces2 0 "the derived rules record their tapes"
+                Expect.equal traces4 traces2 "traces opened for four directions"
+                // the products inside the rules push the directions of the block together where
+                // GemmOp's layout allows (a tangent on a non-transposed left factor or on a vector
+                // right factor), else one dgemm per direction
                 Expect.isLessThan gemm4 (3 * gemm1) "dgemm calls for four directions (less than three times one direction's)"
                 let grad (v: float[]) = let struct (_, g) = Ad.Grad("Grad", sfn linalgF, Vec v) in g.ToArray()
                 let hh = 1e-5
@@ -323,4 +326,34 @@ let passTests =
             finally
                 tape.Release()
         }
+        test "a Hessian block evaluates each Solve, Inverse, Cholesky and LogDet node's jvp rule once, for any number of directions, and equals one-direction replays" {
+            let x = [| 0.3; -0.5; 0.2; 0.4 |]
+            let n = x.Length
+            let a (x: Vec) = b4 + Mat.Outer(x, Vec.Sin x)
+            let cases : (string * (Vec -> Real)) list =
+                [ "Solve", (fun x -> Vec.Dot(x, Mat.Solve(a x, Vec.Exp x)))
+                  "Inverse", (fun x -> Mat.Sum(Mat.Inverse(a x) * a x * a x))
+                  "Cholesky", (fun x -> Mat.Sum(Mat.Cholesky(b4 + Mat.Outer(x, x)) * a x))
+                  "LogDet", (fun x -> Mat.LogDet(a x) * Vec.Sum x) ]
+            for name, f in cases do
+                let tape = Ad.RecordSecondOrder("Hessian", sfn f, Vec x)
+                try
+                    let runs (k: int) =
+                        let r0 = PrimNode.JvpRuns
+                        let h = tape.HvpBlock(units n 0 k, k)
+                        h, PrimNode.JvpRuns - r0
+                    let _, r1 = runs 1
+                    let _, r2 = runs 2
+                    let h, r4 = runs n
+                    // one direction at a time would evaluate each rule k times (r4 = 4·r1)
+                    Expect.isGreaterThan r1 0 (name + ": the block evaluates jvp rules")
+                    Expect.equal r2 r1 (name + ": jvp rules evaluated for two directions")
+                    Expect.equal r4 r1 (name + ": jvp rules evaluated for four directions")
+                    for j in 0 .. n - 1 do
+                        let col = tape.Hvp(units n j 1)
+                        for i in 0 .. n - 1 do close 1e-12 (sprintf "%s: H[%d,%d] vs one direction" name i j) col[i] h[i + j * n]
+                finally
+                    tape.Release()
+        }
     ]
+

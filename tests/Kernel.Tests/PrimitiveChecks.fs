@@ -811,6 +811,41 @@ let nodeCounts (f: Vec -> Real) (x: float[]) : int[] =
         r) x |> ignore
     counts
 
+/// The probe at depth 3: the nodes each level's trace recorded while evaluating Grad∘Grad∘Grad of f
+/// at x (each outer level differentiates ⟨1, ∇⟩ of the level inside it): [| outer; middle; inner |],
+/// the input nodes each trace opens with left out.
+let nodeCounts3 (f: Vec -> Real) (x: float[]) : int[] =
+    let counts = Array.zeroCreate 3
+    let ones = Vec(Array.create x.Length 1.0)
+    let level (k: int) (body: unit -> Real) =
+        let t = Traces.Top
+        let before = t.Count
+        let r = body ()
+        counts[k] <- t.Count - before
+        r
+    grad (fun x ->
+        level 0 (fun () ->
+            Vec.Dot(ones, gradV (fun y ->
+                level 1 (fun () ->
+                    Vec.Dot(ones, gradV (fun z -> level 2 (fun () -> f z)) y))) x))) x |> ignore
+    counts
+
+/// The elementwise primitives whose partials a nested level takes from the rule table: maps and
+/// the six zips that are not written with vector operations, each over the halves of x.
+let private elementwiseCases : (string * (Vec -> Real) * (int -> float[])) list =
+    let halves (x: Vec) = x.Slice(0, x.Length / 2), x.Slice(x.Length / 2, x.Length / 2)
+    let zip (f: Fun2) (x: Vec) = let a, b = halves x in Vec.Sum(Vec.ZipRule(f, a, b))
+    // a in [0.6, 1.4), b in [1.7, 2.5): positive and apart (no ties; x % y has no jump: a < b)
+    let points (n: int) = Array.init n (fun i -> if i < n / 2 then 0.6 + 1.6 * float i / float n else 1.7 + 1.6 * float (i - n / 2) / float n)
+    [ "Map (Tanh)", (fun x -> Vec.Sum(Vec.Tanh x)), points
+      "Map (PowC)", (fun x -> Vec.Sum(Vec.Pow(x, 2.5))), points
+      "Pow", zip Fun2.Pow, points
+      "Atan2", zip Fun2.Atan2, points
+      "Hypot", zip Fun2.Hypot, points
+      "Min", zip Fun2.Min, points
+      "Max", zip Fun2.Max, points
+      "Mod", zip Fun2.Mod, points ]
+
 let private probeCases : (string * (int -> Vec -> Real) * (Random -> int -> float[])) list =
     [ "MatMul: Σ (A·A)", (fun n x -> let a = Mat(x, n, n) in Mat.Sum(Mat.MatMul(a, a))), (fun r n -> randn r (n * n))
       "Solve: Σ A⁻¹1", (fun n x -> Vec.Sum(Mat.Solve(Mat(x, n, n), Vec(Array.create n 1.0)))), (fun r n -> generalOf r n)
@@ -859,6 +894,33 @@ let tests =
                     let c = nodeCounts (f 2) (dom (Random 5) 2)
                     Expect.isGreaterThan c[1] 0 (name + ": inner nodes")
                     Expect.isGreaterThan c[0] 0 (name + ": outer nodes")
+            }
+            test "Grad∘Grad∘Grad of a map and of Pow, Atan2, Hypot, Min, Max, Mod records the same nodes per level at n = 8 and n = 64 (one node per primitive, its partials vectors of the level below)" {
+                let failures = ResizeArray()
+                for name, f, points in elementwiseCases do
+                    let c8 = nodeCounts3 f (points 8)
+                    let c64 = nodeCounts3 f (points 64)
+                    for level, label in [ 0, "outer"; 1, "middle"; 2, "inner" ] do
+                        if c64[level] <> c8[level] then
+                            failures.Add(sprintf "%s, %s level: %d nodes at n = 64 but %d at n = 8" name label c64[level] c8[level])
+                if failures.Count > 0 then failtest (String.Join("\n", failures))
+            }
+            test "Grad∘Grad∘Grad of a map and of each zip equals central differences of Grad∘Grad" {
+                for name, f, points in elementwiseCases do
+                    let x = points 6
+                    let n = x.Length
+                    let ones = Vec(Array.create n 1.0)
+                    // ∇⟨1, ∇⟨1, ∇f⟩⟩ on three nested levels, and by central differences of the two-level value
+                    let g2 (x: Vec) = Vec.Dot(ones, gradV (fun y -> Vec.Dot(ones, gradV f y)) x)
+                    let g3 = grad g2 x
+                    let h = 1e-5
+                    let fd = Array.init n (fun i ->
+                        let xp = Array.copy x
+                        let xm = Array.copy x
+                        xp[i] <- xp[i] + h
+                        xm[i] <- xm[i] - h
+                        ((g2 (Vec xp)).Value - (g2 (Vec xm)).Value) / (2.0 * h))
+                    near 1e-6 (name + ": Grad∘Grad∘Grad vs central differences") fd g3
             }
             test "Grad∘Grad of MatMul / Solve / LogDet records O(#primitives) nodes per level: at n = 16 at most 2× the count at n = 8" {
                 let failures = ResizeArray()

@@ -151,20 +151,76 @@ module internal Loops =
                             let t = d / (p - st)
                             if t >= 0 && t < l.Trips then yield t ]
 
+    /// Trip t of l matches its first trip (codes, constants, operand strides), within the graph.
+    let private continues (g: Graph) (l: Loop) (t: int) =
+        let p = l.Period
+        let mutable ok = l.First + (t + 1) * p <= g.Count
+        let mutable q = 0
+        while ok && q < p do
+            let a = l.First + q
+            let b = a + t * p
+            ok <- sameNode g a b
+                  && (g.A0[a] < 0 || g.A0[b] - g.A0[b - p] = l.Stride0[q])
+                  && (g.A1[a] < 0 || g.A1[b] - g.A1[b - p] = l.Stride1[q])
+            q <- q + 1
+        ok
+
+    /// l rotated to the phase where the fewest body nodes are read by the next trip — a trip as the
+    /// user's loop has it, whose carried values are its running sums (a run found from the left may
+    /// start in the middle of a trip, where values of the trip's first half are carried into the
+    /// second: then no node can run in SIMD lanes). The nodes before the new start stay straight-line;
+    /// the loop takes the nodes after its end when they continue it. Bodies longer than 256 stay.
+    let private rotate (g: Graph) (l: Loop) : Loop =
+        let p = l.Period
+        if p > 256 || l.Trips < 3 then l
+        else
+            let carriedAt (r: int) =
+                let first = l.First + r
+                let prev = Collections.Generic.HashSet<int>()
+                for q in 0 .. p - 1 do
+                    let i = first + q
+                    let j = (r + q) % p
+                    for struct (b, st) in [ struct (g.A0[i], l.Stride0[j]); struct (g.A1[i], l.Stride1[j]) ] do
+                        if b >= 0 && st = p && b >= first - p && b < first then prev.Add b |> ignore
+                prev.Count
+            let mutable best = 0
+            let mutable fewest = carriedAt 0
+            for r in 1 .. p - 1 do
+                let k = carriedAt r
+                if k < fewest then
+                    best <- r
+                    fewest <- k
+            if best = 0 then l
+            else
+                let r0 =
+                    { First = l.First + best; Period = p; Trips = l.Trips - 1
+                      Stride0 = Array.init p (fun q -> l.Stride0[(best + q) % p])
+                      Stride1 = Array.init p (fun q -> l.Stride1[(best + q) % p]) }
+                let mutable t = r0.Trips
+                while continues g r0 t do t <- t + 1
+                let r1 = { r0 with Trips = t }
+                if r1.Trips >= max 2 MinTrips && List.isEmpty (selfTrips g r1) then r1 else l
+
     /// The loops among g's nodes (in order, disjoint). In each, a trip reaches its own nodes at
     /// stride Period only: a loop where some trip's operand is one of that trip's own nodes by
     /// another stride (a slot fixed in an early trip, read by every later trip: stride 0) starts
     /// after the last such trip (the trips before it stay straight-line), if two trips are left.
+    /// Each is rotated to a trip's natural phase (`rotate`).
     let find (g: Graph) : Loop[] =
-        runs g.N g.Count (fun i -> int g.Code[i]) (fun i j -> sameNode g i j) g.A0 g.A1
-        |> Array.choose (fun l ->
-            match selfTrips g l with
-            | [] -> Some l
-            | ts ->
-                // a later trip reaches the same absolute slots, so no trip after these is self-reaching
-                let skip = List.max ts + 1
-                if l.Trips - skip >= 2 then Some { l with First = l.First + skip * l.Period; Trips = l.Trips - skip }
-                else None)
+        let loops =
+            runs g.N g.Count (fun i -> int g.Code[i]) (fun i j -> sameNode g i j) g.A0 g.A1
+            |> Array.choose (fun l ->
+                match selfTrips g l with
+                | [] -> Some l
+                | ts ->
+                    // a later trip reaches the same absolute slots, so no trip after these is self-reaching
+                    let skip = List.max ts + 1
+                    if l.Trips - skip >= 2 then Some { l with First = l.First + skip * l.Period; Trips = l.Trips - skip }
+                    else None)
+        // a rotated loop may take nodes up to the next loop's start, never past it
+        loops |> Array.mapi (fun k l ->
+            let r = rotate g l
+            if k + 1 < loops.Length && r.End > loops[k + 1].First then l else r)
 
     /// The loops among g's guards (items are guard indices).
     let findGuards (g: Graph) : Loop[] =

@@ -347,9 +347,21 @@ module internal Emit =
         for i in first .. last do forwardNode g il c (site i)
 
     /// The scalar loop over lp's trips, storing every node's value.
-    let private scalarForwardLoop (g: Graph) (il: ILGenerator) (lp: Loop) =
+    let private scalarLoop (g: Graph) (il: ILGenerator) (lp: Loop) =
         let c = { straight V lp.First (heldLocals il lp.Period) with HStride = lp.Period }
         forwardLoop il c g lp (fun j -> forwardNode g il c (bodySite lp j))
+
+    /// The scalar loop over lp's trips, storing every node's value; a data block copied from the
+    /// graph's constants.
+    let private scalarForwardLoop (g: Graph) (il: ILGenerator) (lp: Loop) =
+        if lp.Data then
+            let c = straight V 0 [||]
+            address il c V lp.First 0
+            il.Emit(OpCodes.Ldc_I8, int64 (Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(g.PinnedK0, lp.First)))
+            il.Emit(OpCodes.Conv_I)
+            il.Emit(OpCodes.Ldc_I4, lp.Trips * 8)
+            il.Emit(OpCodes.Cpblk)
+        else scalarLoop g il lp
 
     /// The values of every node, piece by piece in order.
     let forward (g: Graph) (loops: Loop[]) : PassFn[] =
@@ -629,10 +641,10 @@ module internal Emit =
         r
 
     /// How lp runs in lanes, or None (it stays scalar).
-    let private lanePlan (g: Graph) (memRead: bool[]) (lp: Loop) : Choice<LanePlan, string> =
+    let private lanePlan (lanes: bool) (g: Graph) (memRead: bool[]) (lp: Loop) : Choice<LanePlan, string> =
         let p = lp.Period
         let groups = (lp.Trips - 1) / Width
-        if not Lanes then Choice2Of2 "lanes are off"
+        if not lanes then Choice2Of2 "lanes are off"
         elif groups < 2 then Choice2Of2 "fewer than 9 trips"
         else
         let t4 = groups * Width
@@ -742,12 +754,12 @@ module internal Emit =
               Broadcast = [ for (b, st) in keys do if st = 0 then yield (b, sitesOf (b, 0)) ] }
 
     /// The lane plans of a path's loops (by first node).
-    let private lanePlans (g: Graph) (loops: Loop[]) =
+    let private lanePlans (lanes: bool) (g: Graph) (loops: Loop[]) =
         let plans = Collections.Generic.Dictionary<int, LanePlan>()
-        if Lanes && loops.Length > 0 then
+        if lanes && loops.Length > 0 then
             let reads = memReads g loops
-            for lp in loops do
-                match lanePlan g reads lp with
+            for lp in loops |> Array.filter (fun l -> not l.Data) do
+                match lanePlan lanes g reads lp with
                 | Choice1Of2 pl -> plans[lp.First] <- pl
                 | Choice2Of2 _ -> ()
         plans
@@ -1080,10 +1092,10 @@ module internal Emit =
     /// the tape, which read them — writes each back when its node's turn comes. Without `keep`, only
     /// the inputs' adjoints, the gradient, are left in memory complete, and loops run in lanes where
     /// they can (reading the values `forwardLean` leaves; memory zero where `leanClear` says).
-    let reverse (g: Graph) (loops: Loop[]) (keep: bool) : PassFn[] =
+    let reverseWith (lanes: bool) (g: Graph) (loops: Loop[]) (keep: bool) : PassFn[] =
         if keep then scalarReverse g loops true
         else
-            let plans = lanePlans g loops
+            let plans = lanePlans lanes g loops
             build "Hybrid.Compiled.Reverse" g loops 96 (reverseChunk g false) (fun il lp ->
                 match plans.TryGetValue lp.First with
                 | true, pl -> laneReverse g il pl
@@ -1091,8 +1103,8 @@ module internal Emit =
 
     /// The values for `Value` and the lean reverse sweep: `forward`'s, but loops running in lanes
     /// store only what code after them reads (the rest of their values are left as they were).
-    let forwardLean (g: Graph) (loops: Loop[]) : PassFn[] =
-        let plans = lanePlans g loops
+    let forwardLeanWith (lanes: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
+        let plans = lanePlans lanes g loops
         build "Hybrid.Compiled.Forward" g loops 40 (forwardChunk g) (fun il lp ->
             match plans.TryGetValue lp.First with
             | true, pl -> laneForward g il pl
@@ -1101,8 +1113,8 @@ module internal Emit =
     /// The adjoint slots the lean reverse sweep reads before it writes them, as (start, length)
     /// ranges: it needs them zero (with the seed) and leaves the rest — a lane loop's trips but its
     /// last four or fewer — unread.
-    let leanClear (g: Graph) (loops: Loop[]) : struct (int * int)[] =
-        let plans = lanePlans g loops
+    let leanClearWith (lanes: bool) (g: Graph) (loops: Loop[]) : struct (int * int)[] =
+        let plans = lanePlans lanes g loops
         let r = ResizeArray<struct (int * int)>()
         let mutable s = 0
         for lp in loops do
@@ -1115,13 +1127,19 @@ module internal Emit =
         if g.Count > s then r.Add(struct (s, g.Count - s))
         r.ToArray()
 
+    /// `reverseWith`, `forwardLeanWith`, `leanClearWith` with lanes where `Lanes` allows them (the
+    /// *With forms take the switch, for tests comparing lanes with the scalar loops).
+    let reverse (g: Graph) (loops: Loop[]) (keep: bool) = reverseWith Lanes g loops keep
+    let forwardLean (g: Graph) (loops: Loop[]) = forwardLeanWith Lanes g loops
+    let leanClear (g: Graph) (loops: Loop[]) = leanClearWith Lanes g loops
+
     /// Loops of g that run in lanes in the lean passes (for tests and benchmarks).
-    let laneLoops (g: Graph) (loops: Loop[]) = (lanePlans g loops).Count
+    let laneLoops (g: Graph) (loops: Loop[]) = (lanePlans Lanes g loops).Count
 
     /// Per loop, why it stays scalar (null: it runs in lanes). For tests and benchmarks.
     let laneReasons (g: Graph) (loops: Loop[]) : string[] =
         let reads = memReads g loops
-        loops |> Array.map (fun lp -> match lanePlan g reads lp with Choice1Of2 _ -> null | Choice2Of2 why -> why)
+        loops |> Array.map (fun lp -> match lanePlan Lanes g reads lp with Choice1Of2 _ -> null | Choice2Of2 why -> why)
 
     /// The tangent pass, pieces in order (tangents of a chunk's or a trip's own nodes held in locals).
     let tangent (g: Graph) (loops: Loop[]) : PassFn[] =

@@ -11,6 +11,7 @@ open System
 type internal Graph
     internal (n: int, count: int, code: int16[], a0: int[], a1: int[], k0: float[], k1: float[],
               outputs: int[], outConst: float[], guards: IrGuard[]) =
+    let mutable pinned: float[] = null
     /// Node codes (IrLog's, plus Input).
     static member Input = 3s
     member _.N = n
@@ -24,6 +25,14 @@ type internal Graph
     member _.Outputs = outputs
     member _.OutConst = outConst
     member _.Guards = guards
+    /// K0 in a pinned copy (made on first use), which compiled code reads by address: the values of
+    /// data blocks (`Loop.Data`). (Two threads may each make one; either copy serves.)
+    member _.PinnedK0 =
+        if isNull pinned then
+            let a = GC.AllocateArray<float>(max 1 count, true)
+            Array.Copy(k0, a, count)
+            pinned <- a
+        pinned
 
 /// A recording that the compiler cannot replay, and why.
 type internal Unsupported = { Reason: string }

@@ -16,7 +16,10 @@ type internal Loop =
       /// Per body item, the stride of operand 0 (0 where the item has no operand 0).
       Stride0: int[]
       /// Per body item, the stride of operand 1.
-      Stride1: int[] }
+      Stride1: int[]
+      /// A data block: a run of constant nodes (Period 1) whose values differ trip to trip — a data
+      /// vector of a loss, lifted by Lower — written by the forward pass from the graph's K0.
+      Data: bool }
 
     /// Items the loop covers.
     member l.Length = l.Period * l.Trips
@@ -132,7 +135,7 @@ module internal Loops =
                         s1[j] <- (if op1[a] >= 0 then op1[a + bestP] - op1[a] else 0)
                     found.Add
                         { First = s; Period = bestP; Trips = bestT
-                          Stride0 = Array.sub s0 0 bestP; Stride1 = Array.sub s1 0 bestP }
+                          Stride0 = Array.sub s0 0 bestP; Stride1 = Array.sub s1 0 bestP; Data = false }
                     s <- s + bestT * bestP
                 else s <- s + 1
         found.ToArray()
@@ -195,7 +198,7 @@ module internal Loops =
                 let r0 =
                     { First = l.First + best; Period = p; Trips = l.Trips - 1
                       Stride0 = Array.init p (fun q -> l.Stride0[(best + q) % p])
-                      Stride1 = Array.init p (fun q -> l.Stride1[(best + q) % p]) }
+                      Stride1 = Array.init p (fun q -> l.Stride1[(best + q) % p]); Data = false }
                 let mutable t = r0.Trips
                 while continues g r0 t do t <- t + 1
                 let r1 = { r0 with Trips = t }
@@ -218,9 +221,29 @@ module internal Loops =
                     if l.Trips - skip >= 2 then Some { l with First = l.First + skip * l.Period; Trips = l.Trips - skip }
                     else None)
         // a rotated loop may take nodes up to the next loop's start, never past it
-        loops |> Array.mapi (fun k l ->
-            let r = rotate g l
-            if k + 1 < loops.Length && r.End > loops[k + 1].First then l else r)
+        let loops =
+            loops |> Array.mapi (fun k l ->
+                let r = rotate g l
+                if k + 1 < loops.Length && r.End > loops[k + 1].First then l else r)
+        // data blocks: runs of constant nodes outside the loops, at least MinItems long
+        let all = ResizeArray<Loop>()
+        let block (first: int) (last: int) =
+            let mutable i = first
+            while i <= last do
+                if g.Code[i] = IrLog.ConstantCode then
+                    let mutable j = i
+                    while j + 1 <= last && g.Code[j + 1] = IrLog.ConstantCode do j <- j + 1
+                    if j - i + 1 >= max MinItems 2 then
+                        all.Add { First = i; Period = 1; Trips = j - i + 1; Stride0 = [| 0 |]; Stride1 = [| 0 |]; Data = true }
+                    i <- j + 1
+                else i <- i + 1
+        let mutable s = g.N
+        for l in loops do
+            block s (l.First - 1)
+            all.Add l
+            s <- l.End
+        block s (g.Count - 1)
+        all.ToArray()
 
     /// The loops among g's guards (items are guard indices).
     let findGuards (g: Graph) : Loop[] =
@@ -239,8 +262,12 @@ module internal Loops =
                 && (op0[a] < 0 || op0[b] = op0[a] + l.Stride0[j] * t)
                 && (op1[a] < 0 || op1[b] = op1[a] + l.Stride1[j] * t)) (seq { 0 .. l.Period - 1 })) (seq { 0 .. l.Trips - 1 })
 
-    /// Every trip of the node loop l matches g's flat arrays (for tests).
-    let describes (g: Graph) (l: Loop) = l.First >= g.N && describesItems g.Count (sameNode g) g.A0 g.A1 l
+    /// Every trip of the node loop l matches g's flat arrays (for tests); a data block is constant nodes.
+    let describes (g: Graph) (l: Loop) =
+        if l.Data then
+            l.First >= g.N && l.Period = 1 && l.End <= g.Count
+            && Seq.forall (fun i -> g.Code[i] = IrLog.ConstantCode) (seq { l.First .. l.End - 1 })
+        else l.First >= g.N && describesItems g.Count (sameNode g) g.A0 g.A1 l
 
     /// Every trip of the guard loop l matches g's guards (for tests).
     let describesGuards (g: Graph) (l: Loop) =

@@ -37,7 +37,7 @@ let private interpret (g: Graph) (x: float[]) (dir: float[]) =
     { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub a 0 g.N; LeanOk = ok; LeanOut = out; LeanGrad = Array.sub a 0 g.N }
 
 /// The passes by the emitted IL, with the given loops rolled (none: straight-line).
-let private compiled (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
+let private compiledWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
     let pin () = GC.AllocateArray<float>(g.Count, true)
     let v, a, s, at = pin (), pin (), pin (), pin ()
     let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
@@ -54,22 +54,24 @@ let private compiled (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]
     // the sweep that keeps only the gradient
     let lean = pin ()
     if g.Outputs[0] >= 0 then lean[g.Outputs[0]] <- 1.0
-    let r = Emit.reverse g loops false
+    let r = Emit.reverseWith lanes g loops false
     for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p lean, 0n, 0n)
     // the lean passes (Value, GradAndValue): values of loops in lanes only where later code reads them,
     // and the sweep reading those, over memory holding NaN except the inputs and the ranges it clears
     let vl = pin ()
     Array.fill vl g.N (g.Count - g.N) nan
     Array.blit x 0 vl 0 g.N
-    for f in Emit.forwardLean g loops do f.Invoke(p vl, 0n, 0n, 0n)
+    for f in Emit.forwardLeanWith lanes g loops do f.Invoke(p vl, 0n, 0n, 0n)
     let leanOk = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p vl))
     let al = pin ()
     Array.fill al 0 g.Count nan
-    for struct (start, length) in Emit.leanClear g loops do Array.fill al start length 0.0
+    for struct (start, length) in Emit.leanClearWith lanes g loops do Array.fill al start length 0.0
     if g.Outputs[0] >= 0 then al[g.Outputs[0]] <- 1.0
     for k = r.Length - 1 downto 0 do r[k].Invoke(p vl, p al, 0n, 0n)
     let out = if g.Outputs[0] >= 0 then vl[g.Outputs[0]] else g.OutConst[0]
     { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub lean 0 g.N; LeanOk = leanOk; LeanOut = out; LeanGrad = Array.sub al 0 g.N }
+
+let private compiled g loops guardLoops x dir = compiledWith Emit.Lanes g loops guardLoops x dir
 
 let private sameBits (what: string) (expected: float[]) (actual: float[]) =
     for i in 0 .. expected.Length - 1 do
@@ -97,6 +99,8 @@ let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
     for (x, dir) in points do
         let reference = interpret g x dir
         sameRun (sprintf "%s, rolled as %A" what loops) reference (compiled g loops guardLoops x dir)
+        // the scalar loops (where Vector256 is not accelerated)
+        if Emit.Lanes then sameRun (sprintf "%s, rolled, lanes off" what) reference (compiledWith false g loops guardLoops x dir)
         sameRun (what + ", straight-line") reference (compiled g [||] [||] x dir)
     loops
 
@@ -172,6 +176,10 @@ let private broadcast (x: Vec) : Real =
     let mutable s = Real 0.0
     for i in 1 .. x.Length - 1 do s <- s + a * x[i] - x[i] * x[i]
     s
+
+/// A loss with a data vector y: Σ (x − y)² + y·x.
+let private dataY = Array.init 200 (fun i -> sin (float i) + 0.25)
+let private dataLoss (x: Vec) : Real = Vec.Sum(Vec.Square(x - Vec dataY)) + Vec.Dot(Vec dataY, x)
 
 // --------------------------------------------------------------------- random periodic programs
 
@@ -347,13 +355,6 @@ let tests =
                     if lanes then
                         Expect.equal (Emit.laneLoops g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes (%A)" name n (Emit.laneReasons g loops))
                         tails.Add(loops[0].Trips - 4 * ((loops[0].Trips - 1) / 4)) |> ignore
-                    // and with lanes off, the scalar loops (the fallback where Vector256 is not accelerated)
-                    try
-                        Emit.Lanes <- false
-                        Expect.equal (Emit.laneLoops g loops) 0 "lanes off"
-                        check (sprintf "%s, n = %d, lanes off" name n) g (points n -1.5 1.5) |> ignore
-                    finally
-                        Emit.Lanes <- lanes
                 if Emit.Lanes then Expect.sequenceEqual (Seq.sort tails) [ 1; 2; 3; 4 ] (name + ": every count of scalar trips after the lanes")
         }
         test "lanes: a loop whose rows lanes do not cover, or whose trips read other trips' nodes, stays scalar" {
@@ -361,6 +362,31 @@ let tests =
                 let g = record f (point 1 n -1.0 1.0)
                 let loops = check name g (points n -1.0 1.0)
                 Expect.equal (Emit.laneLoops g loops) 0 (name + ": scalar")
+        }
+        testSequenced <| test "a data vector in a loss is a data block the loop reads at stride 1: the loop rolls (in lanes), rolled = interpreter bitwise" {
+            let n = dataY.Length
+            let g = record dataLoss (point 3 n -1.0 1.0)
+            let loops = check "data loss" g (points n -1.0 1.0)
+            let data = loops |> Array.filter (fun l -> l.Data)
+            // y in x − y and in y·x (two blocks side by side, with the sums' seeds: one run of constants)
+            Expect.isGreaterThanOrEqual (data |> Array.sumBy (fun l -> l.Trips)) (2 * n) "data blocks hold y twice"
+            Expect.equal (loops |> Array.filter (fun l -> not l.Data) |> Array.length) 1 "one loop over the elements"
+            Expect.isLessThan (Loops.straightNodes g loops) 40 "straight-line nodes"
+            if Emit.Lanes then Expect.equal (Emit.laneLoops g loops) 1 (sprintf "the loop runs in lanes (%A)" (Emit.laneReasons g loops))
+            // before: y's values were the nodes' constants, different every trip, and nothing rolled
+            let keep = Lower.DataMin
+            try
+                Lower.DataMin <- Int32.MaxValue
+                let g0 = record dataLoss (point 3 n -1.0 1.0)
+                Expect.isGreaterThan (Loops.straightNodes g0 (Loops.find g0)) (4 * n) "without data blocks: straight-line"
+            finally
+                Lower.DataMin <- keep
+        }
+        test "programs the properties found" {
+            for body, trips in [ [| { F = 7; A = Elem(2, 0); B = Const -1.25 } |], 19; [| { F = 11; A = Fixed 3; B = Fixed 0 } |], 38 ] do
+                let n = 2 * trips + 2
+                let g = record (program body trips) (point trips n -1.0 1.0)
+                check (sprintf "%A × %d" body trips) g [ point 1 n -1.0 1.0, point 2 n -1.0 1.0 ] |> ignore
         }
         testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 100 } "random periodic programs of the rows lanes cover: lanes = interpreter bitwise"
             (Prop.forAll (Arb.fromGen laneProgramGen) (fun (body, trips) ->

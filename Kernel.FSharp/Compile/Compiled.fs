@@ -90,13 +90,20 @@ type internal Workspace() =
 [<Sealed; AllowNullLiteral>]
 type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     let forward = Emit.forward g loops
+    let forwardLean = Emit.forwardLean g loops
     let guards = Emit.guards g guardLoops
     let reverse = Emit.reverse g loops false
+    let clear = Emit.leanClear g loops
     let mutable reverseKept: PassFn[] = null
     let mutable tangent: PassFn[] = null
     let mutable reverseTangent: PassFn[] = null
+    /// Every node's value (for the passes over the tape, which read them all).
     member _.Forward = forward
+    /// The values `Value` and the lean sweep need (loops in lanes store only what later code reads).
+    member _.ForwardLean = forwardLean
     member _.Guards = guards
+    /// The adjoint ranges (start, length) the lean sweep needs zero.
+    member _.Clear = clear
     /// The adjoint sweep leaving only the gradient (the inputs' adjoints) in memory.
     member _.Reverse = reverse
     /// The adjoint sweep leaving every node's adjoint in memory (for the passes over the tape).
@@ -132,12 +139,13 @@ type internal Path(g: Graph, compileNow: bool) =
         if isNull code && not tooLarge && Interlocked.Increment &uses >= 2 then
             lock p (fun () -> if isNull code && not tooLarge then compile ())
         code
-    /// Values and guards at the inputs in w.V; true when this path is the one taken there.
-    member p.Forward(w: Workspace) : bool =
+    /// Values and guards at the inputs in w.V; true when this path is the one taken there. With
+    /// `full`, every node's value (else, compiled, those `Value` and the lean sweep read).
+    member p.Forward(w: Workspace, full: bool) : bool =
         let c = p.Code
         if isNull c then Interpreter.forward g w.V
         else
-            for f in c.Forward do f.Invoke(w.PV, 0n, 0n, 0n)
+            for f in (if full then c.Forward else c.ForwardLean) do f.Invoke(w.PV, 0n, 0n, 0n)
             let mutable ok = true
             let mutable k = 0
             while ok && k < c.Guards.Length do
@@ -152,6 +160,11 @@ type internal Path(g: Graph, compileNow: bool) =
         if second && not (obj.ReferenceEquals(w.HessiansOf, g)) then
             Interpreter.hessiansAll g w.V w.D0 w.D1 w.H00 w.H01 w.H11
             w.HessiansOf <- g
+    /// Zeroes the adjoints the sweep `Reverse(w, keep)` reads (all of them with `keep` or interpreted).
+    member _.ClearAdjoints(w: Workspace, keep: bool) =
+        if keep || isNull code then Array.Clear(w.A, 0, g.Count)
+        else
+            for struct (start, length) in code.Clear do Array.Clear(w.A, start, length)
     /// Adjoints into w.A (seeded by the caller, zero elsewhere): every node's with `keep` (the
     /// second-order passes read them), else at least the inputs' (the compiled sweep leaves the
     /// others as they were).
@@ -193,8 +206,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// Keeps p (under `gate`) unless the cache is full; a path past it is recorded and interpreted each time.
     let add (p: Path) = if paths.Length < Compiler.MaxPaths then paths <- Array.append paths [| p |]
 
-    /// The path taken at the inputs in w.V[0 .. n−1], values and guards done; null if f cannot be compiled there.
-    let select (w: Workspace) : Path =
+    /// The path taken at the inputs in w.V[0 .. n−1], values (every node's with `full`) and guards
+    /// done; null if f cannot be compiled there.
+    let select (w: Workspace) (full: bool) : Path =
         let ps = paths
         let start = Volatile.Read &last
         let mutable found: Path = null
@@ -203,7 +217,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             let idx = (start + k) % ps.Length
             let p = ps[idx]
             w.Ensure(p.Graph.Count, n)
-            if p.Forward w then
+            if p.Forward(w, full) then
                 found <- p
                 if idx <> start then Volatile.Write(&last, idx)
             k <- k + 1
@@ -214,7 +228,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let mutable k = ps.Length
                 while isNull found && k < now.Length do
                     w.Ensure(now[k].Graph.Count, n)
-                    if now[k].Forward w then found <- now[k]
+                    if now[k].Forward(w, full) then found <- now[k]
                     k <- k + 1
                 if isNull found && isNull unsupported then
                     let x = Array.sub w.V 0 n
@@ -226,7 +240,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                             invalidOp (sprintf "%s: the function returned %d outputs at this x but %d at x0; its output length must not depend on x." owner g.Outputs.Length m)
                         let p = Path(g, false)
                         w.Ensure(g.Count, n)
-                        if not (p.Forward w) then
+                        if not (p.Forward(w, full)) then
                             invalidOp (sprintf "%s: recording f again at the same x took a different path (f is not a deterministic function of x: it reads state that changes between calls, or random numbers)." owner)
                         add p
                         found <- p)
@@ -237,7 +251,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// Adjoints of output k (w.A zeroed and seeded; then the sweep; every node's with `keep`).
     let sweep (w: Workspace) (p: Path) (k: int) (keep: bool) =
         let g = p.Graph
-        Array.Clear(w.A, 0, g.Count)
+        p.ClearAdjoints(w, keep)
         let o = g.Outputs[k]
         if o >= 0 then w.A[o] <- 1.0
         p.Reverse(w, keep)
@@ -300,19 +314,19 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
 
     /// A workspace holding x and the path whose guards x passes (null: none, the caller falls back);
     /// the workspace goes back if selecting the path (which may record f again) throws.
-    member private _.Enter(x: ReadOnlySpan<float>) : struct (Workspace * Path) =
+    member private _.Enter(x: ReadOnlySpan<float>, full: bool) : struct (Workspace * Path) =
         let w = Workspace.Take()
         try
             w.Ensure(n, 0)
             x.CopyTo(Span<float>(w.V, 0, n))
-            struct (w, select w)
+            struct (w, select w full)
         with _ ->
             Workspace.Give w
             reraise ()
 
     member c.TryValue(x: ReadOnlySpan<float>, y: Span<float>) : bool =
         let mutable ok = false
-        let struct (w, p) = c.Enter x
+        let struct (w, p) = c.Enter(x, false)
         try
             if not (isNull p) then
                 for k in 0 .. m - 1 do y[k] <- output w p.Graph k
@@ -322,7 +336,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         ok
 
     member c.TryGradAndValue(x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : bool =
-        let struct (w, p) = c.Enter x
+        let struct (w, p) = c.Enter(x, false)
         try
             if isNull p then false
             else
@@ -334,7 +348,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             Workspace.Give w
 
     member c.TryJvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, y: Span<float>, jv: Span<float>) : bool =
-        let struct (w, p) = c.Enter x
+        let struct (w, p) = c.Enter(x, true)
         try
             if isNull p then false
             else
@@ -349,7 +363,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             Workspace.Give w
 
     member c.TryHvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, hv: Span<float>) : bool =
-        let struct (w, p) = c.Enter x
+        let struct (w, p) = c.Enter(x, true)
         try
             if isNull p then false
             else
@@ -365,7 +379,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// direction, carried `Block` directions at a time over the tape of partials, then symmetrised
     /// (the mean of H[i, j] and H[j, i]).
     member c.TryHessian(x: ReadOnlySpan<float>, h: Span<float>) : bool =
-        let struct (w, p) = c.Enter x
+        let struct (w, p) = c.Enter(x, true)
         try
             if isNull p then false
             else
@@ -408,7 +422,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// The m×n Jacobian into jac (column-major), by the eager choice of mode: forward (one tangent
     /// pass per column) when n ≤ m, reverse (one sweep per row) otherwise.
     member c.TryJacobian(x: ReadOnlySpan<float>, jac: Span<float>) : bool =
-        let struct (w, p) = c.Enter x
+        let struct (w, p) = c.Enter(x, true)
         try
             if isNull p then false
             else
@@ -454,7 +468,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             while isNull found && k < ps.Length do
                 let p = ps[(start + k) % ps.Length]
                 w.Ensure(p.Graph.Count, n)
-                if p.Forward w then found <- p
+                if p.Forward(w, false) then found <- p
                 k <- k + 1
             if isNull found then false
             else
@@ -472,7 +486,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         w.HessiansOf <- null
         w.Ensure(n, 0)
         x.CopyTo(Span<float>(w.V, 0, n))
-        let p = select w
+        let p = select w true
         if not (isNull p) then
             value <- output w p.Graph 0
             sweep w p 0 true // HeldHvp's tape reads every node's adjoint

@@ -3,6 +3,7 @@ namespace Hybrid.Kernel
 open System
 open System.Reflection
 open System.Reflection.Emit
+open System.Runtime.Intrinsics
 
 /// A compiled pass (or one chunk of it) over the workspace: values v, adjoints a, tangents s and
 /// adjoint tangents at, as addresses of pinned double arrays (slot i at byte offset 8i).
@@ -337,24 +338,44 @@ module internal Emit =
             | Choice2Of3 lp -> straightMethod (name + ".Loop") (lp.Period * bytesPerNode + 128) (fun il -> loop il lp)
             | Choice3Of3 m -> mat m)
 
+    /// Each pass's call of a matrix node's rule.
+    let private matForward (m: MatNode) = PassFn(fun pv _ _ _ -> m.ForwardAt pv)
+    let private matReverse (m: MatNode) = PassFn(fun pv pa _ _ -> m.ReverseAt(pv, pa))
+
     let private heldLocals (il: ILGenerator) (count: int) = Array.init count (fun _ -> il.DeclareLocal(typeof<float>))
+
+    /// A node's value, stored at its slot and held in its local.
+    let private forwardNode (g: Graph) (il: ILGenerator) (c: Ctx) (n: Site) =
+        address il c V n.I n.Stride
+        valueOf il c g n
+        il.Emit(OpCodes.Dup)
+        il.Emit(OpCodes.Stloc, c.Held[n.I - c.HFirst])
+        il.Emit(OpCodes.Stind_R8)
+
+    let private forwardChunk (g: Graph) (il: ILGenerator) (first: int) (last: int) =
+        let c = straight V first (heldLocals il (last - first + 1))
+        for i in first .. last do forwardNode g il c (site i)
+
+    /// The scalar loop over lp's trips, storing every node's value.
+    let private scalarLoop (g: Graph) (il: ILGenerator) (lp: Loop) =
+        let c = { straight V lp.First (heldLocals il lp.Period) with HStride = lp.Period }
+        forwardLoop il c g lp (fun j -> forwardNode g il c (bodySite lp j))
+
+    /// The scalar loop over lp's trips, storing every node's value; a data block copied from the
+    /// graph's constants.
+    let private scalarForwardLoop (g: Graph) (il: ILGenerator) (lp: Loop) =
+        if lp.Data then
+            let c = straight V 0 [||]
+            address il c V lp.First 0
+            il.Emit(OpCodes.Ldc_I8, int64 (Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(g.PinnedK0, lp.First)))
+            il.Emit(OpCodes.Conv_I)
+            il.Emit(OpCodes.Ldc_I4, lp.Trips * 8)
+            il.Emit(OpCodes.Cpblk)
+        else scalarLoop g il lp
 
     /// The values of every node, piece by piece in order.
     let forward (g: Graph) (loops: Loop[]) : PassFn[] =
-        let node (il: ILGenerator) (c: Ctx) (n: Site) =
-            address il c V n.I n.Stride
-            valueOf il c g n
-            il.Emit(OpCodes.Dup)
-            il.Emit(OpCodes.Stloc, c.Held[n.I - c.HFirst])
-            il.Emit(OpCodes.Stind_R8)
-        build "Hybrid.Compiled.Forward" g loops 40
-            (fun il first last ->
-                let c = straight V first (heldLocals il (last - first + 1))
-                for i in first .. last do node il c (site i))
-            (fun il lp ->
-                let c = { straight V lp.First (heldLocals il lp.Period) with HStride = lp.Period }
-                forwardLoop il c g lp (fun j -> node il c (bodySite lp j)))
-            (fun m -> PassFn(fun pv _ _ _ -> m.ForwardAt pv))
+        build "Hybrid.Compiled.Forward" g loops 40 (forwardChunk g) (scalarForwardLoop g) matForward
 
     /// The guards, in pieces (chunks of ChunkGuards, and loops over periodic runs of guards); each
     /// returns false at the first that fails.
@@ -393,123 +414,747 @@ module internal Emit =
                     loopOver il c lp (Array.append lp.Stride0 lp.Stride1 |> Array.filter (fun s -> s <> 0) |> Array.distinct)
                         false (fun () -> for j in 0 .. lp.Period - 1 do check il c fail (lp.First + j) lp.Stride0[j] lp.Stride1[j])) |]
 
+    /// A node of the adjoint sweep (see `reverse`).
+    let private reverseNode (g: Graph) (keep: bool) (il: ILGenerator) (l: Locals) (c: Ctx) (n: Site) =
+        let i = n.I
+        let code = g.Code[i]
+        let held = c.Held[i - c.HFirst]
+        if keep then
+            address il c A i n.Stride
+            il.Emit(OpCodes.Ldloc, held)
+            il.Emit(OpCodes.Stind_R8)
+        if code <> IrLog.ConstantCode then
+            let skip = il.DefineLabel()
+            il.Emit(OpCodes.Ldloc, held)
+            il.Emit(OpCodes.Stloc, l.W)
+            // a zero adjoint is a symbolic zero (it must not meet an infinite partial); where the
+            // partials are the constants 1 and ±1 (+, −, copies) 0·d adds exactly 0, so no test
+            if not (code = IrLog.CopyCode || code = IrLog.Binary + int16 Fun2.Add || code = IrLog.Binary + int16 Fun2.Sub) then
+                il.Emit(OpCodes.Ldloc, l.W)
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Beq, skip)
+            partials il l c g n
+            let accumulate (j: int) (stride: int) (d: LocalBuilder) =
+                if j >= 0 then
+                    let lj = heldAt c A j stride
+                    let lj = if isNull lj then (match c.Cache.TryGetValue(struct (j, stride)) with | true, x -> x | _ -> null) else lj
+                    if not (isNull lj) then
+                        // a[j] + d·w, held
+                        il.Emit(OpCodes.Ldloc, lj)
+                        il.Emit(OpCodes.Ldloc, d)
+                        il.Emit(OpCodes.Ldloc, l.W)
+                        il.Emit(OpCodes.Mul)
+                        il.Emit(OpCodes.Add)
+                        il.Emit(OpCodes.Stloc, lj)
+                    else
+                        address il c A j stride
+                        load il c A j stride
+                        il.Emit(OpCodes.Ldloc, d)
+                        il.Emit(OpCodes.Ldloc, l.W)
+                        il.Emit(OpCodes.Mul)
+                        il.Emit(OpCodes.Add)
+                        il.Emit(OpCodes.Stind_R8)
+            accumulate g.A0[i] n.S0 l.D0
+            accumulate g.A1[i] n.S1 l.D1
+            il.MarkLabel skip
+    let private loadHeldAdjoints (il: ILGenerator) (c: Ctx) (stride: int) =
+        for k in 0 .. c.Held.Length - 1 do
+            load il c A (c.HFirst + k) stride
+            il.Emit(OpCodes.Stloc, c.Held[k])
+
+    let private reverseChunk (g: Graph) (keep: bool) (il: ILGenerator) (first: int) (last: int) =
+        let l = locals il
+        let c = straight A first (heldLocals il (last - first + 1))
+        loadHeldAdjoints il c 0
+        for i = last downto first do reverseNode g keep il l c (site i)
+    /// The scalar loop over lp's trips, descending.
+    let private scalarReverseLoop (g: Graph) (keep: bool) (il: ILGenerator) (lp: Loop) =
+        let l = locals il
+        let c = { straight A lp.First (heldLocals il lp.Period) with HStride = lp.Period }
+        let p = lp.Period
+        // the operand sites (base, stride) of the body, with how often a trip accumulates into each
+        let sites =
+            [ for j in 0 .. p - 1 do
+                let b = lp.First + j
+                if g.A0[b] >= 0 then struct (g.A0[b], lp.Stride0[j])
+                if g.A1[b] >= 0 then struct (g.A1[b], lp.Stride1[j]) ]
+        let isHeld (struct (b, st)) = st = p && b >= lp.First && b < lp.First + p
+        let isCarried (struct (b, st)) = st = p && b >= lp.First - p && b < lp.First
+        let every = List.distinct (sites @ [ for j in 0 .. p - 1 -> struct (lp.First + j, p) ])
+        // another site reaching the same slot in the same trip would interleave its sums
+        let conflicts (struct (b1, s1)) =
+            every |> List.exists (fun (struct (b2, s2)) ->
+                s1 <> s2 && (b2 - b1) % (s1 - s2) = 0 && (let t = (b2 - b1) / (s1 - s2) in t >= 0 && t < lp.Trips))
+        let cached =
+            sites |> List.countBy id
+            |> List.filter (fun (site, k) -> not (isHeld site) && (k >= 2 || isCarried site) && not (conflicts site))
+            |> List.map fst
+        for site in cached do c.Cache[site] <- il.DeclareLocal(typeof<float>)
+        // a carried site's sums pass to the previous trip's held adjoint in a register
+        let carried = cached |> List.filter isCarried
+        let carryIn = carried |> List.map (fun (struct (b, _)) -> b, il.DeclareLocal(typeof<float>)) |> dict
+        let heldFromCarry = Collections.Generic.HashSet(carried |> List.map (fun (struct (b, _)) -> b + p - lp.First))
+        loopWith il c lp (stridesOf lp) true
+            (fun () ->
+                // the last trip's carried nodes, as the pieces after the loop left them
+                for KeyValue(b, l) in carryIn do
+                    load il c A (b + p) p
+                    il.Emit(OpCodes.Stloc, l))
+            (fun () ->
+                for k in 0 .. p - 1 do
+                    if heldFromCarry.Contains k then il.Emit(OpCodes.Ldloc, carryIn[lp.First - p + k])
+                    else load il c A (lp.First + k) p
+                    il.Emit(OpCodes.Stloc, c.Held[k])
+                for site in cached do
+                    let struct (b, st) = site
+                    load il c A b st
+                    il.Emit(OpCodes.Stloc, c.Cache[site])
+                for j = p - 1 downto 0 do reverseNode g keep il l c (bodySite lp j))
+            (fun () ->
+                for site in cached do
+                    let struct (b, st) = site
+                    if isCarried site then
+                        il.Emit(OpCodes.Ldloc, c.Cache[site])
+                        il.Emit(OpCodes.Stloc, carryIn[b])
+                    else
+                        address il c A b st
+                        il.Emit(OpCodes.Ldloc, c.Cache[site])
+                        il.Emit(OpCodes.Stind_R8))
+            (fun () ->
+                // trip 0's carried sites are the nodes before the loop
+                for KeyValue(b, l) in carryIn do
+                    address il c A b 0
+                    il.Emit(OpCodes.Ldloc, l)
+                    il.Emit(OpCodes.Stind_R8))
+
     /// The adjoint sweep, pieces in reverse order (run them from the last). A chunk (a loop's trip)
     /// keeps its own nodes' adjoints in locals (loaded once: what later pieces, trips and the seed put
     /// there), adds into other slots in memory, and — with `keep`, for the second-order passes over
     /// the tape, which read them — writes each back when its node's turn comes (without, only the
     /// inputs' adjoints, the gradient, are left in memory complete).
-    let reverse (g: Graph) (loops: Loop[]) (keep: bool) : PassFn[] =
-        let node (il: ILGenerator) (l: Locals) (c: Ctx) (n: Site) =
-            let i = n.I
-            let code = g.Code[i]
-            let held = c.Held[i - c.HFirst]
-            if keep then
-                address il c A i n.Stride
-                il.Emit(OpCodes.Ldloc, held)
-                il.Emit(OpCodes.Stind_R8)
-            if code <> IrLog.ConstantCode then
-                let skip = il.DefineLabel()
-                il.Emit(OpCodes.Ldloc, held)
-                il.Emit(OpCodes.Stloc, l.W)
-                // a zero adjoint is a symbolic zero (it must not meet an infinite partial); where the
-                // partials are the constants 1 and ±1 (+, −, copies) 0·d adds exactly 0, so no test
-                if not (code = IrLog.CopyCode || code = IrLog.Binary + int16 Fun2.Add || code = IrLog.Binary + int16 Fun2.Sub) then
-                    il.Emit(OpCodes.Ldloc, l.W)
-                    il.Emit(OpCodes.Ldc_R8, 0.0)
-                    il.Emit(OpCodes.Beq, skip)
-                partials il l c g n
-                let accumulate (j: int) (stride: int) (d: LocalBuilder) =
-                    if j >= 0 then
-                        let lj = heldAt c A j stride
-                        let lj = if isNull lj then (match c.Cache.TryGetValue(struct (j, stride)) with | true, x -> x | _ -> null) else lj
-                        if not (isNull lj) then
-                            // a[j] + d·w, held
-                            il.Emit(OpCodes.Ldloc, lj)
-                            il.Emit(OpCodes.Ldloc, d)
-                            il.Emit(OpCodes.Ldloc, l.W)
-                            il.Emit(OpCodes.Mul)
-                            il.Emit(OpCodes.Add)
-                            il.Emit(OpCodes.Stloc, lj)
-                        else
-                            address il c A j stride
-                            load il c A j stride
-                            il.Emit(OpCodes.Ldloc, d)
-                            il.Emit(OpCodes.Ldloc, l.W)
-                            il.Emit(OpCodes.Mul)
-                            il.Emit(OpCodes.Add)
-                            il.Emit(OpCodes.Stind_R8)
-                accumulate g.A0[i] n.S0 l.D0
-                accumulate g.A1[i] n.S1 l.D1
-                il.MarkLabel skip
-        let loadHeldAdjoints (il: ILGenerator) (c: Ctx) (stride: int) =
-            for k in 0 .. c.Held.Length - 1 do
-                load il c A (c.HFirst + k) stride
-                il.Emit(OpCodes.Stloc, c.Held[k])
-        build "Hybrid.Compiled.Reverse" g loops 96
-            (fun il first last ->
-                let l = locals il
-                let c = straight A first (heldLocals il (last - first + 1))
-                loadHeldAdjoints il c 0
-                for i = last downto first do node il l c (site i))
-            (fun il lp ->
-                let l = locals il
-                let c = { straight A lp.First (heldLocals il lp.Period) with HStride = lp.Period }
+    let private scalarReverse (g: Graph) (loops: Loop[]) (keep: bool) : PassFn[] =
+        build "Hybrid.Compiled.Reverse" g loops 96 (reverseChunk g keep) (scalarReverseLoop g keep) matReverse
+
+    // ------------------------------------------------------------------------------ SIMD lanes
+    //
+    // A loop whose trips are independent but for carried chains (the running sums s = s + eᵢ of
+    // Vec.Sum, Vec.Dot and of a user's `s += …`) runs four trips at once in Vector256<double> lanes:
+    // the *lane* nodes (those that do not depend on the previous trip) of trips t … t + 3 as one
+    // vector each, then the *chain* nodes (those that do: + − and copies only) lane by lane in trip
+    // order — the same sums in the same order, so values are bitwise the scalar loop's. The reverse
+    // sweep recomputes the lane nodes' values in registers (the lean forward pass does not store them:
+    // nothing but the loop reads them), takes the chain's adjoints lane by lane in descending trip
+    // order, then the lane nodes' in vectors, and adds their terms into the operands' adjoints in an
+    // order that gives every slot its terms in the scalar sweep's order (a slot read by overlapping
+    // slices, x[i] and x[i+1], gets the higher trip's terms first, as the scalar sweep gives them): a
+    // loop where no such order exists stays scalar. So lanes are bitwise equal to the interpreter.
+    // The last 1 – 4 trips run as the scalar loop (they may be read by the code after the loop).
+
+    /// Trips per vector.
+    let [<Literal>] private Width = 4
+    /// Loops run in lanes where they can (decided at emit time: Vector256 accelerated, i.e. AVX2 or
+    /// AVX-512; else every loop is scalar). Settable for tests.
+    let mutable Lanes = Vector256.IsHardwareAccelerated
+
+    let private vt = typeof<Vector256<float>>
+    let private vMethod (name: string) (args: int) (pred: MethodInfo -> bool) =
+        typeof<Vector256>.GetMethods()
+        |> Array.find (fun m -> m.Name = name && m.IsGenericMethodDefinition && m.GetParameters().Length = args && pred m)
+        |> fun m -> m.MakeGenericMethod(typeof<float>)
+    let private vCreate1 = typeof<Vector256>.GetMethod("Create", [| typeof<float> |])
+    let private vCreate4 = typeof<Vector256>.GetMethod("Create", [| typeof<float>; typeof<float>; typeof<float>; typeof<float> |])
+    let private vLoad = vMethod "Load" 1 (fun _ -> true)
+    let private vStore = vMethod "Store" 2 (fun m -> m.GetParameters().[1].ParameterType.IsPointer)
+    let private vGet = vMethod "GetElement" 2 (fun _ -> true)
+    let private vEquals = vMethod "Equals" 2 (fun _ -> true)
+    let private vAndNot = vMethod "AndNot" 2 (fun _ -> true)
+    let private vXor = vMethod "Xor" 2 (fun _ -> true)
+    let private vZero = vt.GetProperty("Zero").GetGetMethod()
+    let private vOp (name: string) = vt.GetMethod(name, [| vt; vt |])
+    let private vAdd = vOp "op_Addition"
+    let private vSub = vOp "op_Subtraction"
+    let private vMul = vOp "op_Multiply"
+    let private vDiv = vOp "op_Division"
+
+    /// Where an operand of a loop body node comes from.
+    type private Src =
+        | NoOp
+        | Konst of float
+        /// Body node j of the same trip.
+        | Same of int
+        /// Body node j of the previous trip (the node before the loop in trip 0).
+        | Prev of int
+        /// Slot b + s·t, before the loop.
+        | Ext of int * int
+        /// Anything else (another trip's node at another stride): the loop stays scalar.
+        | Other
+
+    type private LanePlan =
+        { Lp: Loop
+          /// Trips run four at a time, from trip 0 (a multiple of 4, at least 8).
+          Trips: int
+          /// The scalar trips after them (1 to 4).
+          Tail: Loop
+          Src: Src[][]
+          Chain: bool[]
+          /// Chain nodes the next trip reads.
+          Carried: int[]
+          /// Lane nodes that chain nodes read.
+          FromChain: bool[]
+          /// The lane nodes' memory sites at stride ≠ 0, grouped by (base, stride), groups in the order
+          /// their terms are added, each group's sites (body node, operand) in the scalar sweep's order.
+          Strided: (int * int * (int * int) list) list
+          /// The lane nodes' sites at stride 0, by slot.
+          Broadcast: (int * (int * int) list) list }
+
+    let private srcOf (g: Graph) (lp: Loop) (j: int) (k: int) =
+        let i = lp.First + j
+        let code = g.Code[i]
+        let p = lp.Period
+        let slot (b: int) (s: int) =
+            if s = p && b >= lp.First && b < lp.First + p then Same(b - lp.First)
+            elif s = p && b >= lp.First - p && b < lp.First then Prev(b - lp.First + p)
+            else
+                let e = int64 b + int64 s * int64 (lp.Trips - 1)
+                if min (int64 b) e >= 0L && max (int64 b) e < int64 lp.First then Ext(b, s) else Other
+        if code >= IrLog.Binary then
+            let b = if k = 0 then g.A0[i] else g.A1[i]
+            if b >= 0 then slot b (if k = 0 then lp.Stride0[j] else lp.Stride1[j])
+            else Konst(if k = 0 then g.K0[i] else g.K1[i])
+        elif k = 0 && (code >= IrLog.Unary || code = IrLog.CopyCode) then slot g.A0[i] lp.Stride0[j]
+        else NoOp
+
+    /// Slots some code reads from memory: every operand but a loop trip's reads of its own and the
+    /// previous trip's nodes (which the loop holds in registers; trip 0's reads of the nodes before it
+    /// count), the guards' and the outputs'.
+    let private memReads (g: Graph) (loops: Loop[]) : bool[] =
+        let r = Array.zeroCreate<bool> g.Count
+        let mark (s: int) = if s >= 0 then r[s] <- true
+        for piece in Loops.pieces g.N g.Count loops do
+            match piece with
+            | Choice1Of2(struct (first, last)) ->
+                for i in first .. last do
+                    mark g.A0[i]
+                    mark g.A1[i]
+            | Choice2Of2 lp ->
                 let p = lp.Period
-                // the operand sites (base, stride) of the body, with how often a trip accumulates into each
-                let sites =
-                    [ for j in 0 .. p - 1 do
-                        let b = lp.First + j
-                        if g.A0[b] >= 0 then struct (g.A0[b], lp.Stride0[j])
-                        if g.A1[b] >= 0 then struct (g.A1[b], lp.Stride1[j]) ]
-                let isHeld (struct (b, st)) = st = p && b >= lp.First && b < lp.First + p
-                let isCarried (struct (b, st)) = st = p && b >= lp.First - p && b < lp.First
-                let every = List.distinct (sites @ [ for j in 0 .. p - 1 -> struct (lp.First + j, p) ])
-                // another site reaching the same slot in the same trip would interleave its sums
-                let conflicts (struct (b1, s1)) =
-                    every |> List.exists (fun (struct (b2, s2)) ->
-                        s1 <> s2 && (b2 - b1) % (s1 - s2) = 0 && (let t = (b2 - b1) / (s1 - s2) in t >= 0 && t < lp.Trips))
-                let cached =
-                    sites |> List.countBy id
-                    |> List.filter (fun (site, k) -> not (isHeld site) && (k >= 2 || isCarried site) && not (conflicts site))
-                    |> List.map fst
-                for site in cached do c.Cache[site] <- il.DeclareLocal(typeof<float>)
-                // a carried site's sums pass to the previous trip's held adjoint in a register
-                let carried = cached |> List.filter isCarried
-                let carryIn = carried |> List.map (fun (struct (b, _)) -> b, il.DeclareLocal(typeof<float>)) |> dict
-                let heldFromCarry = Collections.Generic.HashSet(carried |> List.map (fun (struct (b, _)) -> b + p - lp.First))
-                loopWith il c lp (stridesOf lp) true
-                    (fun () ->
-                        // the last trip's carried nodes, as the pieces after the loop left them
-                        for KeyValue(b, l) in carryIn do
-                            load il c A (b + p) p
-                            il.Emit(OpCodes.Stloc, l))
-                    (fun () ->
-                        for k in 0 .. p - 1 do
-                            if heldFromCarry.Contains k then il.Emit(OpCodes.Ldloc, carryIn[lp.First - p + k])
-                            else load il c A (lp.First + k) p
-                            il.Emit(OpCodes.Stloc, c.Held[k])
-                        for site in cached do
-                            let struct (b, st) = site
-                            load il c A b st
-                            il.Emit(OpCodes.Stloc, c.Cache[site])
-                        for j = p - 1 downto 0 do node il l c (bodySite lp j))
-                    (fun () ->
-                        for site in cached do
-                            let struct (b, st) = site
-                            if isCarried site then
-                                il.Emit(OpCodes.Ldloc, c.Cache[site])
-                                il.Emit(OpCodes.Stloc, carryIn[b])
-                            else
-                                address il c A b st
-                                il.Emit(OpCodes.Ldloc, c.Cache[site])
-                                il.Emit(OpCodes.Stind_R8))
-                    (fun () ->
-                        // trip 0's carried sites are the nodes before the loop
-                        for KeyValue(b, l) in carryIn do
-                            address il c A b 0
-                            il.Emit(OpCodes.Ldloc, l)
-                            il.Emit(OpCodes.Stind_R8)))
-            (fun m -> PassFn(fun pv pa _ _ -> m.ReverseAt(pv, pa)))
+                for j in 0 .. p - 1 do
+                    for struct (b, s) in [ struct (g.A0[lp.First + j], lp.Stride0[j]); struct (g.A1[lp.First + j], lp.Stride1[j]) ] do
+                        if b >= 0 then
+                            if s = p && b >= lp.First && b < lp.First + p then ()
+                            elif s = p && b >= lp.First - p && b < lp.First then mark b
+                            else for t in 0 .. lp.Trips - 1 do mark (b + s * t)
+        // a matrix node reads its operands' values (and its output's, for its rules) from memory
+        for m in g.Mats do
+            for o in m.Operands do
+                if o.First >= 0 then for s in o.First .. o.First + o.Length - 1 do mark s
+            for s in m.Out .. m.Out + m.OutLen - 1 do mark s
+        for q in g.Guards do
+            mark q.SlotA
+            mark q.SlotB
+        for o in g.Outputs do mark o
+        r
+
+    /// How lp runs in lanes, or None (it stays scalar).
+    let private lanePlan (lanes: bool) (g: Graph) (memRead: bool[]) (lp: Loop) : Choice<LanePlan, string> =
+        let p = lp.Period
+        let groups = (lp.Trips - 1) / Width
+        if not lanes then Choice2Of2 "lanes are off"
+        elif groups < 2 then Choice2Of2 "fewer than 9 trips"
+        else
+        let t4 = groups * Width
+        let src = Array.init p (fun j -> [| srcOf g lp j 0; srcOf g lp j 1 |])
+        let code j = g.Code[lp.First + j]
+        let chain = Array.zeroCreate<bool> p
+        for j in 0 .. p - 1 do
+            chain[j] <- src[j] |> Array.exists (fun s -> match s with Prev _ -> true | Same j' -> chain[j'] | _ -> false)
+        let bin (f: Fun2) = IrLog.Binary + int16 f
+        let un (f: Fun1) = IrLog.Unary + int16 f
+        let laneCode (c: int16) =
+            c = bin Fun2.Add || c = bin Fun2.Sub || c = bin Fun2.Mul || c = bin Fun2.Div
+            || c = un Fun1.Neg || c = un Fun1.Square || c = IrLog.CopyCode || c = IrLog.ConstantCode
+        let chainCode (c: int16) = c = bin Fun2.Add || c = bin Fun2.Sub || c = IrLog.CopyCode
+        let mutable ok = true
+        let mutable why: string = null
+        let fail (r: string) =
+            if ok then why <- r
+            ok <- false
+        for j in 0 .. p - 1 do
+            if src[j] |> Array.exists (fun s -> s = Other) then fail (sprintf "body node %d reads another trip's node" j)
+            if (if chain[j] then not (chainCode (code j)) else not (laneCode (code j))) then fail (sprintf "body node %d: code %d (chain %b) has no lane code" j (code j) chain[j])
+        // nothing outside the loop reads the lane trips' nodes (values or adjoints)
+        let mutable s = lp.First
+        while ok && s < lp.First + t4 * p do
+            if memRead[s] then fail (sprintf "slot %d of the lane trips is read outside the loop" s)
+            s <- s + 1
+        // each carried node is a chain node the next trip reads once
+        let prevReads = [ for j in 0 .. p - 1 do for k in 0 .. 1 do match src[j][k] with Prev c -> yield c | _ -> () ]
+        let carried = List.distinct prevReads
+        for c in carried do
+            if not chain[c] || (prevReads |> List.filter ((=) c) |> List.length) <> 1 then fail (sprintf "carried node %d is not a chain node read once" c)
+        // a lane node's terms: the chain's (taken first) must come from later nodes than the lanes'
+        let fromChain = Array.zeroCreate<bool> p
+        for j in 0 .. p - 1 do
+            if not chain[j] then
+                let readers = [ for j2 in 0 .. p - 1 do for k in 0 .. 1 do if src[j2][k] = Same j then yield j2 ]
+                let byChain = readers |> List.filter (fun r -> chain[r])
+                let byLanes = readers |> List.filter (fun r -> not chain[r])
+                fromChain[j] <- not byChain.IsEmpty
+                if not byChain.IsEmpty && not byLanes.IsEmpty && List.min byChain <= List.max byLanes then fail (sprintf "lane node %d gets chain terms before lane terms" j)
+        // memory sites, in the scalar sweep's order within a trip (nodes descending, operand 0 first)
+        let sites =
+            [ for j = p - 1 downto 0 do
+                for k in 0 .. 1 do
+                    match src[j][k] with
+                    | Ext(b, st) -> yield (j, k, b, st)
+                    | _ -> () ]
+        let range (b: int) (st: int) = let e = b + st * (t4 - 1) in struct (min b e, max b e)
+        let overlap (b1, s1) (b2, s2) =
+            let struct (l1, h1) = range b1 s1
+            let struct (l2, h2) = range b2 s2
+            l1 <= h2 && l2 <= h1
+        let laneSites = sites |> List.filter (fun (j, _, _, _) -> not chain[j])
+        let chainSites = sites |> List.filter (fun (j, _, _, _) -> chain[j])
+        let groupsOf = laneSites |> List.groupBy (fun (_, _, b, st) -> (b, st))
+        let keys = groupsOf |> List.map fst |> Array.ofList
+        // must key a come before key b (a's terms for a shared slot are from a higher trip in the group)?
+        let edges = Collections.Generic.List<struct (int * int)>()
+        for x in 0 .. keys.Length - 1 do
+            for y in x + 1 .. keys.Length - 1 do
+                let (b1, s1) = keys[x]
+                let (b2, s2) = keys[y]
+                if overlap (b1, s1) (b2, s2) then
+                    if s1 = s2 && s1 <> 0 then
+                        if (b1 - b2) % s1 = 0 then
+                            // b1 + s·t1 = b2 + s·t2 at t2 = t1 + d
+                            let d = (b1 - b2) / s1
+                            if abs d < Width then
+                                if d > 0 then edges.Add(struct (y, x)) else edges.Add(struct (x, y))
+                    else fail (sprintf "memory sites (%d, %d) and (%d, %d) overlap at different strides" b1 s1 b2 s2)
+        // chain sites' terms come first: a slot they share with a lane site must get no lane term of a later trip
+        for (jc, _, bc, sc) in chainSites do
+            for (jl, _, bl, sl) in laneSites do
+                if overlap (bc, sc) (bl, sl) then
+                    if sc = sl && sc <> 0 then
+                        if (bc - bl) % sc = 0 then
+                            let d = (bc - bl) / sc
+                            if (d > 0 && d < Width) || (d = 0 && jc <= jl) then fail (sprintf "chain node %d and lane node %d add into a slot in the wrong order" jc jl)
+                    else fail (sprintf "chain node %d and lane node %d add into overlapping slots at different strides" jc jl)
+        if not ok then Choice2Of2 why
+        else
+        // the strided groups in an order the edges allow (none: the loop stays scalar)
+        let strided = keys |> Array.mapi (fun x k -> x, k) |> Array.filter (fun (_, (_, st)) -> st <> 0) |> Array.map fst
+        let order = ResizeArray<int>()
+        let placed = Array.zeroCreate<bool> keys.Length
+        let mutable progress = true
+        while progress && order.Count < strided.Length do
+            progress <- false
+            for x in strided do
+                if not placed[x] && not (edges |> Seq.exists (fun (struct (a, b)) -> b = x && not placed[a])) then
+                    placed[x] <- true
+                    order.Add x
+                    progress <- true
+        if order.Count < strided.Length then Choice2Of2 "no order of the memory sites gives every slot its terms in the scalar order"
+        else
+        let sitesOf (key: int * int) = groupsOf |> List.find (fun (k, _) -> k = key) |> snd |> List.map (fun (j, k, _, _) -> (j, k))
+        Choice1Of2
+            { Lp = lp
+              Trips = t4
+              Tail = { lp with First = lp.First + t4 * p; Trips = lp.Trips - t4 }
+              Src = src
+              Chain = chain
+              Carried = Array.ofList carried
+              FromChain = fromChain
+              Strided = [ for x in order -> let (b, st) = keys[x] in (b, st, sitesOf (b, st)) ]
+              Broadcast = [ for (b, st) in keys do if st = 0 then yield (b, sitesOf (b, 0)) ] }
+
+    /// The lane plans of a path's loops (by first node).
+    let private lanePlans (lanes: bool) (g: Graph) (loops: Loop[]) =
+        let plans = Collections.Generic.Dictionary<int, LanePlan>()
+        if lanes && loops.Length > 0 then
+            let reads = memReads g loops
+            for lp in loops |> Array.filter (fun l -> not l.Data) do
+                match lanePlan lanes g reads lp with
+                | Choice1Of2 pl -> plans[lp.First] <- pl
+                | Choice2Of2 _ -> ()
+        plans
+
+    /// The distinct non-zero strides of a plan's memory operands.
+    let private laneStrides (pl: LanePlan) =
+        [| for row in pl.Src do
+            for s in row do
+                match s with
+                | Ext(_, st) when st <> 0 -> yield st
+                | _ -> () |] |> Array.distinct
+
+    /// Operand src of a lane node, four trips as a vector (memory in argument arg, at trip offset Off).
+    let private vecOperand (il: ILGenerator) (c: Ctx) (arg: int16) (vv: LocalBuilder[]) (src: Src) =
+        match src with
+        | Konst k ->
+            il.Emit(OpCodes.Ldc_R8, k)
+            il.Emit(OpCodes.Call, vCreate1)
+        | Same j -> il.Emit(OpCodes.Ldloc, vv[j])
+        | Ext(b, 0) ->
+            load il c arg b 0
+            il.Emit(OpCodes.Call, vCreate1)
+        | Ext(b, 1) ->
+            address il c arg b 1
+            il.Emit(OpCodes.Call, vLoad)
+        | Ext(b, st) ->
+            for k in 0 .. Width - 1 do load il c arg (b + st * k) st
+            il.Emit(OpCodes.Call, vCreate4)
+        | _ -> invalidOp "Hybrid internal error: a lane operand without a value"
+
+    /// The values of the lane nodes of four trips into vv (ascending).
+    let private laneValues (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) =
+        let op (j: int) (k: int) = vecOperand il c V vv pl.Src.[j].[k]
+        for j in 0 .. pl.Lp.Period - 1 do
+            if not pl.Chain[j] then
+                let code = g.Code[pl.Lp.First + j]
+                if code >= IrLog.Binary then
+                    op j 0
+                    op j 1
+                    il.Emit(OpCodes.Call,
+                        match enum<Fun2> (int (code - IrLog.Binary)) with
+                        | Fun2.Add -> vAdd
+                        | Fun2.Sub -> vSub
+                        | Fun2.Mul -> vMul
+                        | _ -> vDiv)
+                elif code >= IrLog.Unary then
+                    op j 0
+                    match enum<Fun1> (int (code - IrLog.Unary)) with
+                    | Fun1.Neg ->
+                        // −x flips the sign bit, as the scalar neg does (0 − x would give +0 at x = 0)
+                        il.Emit(OpCodes.Ldc_R8, -0.0)
+                        il.Emit(OpCodes.Call, vCreate1)
+                        il.Emit(OpCodes.Call, vXor)
+                    | _ ->
+                        il.Emit(OpCodes.Dup)
+                        il.Emit(OpCodes.Call, vMul)
+                elif code = IrLog.CopyCode then op j 0
+                else
+                    il.Emit(OpCodes.Ldc_R8, g.K0[pl.Lp.First + j])
+                    il.Emit(OpCodes.Call, vCreate1)
+                il.Emit(OpCodes.Stloc, vv[j])
+
+    /// The value of a chain node's operand in lane k.
+    let private chainOperand (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (h: LocalBuilder[])
+                             (carry: LocalBuilder[]) (k: int) (src: Src) =
+        match src with
+        | Konst x -> il.Emit(OpCodes.Ldc_R8, x)
+        | Same j when pl.Chain[j] -> il.Emit(OpCodes.Ldloc, h[j])
+        | Same j ->
+            il.Emit(OpCodes.Ldloc, vv[j])
+            il.Emit(OpCodes.Ldc_I4, k)
+            il.Emit(OpCodes.Call, vGet)
+        | Prev j -> il.Emit(OpCodes.Ldloc, carry[j])
+        | Ext(b, st) -> load il c V (b + st * k) st
+        | _ -> invalidOp "Hybrid internal error: a chain operand without a value"
+
+    /// A counted loop over a plan's groups of four trips (ascending or descending), stepping the
+    /// offsets of the strides by four trips.
+    let private groupLoop (il: ILGenerator) (c: Ctx) (pl: LanePlan) (strides: int[]) (descending: bool) (body: unit -> unit) =
+        let groups = pl.Trips / Width
+        for s in strides do
+            let off = il.DeclareLocal(typeof<nativeint>)
+            c.Off[s] <- off
+            il.Emit(OpCodes.Ldc_I8, (if descending then int64 (pl.Trips - Width) * int64 s * 8L else 0L))
+            il.Emit(OpCodes.Conv_I)
+            il.Emit(OpCodes.Stloc, off)
+        let t = il.DeclareLocal(typeof<int>)
+        il.Emit(OpCodes.Ldc_I4, (if descending then groups - 1 else 0))
+        il.Emit(OpCodes.Stloc, t)
+        let top = il.DefineLabel()
+        il.MarkLabel top
+        body ()
+        for s in strides do
+            let off = c.Off[s]
+            il.Emit(OpCodes.Ldloc, off)
+            il.Emit(OpCodes.Ldc_I4, (if descending then -s * 8 * Width else s * 8 * Width))
+            il.Emit(OpCodes.Add)
+            il.Emit(OpCodes.Stloc, off)
+        il.Emit(OpCodes.Ldloc, t)
+        il.Emit(OpCodes.Ldc_I4, (if descending then -1 else 1))
+        il.Emit(OpCodes.Add)
+        il.Emit(OpCodes.Dup)
+        il.Emit(OpCodes.Stloc, t)
+        if descending then
+            il.Emit(OpCodes.Ldc_I4_0)
+            il.Emit(OpCodes.Bge, top)
+        else
+            il.Emit(OpCodes.Ldc_I4, groups)
+            il.Emit(OpCodes.Blt, top)
+
+    let private vecLocals (il: ILGenerator) (pl: LanePlan) (pick: int -> bool) (t: Type) =
+        Array.init pl.Lp.Period (fun j -> if pick j then il.DeclareLocal t else null)
+
+    /// The lean forward of a lane loop: the lane trips without storing their values (nobody but this
+    /// loop reads them; the reverse recomputes them), the last lane trip's carried values stored for
+    /// the scalar trips after them, which store every value as before.
+    let private laneForward (g: Graph) (il: ILGenerator) (pl: LanePlan) =
+        let lp = pl.Lp
+        let p = lp.Period
+        let c = straight V 0 [||]
+        let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vt
+        let h = vecLocals il pl (fun j -> pl.Chain[j]) typeof<float>
+        let carry = vecLocals il pl (fun j -> Array.contains j pl.Carried) typeof<float>
+        for j in pl.Carried do
+            load il c V (lp.First - p + j) 0
+            il.Emit(OpCodes.Stloc, carry[j])
+        groupLoop il c pl (laneStrides pl) false (fun () ->
+            laneValues g il c pl vv
+            for k in 0 .. Width - 1 do
+                for j in 0 .. p - 1 do
+                    if pl.Chain[j] then
+                        let operand = chainOperand il c pl vv h carry k
+                        let code = g.Code[lp.First + j]
+                        operand pl.Src.[j].[0]
+                        if code = IrLog.Binary + int16 Fun2.Add then
+                            operand pl.Src.[j].[1]
+                            il.Emit(OpCodes.Add)
+                        elif code = IrLog.Binary + int16 Fun2.Sub then
+                            operand pl.Src.[j].[1]
+                            il.Emit(OpCodes.Sub)
+                        il.Emit(OpCodes.Stloc, h[j])
+                for j in pl.Carried do
+                    il.Emit(OpCodes.Ldloc, h[j])
+                    il.Emit(OpCodes.Stloc, carry[j]))
+        for j in pl.Carried do
+            address il c V (lp.First + (pl.Trips - 1) * p + j) 0
+            il.Emit(OpCodes.Ldloc, carry[j])
+            il.Emit(OpCodes.Stind_R8)
+        scalarForwardLoop g il pl.Tail
+
+    /// The lean reverse of a lane loop: the scalar trips after the lane trips first (as before), then
+    /// the lane trips, four at a time from the last.
+    let private laneReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) =
+        scalarReverseLoop g false il pl.Tail
+        let lp = pl.Lp
+        let p = lp.Period
+        let c = straight A 0 [||]
+        let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vt
+        let va = vecLocals il pl (fun j -> not pl.Chain[j]) vt
+        let h = vecLocals il pl (fun j -> pl.Chain[j]) typeof<float>
+        let carry = vecLocals il pl (fun j -> Array.contains j pl.Carried) typeof<float>
+        let la = Array.init p (fun j -> if pl.FromChain[j] then Array.init Width (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let terms = Collections.Generic.Dictionary<struct (int * int), LocalBuilder>()
+        for (_, _, ss) in pl.Strided do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vt
+        for (_, ss) in pl.Broadcast do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vt
+        let r = il.DeclareLocal vt
+        let acc = il.DeclareLocal vt
+        let sacc = il.DeclareLocal typeof<float>
+        // the carried nodes' adjoints in the last lane trip, as the scalar trips left them
+        for j in pl.Carried do
+            load il c A (lp.First + (pl.Trips - 1) * p + j) 0
+            il.Emit(OpCodes.Stloc, carry[j])
+        groupLoop il c pl (laneStrides pl) true (fun () ->
+            laneValues g il c pl vv
+            for j in 0 .. p - 1 do
+                if pl.FromChain[j] then
+                    for k in 0 .. Width - 1 do
+                        il.Emit(OpCodes.Ldc_R8, 0.0)
+                        il.Emit(OpCodes.Stloc, la[j][k])
+            // the chain, lane by lane from the last trip (+, − and copies: constant partials, no zero test)
+            for k = Width - 1 downto 0 do
+                for j in 0 .. p - 1 do
+                    if pl.Chain[j] then
+                        if Array.contains j pl.Carried then il.Emit(OpCodes.Ldloc, carry[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
+                        il.Emit(OpCodes.Stloc, h[j])
+                for j = p - 1 downto 0 do
+                    if pl.Chain[j] then
+                        let code = g.Code[lp.First + j]
+                        let ds = if code = IrLog.Binary + int16 Fun2.Sub then [ 1.0; -1.0 ] else [ 1.0; 1.0 ]
+                        for (kk, d) in List.indexed ds do
+                            // target + d·w
+                            let term () =
+                                il.Emit(OpCodes.Ldc_R8, d)
+                                il.Emit(OpCodes.Ldloc, h[j])
+                                il.Emit(OpCodes.Mul)
+                                il.Emit(OpCodes.Add)
+                            let into (loc: LocalBuilder) =
+                                il.Emit(OpCodes.Ldloc, loc)
+                                term ()
+                                il.Emit(OpCodes.Stloc, loc)
+                            match pl.Src.[j].[kk] with
+                            | Same j' when pl.Chain[j'] -> into h[j']
+                            | Same j' -> into la.[j'].[k]
+                            | Prev j' ->
+                                // the previous trip's node: this is its only term (0 + d·w, as the sweep's)
+                                il.Emit(OpCodes.Ldc_R8, 0.0)
+                                term ()
+                                il.Emit(OpCodes.Stloc, carry[j'])
+                            | Ext(b, st) ->
+                                address il c A (b + st * k) st
+                                load il c A (b + st * k) st
+                                term ()
+                                il.Emit(OpCodes.Stind_R8)
+                            | _ -> ()
+            // the lane nodes, descending, four trips at once
+            for j in 0 .. p - 1 do
+                if not pl.Chain[j] then
+                    if pl.FromChain[j] then
+                        for k in 0 .. Width - 1 do il.Emit(OpCodes.Ldloc, la[j][k])
+                        il.Emit(OpCodes.Call, vCreate4)
+                    else il.Emit(OpCodes.Call, vZero)
+                    il.Emit(OpCodes.Stloc, va[j])
+            for j = p - 1 downto 0 do
+                if not pl.Chain[j] then
+                    let code = g.Code[lp.First + j]
+                    let op (k: int) = vecOperand il c V vv pl.Src.[j].[k]
+                    let konst (x: float) () =
+                        il.Emit(OpCodes.Ldc_R8, x)
+                        il.Emit(OpCodes.Call, vCreate1)
+                    // the partials (as Interpreter.partials), and whether a zero adjoint must skip them
+                    let (d0: unit -> unit), (d1: unit -> unit), masked =
+                        if code >= IrLog.Binary then
+                            match enum<Fun2> (int (code - IrLog.Binary)) with
+                            | Fun2.Add -> konst 1.0, konst 1.0, false
+                            | Fun2.Sub -> konst 1.0, konst -1.0, false
+                            | Fun2.Mul -> (fun () -> op 1), (fun () -> op 0), true
+                            | _ ->
+                                // ÷: r = 1/y, (r, −(fz·r)) as the table's row
+                                konst 1.0 ()
+                                op 1
+                                il.Emit(OpCodes.Call, vDiv)
+                                il.Emit(OpCodes.Stloc, r)
+                                (fun () -> il.Emit(OpCodes.Ldloc, r)),
+                                (fun () ->
+                                    il.Emit(OpCodes.Ldloc, vv[j])
+                                    il.Emit(OpCodes.Ldloc, r)
+                                    il.Emit(OpCodes.Call, vMul)
+                                    konst -0.0 ()
+                                    il.Emit(OpCodes.Call, vXor)),
+                                true
+                        elif code >= IrLog.Unary then
+                            match enum<Fun1> (int (code - IrLog.Unary)) with
+                            | Fun1.Neg -> konst -1.0, ignore, false
+                            | _ ->
+                                (fun () ->
+                                    konst 2.0 ()
+                                    op 0
+                                    il.Emit(OpCodes.Call, vMul)),
+                                ignore, true
+                        else konst 1.0, ignore, false
+                    let term (d: unit -> unit) =
+                        d ()
+                        il.Emit(OpCodes.Ldloc, va[j])
+                        il.Emit(OpCodes.Call, vMul)
+                        if masked then
+                            // a zero adjoint is a symbolic zero: its lanes add nothing
+                            il.Emit(OpCodes.Ldloc, va[j])
+                            il.Emit(OpCodes.Call, vZero)
+                            il.Emit(OpCodes.Call, vEquals)
+                            il.Emit(OpCodes.Call, vAndNot)
+                    for (kk, d) in [ (0, d0); (1, d1) ] do
+                        match pl.Src.[j].[kk] with
+                        | Same j' ->
+                            il.Emit(OpCodes.Ldloc, va[j'])
+                            term d
+                            il.Emit(OpCodes.Call, vAdd)
+                            il.Emit(OpCodes.Stloc, va[j'])
+                        | Ext _ ->
+                            term d
+                            il.Emit(OpCodes.Stloc, terms[struct (j, kk)])
+                        | _ -> ()
+            // the terms into memory, each slot's in the scalar sweep's order
+            for (b, st, ss) in pl.Strided do
+                if st = 1 then
+                    address il c A b 1
+                    il.Emit(OpCodes.Call, vLoad)
+                else
+                    for k in 0 .. Width - 1 do load il c A (b + st * k) st
+                    il.Emit(OpCodes.Call, vCreate4)
+                for (j, k) in ss do
+                    il.Emit(OpCodes.Ldloc, terms[struct (j, k)])
+                    il.Emit(OpCodes.Call, vAdd)
+                if st = 1 then
+                    address il c A b 1
+                    il.Emit(OpCodes.Call, vStore)
+                else
+                    il.Emit(OpCodes.Stloc, acc)
+                    for k in 0 .. Width - 1 do
+                        address il c A (b + st * k) st
+                        il.Emit(OpCodes.Ldloc, acc)
+                        il.Emit(OpCodes.Ldc_I4, k)
+                        il.Emit(OpCodes.Call, vGet)
+                        il.Emit(OpCodes.Stind_R8)
+            for (b, ss) in pl.Broadcast do
+                load il c A b 0
+                il.Emit(OpCodes.Stloc, sacc)
+                for k = Width - 1 downto 0 do
+                    for (j, kk) in ss do
+                        il.Emit(OpCodes.Ldloc, sacc)
+                        il.Emit(OpCodes.Ldloc, terms[struct (j, kk)])
+                        il.Emit(OpCodes.Ldc_I4, k)
+                        il.Emit(OpCodes.Call, vGet)
+                        il.Emit(OpCodes.Add)
+                        il.Emit(OpCodes.Stloc, sacc)
+                address il c A b 0
+                il.Emit(OpCodes.Ldloc, sacc)
+                il.Emit(OpCodes.Stind_R8))
+        // trip 0's carried terms belong to the nodes before the loop
+        for j in pl.Carried do
+            let b = lp.First - p + j
+            address il c A b 0
+            load il c A b 0
+            il.Emit(OpCodes.Ldloc, carry[j])
+            il.Emit(OpCodes.Add)
+            il.Emit(OpCodes.Stind_R8)
+
+    /// The adjoint sweep, pieces in reverse order (run them from the last). A chunk (a loop's trip)
+    /// keeps its own nodes' adjoints in locals (loaded once: what later pieces, trips and the seed put
+    /// there), adds into other slots in memory, and — with `keep`, for the second-order passes over
+    /// the tape, which read them — writes each back when its node's turn comes. Without `keep`, only
+    /// the inputs' adjoints, the gradient, are left in memory complete, and loops run in lanes where
+    /// they can (reading the values `forwardLean` leaves; memory zero where `leanClear` says).
+    let reverseWith (lanes: bool) (g: Graph) (loops: Loop[]) (keep: bool) : PassFn[] =
+        if keep then scalarReverse g loops true
+        else
+            let plans = lanePlans lanes g loops
+            build "Hybrid.Compiled.Reverse" g loops 96 (reverseChunk g false) (fun il lp ->
+                match plans.TryGetValue lp.First with
+                | true, pl -> laneReverse g il pl
+                | _ -> scalarReverseLoop g false il lp) matReverse
+
+    /// The values for `Value` and the lean reverse sweep: `forward`'s, but loops running in lanes
+    /// store only what code after them reads (the rest of their values are left as they were).
+    let forwardLeanWith (lanes: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
+        let plans = lanePlans lanes g loops
+        build "Hybrid.Compiled.Forward" g loops 40 (forwardChunk g) (fun il lp ->
+            match plans.TryGetValue lp.First with
+            | true, pl -> laneForward g il pl
+            | _ -> scalarForwardLoop g il lp) matForward
+
+    /// The adjoint slots the lean reverse sweep reads before it writes them, as (start, length)
+    /// ranges: it needs them zero (with the seed) and leaves the rest — a lane loop's trips but its
+    /// last four or fewer — unread.
+    let leanClearWith (lanes: bool) (g: Graph) (loops: Loop[]) : struct (int * int)[] =
+        let plans = lanePlans lanes g loops
+        let r = ResizeArray<struct (int * int)>()
+        let mutable s = 0
+        for lp in loops do
+            match plans.TryGetValue lp.First with
+            | true, pl ->
+                let skipEnd = lp.First + (pl.Trips - 1) * lp.Period
+                if lp.First > s then r.Add(struct (s, lp.First - s))
+                s <- skipEnd
+            | _ -> ()
+        if g.Count > s then r.Add(struct (s, g.Count - s))
+        r.ToArray()
+
+    /// `reverseWith`, `forwardLeanWith`, `leanClearWith` with lanes where `Lanes` allows them (the
+    /// *With forms take the switch, for tests comparing lanes with the scalar loops).
+    let reverse (g: Graph) (loops: Loop[]) (keep: bool) = reverseWith Lanes g loops keep
+    let forwardLean (g: Graph) (loops: Loop[]) = forwardLeanWith Lanes g loops
+    let leanClear (g: Graph) (loops: Loop[]) = leanClearWith Lanes g loops
+
+    /// Loops of g that run in lanes in the lean passes (for tests and benchmarks).
+    let laneLoops (g: Graph) (loops: Loop[]) = (lanePlans Lanes g loops).Count
+
+    /// Per loop, why it stays scalar (null: it runs in lanes). For tests and benchmarks.
+    let laneReasons (g: Graph) (loops: Loop[]) : string[] =
+        let reads = memReads g loops
+        loops |> Array.map (fun lp -> match lanePlan Lanes g reads lp with Choice1Of2 _ -> null | Choice2Of2 why -> why)
 
     /// The tangent pass, pieces in order (tangents of a chunk's or a trip's own nodes held in locals).
     let tangent (g: Graph) (loops: Loop[]) : PassFn[] =

@@ -12,6 +12,7 @@ type internal Graph
     internal (n: int, count: int, code: int16[], a0: int[], a1: int[], k0: float[], k1: float[],
               outputs: int[], outConst: float[], guards: IrGuard[], mats: MatNode[]) =
     let pieces = MatNodes.split mats n (count - 1)
+    let mutable pinned: float[] = null
     /// Node codes (IrLog's, plus Input and `MatNode.Code`).
     static member Input = 3s
     member _.N = n
@@ -30,6 +31,14 @@ type internal Graph
     member _.Mats = mats
     /// The pieces of a pass over nodes N … Count − 1: scalar ranges [first, last] and matrix nodes.
     member _.Pieces = pieces
+    /// K0 in a pinned copy (made on first use), which compiled code reads by address: the values of
+    /// data blocks (`Loop.Data`). (Two threads may each make one; either copy serves.)
+    member _.PinnedK0 =
+        if isNull pinned then
+            let a = GC.AllocateArray<float>(max 1 count, true)
+            Array.Copy(k0, a, count)
+            pinned <- a
+        pinned
 
 /// A recording that the compiler cannot replay, and why.
 type internal Unsupported = { Reason: string }

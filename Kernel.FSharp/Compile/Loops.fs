@@ -16,7 +16,10 @@ type internal Loop =
       /// Per body item, the stride of operand 0 (0 where the item has no operand 0).
       Stride0: int[]
       /// Per body item, the stride of operand 1.
-      Stride1: int[] }
+      Stride1: int[]
+      /// A data block: a run of constant nodes (Period 1) whose values differ trip to trip — a data
+      /// vector of a loss, lifted by Lower — written by the forward pass from the graph's K0.
+      Data: bool }
 
     /// Items the loop covers.
     member l.Length = l.Period * l.Trips
@@ -132,7 +135,7 @@ module internal Loops =
                         s1[j] <- (if op1[a] >= 0 then op1[a + bestP] - op1[a] else 0)
                     found.Add
                         { First = s; Period = bestP; Trips = bestT
-                          Stride0 = Array.sub s0 0 bestP; Stride1 = Array.sub s1 0 bestP }
+                          Stride0 = Array.sub s0 0 bestP; Stride1 = Array.sub s1 0 bestP; Data = false }
                     s <- s + bestT * bestP
                 else s <- s + 1
         found.ToArray()
@@ -151,20 +154,96 @@ module internal Loops =
                             let t = d / (p - st)
                             if t >= 0 && t < l.Trips then yield t ]
 
+    /// Trip t of l matches its first trip (codes, constants, operand strides), within the graph.
+    let private continues (g: Graph) (l: Loop) (t: int) =
+        let p = l.Period
+        let mutable ok = l.First + (t + 1) * p <= g.Count
+        let mutable q = 0
+        while ok && q < p do
+            let a = l.First + q
+            let b = a + t * p
+            ok <- sameNode g a b
+                  && (g.A0[a] < 0 || g.A0[b] - g.A0[b - p] = l.Stride0[q])
+                  && (g.A1[a] < 0 || g.A1[b] - g.A1[b - p] = l.Stride1[q])
+            q <- q + 1
+        ok
+
+    /// l rotated to the phase where the fewest body nodes are read by the next trip — a trip as the
+    /// user's loop has it, whose carried values are its running sums (a run found from the left may
+    /// start in the middle of a trip, where values of the trip's first half are carried into the
+    /// second: then no node can run in SIMD lanes). The nodes before the new start stay straight-line;
+    /// the loop takes the nodes after its end when they continue it. Bodies longer than 256 stay.
+    let private rotate (g: Graph) (l: Loop) : Loop =
+        let p = l.Period
+        if p > 256 || l.Trips < 3 then l
+        else
+            let carriedAt (r: int) =
+                let first = l.First + r
+                let prev = Collections.Generic.HashSet<int>()
+                for q in 0 .. p - 1 do
+                    let i = first + q
+                    let j = (r + q) % p
+                    for struct (b, st) in [ struct (g.A0[i], l.Stride0[j]); struct (g.A1[i], l.Stride1[j]) ] do
+                        if b >= 0 && st = p && b >= first - p && b < first then prev.Add b |> ignore
+                prev.Count
+            let mutable best = 0
+            let mutable fewest = carriedAt 0
+            for r in 1 .. p - 1 do
+                let k = carriedAt r
+                if k < fewest then
+                    best <- r
+                    fewest <- k
+            if best = 0 then l
+            else
+                let r0 =
+                    { First = l.First + best; Period = p; Trips = l.Trips - 1
+                      Stride0 = Array.init p (fun q -> l.Stride0[(best + q) % p])
+                      Stride1 = Array.init p (fun q -> l.Stride1[(best + q) % p]); Data = false }
+                let mutable t = r0.Trips
+                while continues g r0 t do t <- t + 1
+                let r1 = { r0 with Trips = t }
+                if r1.Trips >= max 2 MinTrips && List.isEmpty (selfTrips g r1) then r1 else l
+
     /// The loops among g's nodes (in order, disjoint). In each, a trip reaches its own nodes at
     /// stride Period only: a loop where some trip's operand is one of that trip's own nodes by
     /// another stride (a slot fixed in an early trip, read by every later trip: stride 0) starts
     /// after the last such trip (the trips before it stay straight-line), if two trips are left.
+    /// Each is rotated to a trip's natural phase (`rotate`).
     let find (g: Graph) : Loop[] =
-        runs g.N g.Count (fun i -> int g.Code[i]) (fun i j -> sameNode g i j) g.A0 g.A1
-        |> Array.choose (fun l ->
-            match selfTrips g l with
-            | [] -> Some l
-            | ts ->
-                // a later trip reaches the same absolute slots, so no trip after these is self-reaching
-                let skip = List.max ts + 1
-                if l.Trips - skip >= 2 then Some { l with First = l.First + skip * l.Period; Trips = l.Trips - skip }
-                else None)
+        let loops =
+            runs g.N g.Count (fun i -> int g.Code[i]) (fun i j -> sameNode g i j) g.A0 g.A1
+            |> Array.choose (fun l ->
+                match selfTrips g l with
+                | [] -> Some l
+                | ts ->
+                    // a later trip reaches the same absolute slots, so no trip after these is self-reaching
+                    let skip = List.max ts + 1
+                    if l.Trips - skip >= 2 then Some { l with First = l.First + skip * l.Period; Trips = l.Trips - skip }
+                    else None)
+        // a rotated loop may take nodes up to the next loop's start, never past it
+        let loops =
+            loops |> Array.mapi (fun k l ->
+                let r = rotate g l
+                if k + 1 < loops.Length && r.End > loops[k + 1].First then l else r)
+        // data blocks: runs of constant nodes outside the loops, at least MinItems long
+        let all = ResizeArray<Loop>()
+        let block (first: int) (last: int) =
+            let mutable i = first
+            while i <= last do
+                if g.Code[i] = IrLog.ConstantCode then
+                    let mutable j = i
+                    while j + 1 <= last && g.Code[j + 1] = IrLog.ConstantCode do j <- j + 1
+                    if j - i + 1 >= max MinItems 2 then
+                        all.Add { First = i; Period = 1; Trips = j - i + 1; Stride0 = [| 0 |]; Stride1 = [| 0 |]; Data = true }
+                    i <- j + 1
+                else i <- i + 1
+        let mutable s = g.N
+        for l in loops do
+            block s (l.First - 1)
+            all.Add l
+            s <- l.End
+        block s (g.Count - 1)
+        all.ToArray()
 
     /// The loops among g's guards (items are guard indices).
     let findGuards (g: Graph) : Loop[] =
@@ -183,8 +262,12 @@ module internal Loops =
                 && (op0[a] < 0 || op0[b] = op0[a] + l.Stride0[j] * t)
                 && (op1[a] < 0 || op1[b] = op1[a] + l.Stride1[j] * t)) (seq { 0 .. l.Period - 1 })) (seq { 0 .. l.Trips - 1 })
 
-    /// Every trip of the node loop l matches g's flat arrays (for tests).
-    let describes (g: Graph) (l: Loop) = l.First >= g.N && describesItems g.Count (sameNode g) g.A0 g.A1 l
+    /// Every trip of the node loop l matches g's flat arrays (for tests); a data block is constant nodes.
+    let describes (g: Graph) (l: Loop) =
+        if l.Data then
+            l.First >= g.N && l.Period = 1 && l.End <= g.Count
+            && Seq.forall (fun i -> g.Code[i] = IrLog.ConstantCode) (seq { l.First .. l.End - 1 })
+        else l.First >= g.N && describesItems g.Count (sameNode g) g.A0 g.A1 l
 
     /// Every trip of the guard loop l matches g's guards (for tests).
     let describesGuards (g: Graph) (l: Loop) =

@@ -42,6 +42,12 @@ type internal Lowered
 /// data, and whose output is the next contiguous range of slots.
 module internal Lower =
 
+    /// A constant operand vector (data y in a loss: `Vec.Dot(y, z)`, `(z − y)²`) of a region at least
+    /// this long is lifted into a block of constant nodes before the region, read by its elements as
+    /// slots (stride 1), so the region's loop body is the same every trip and rolls (the loop finder
+    /// gives the block a data loop); shorter regions keep the values as the nodes' constants.
+    let mutable DataMin = 16
+
     /// The primitive op stands for, for NotCompiledReason.
     let private describe (op: VecOp) =
         match op with
@@ -124,12 +130,14 @@ module internal Lower =
                 let k = if r.Length = 1 then 0 else e
                 if r.Slot >= 0 then map[r.Slot + k] else elems[r.Op][r.Offset + k]
 
-            /// Binary node for element e of a zip or a dot's product (a constant side: slot −1 and its value).
-            let binary (v: IrVec) (code: int16) (e: int) =
-                let side (r: VecRef) (ks: float[]) =
-                    if r.IsNone then struct (-1, ks[if ks.Length = 1 then 0 else e]) else struct (elem r e, 0.0)
-                let struct (x, kx) = side v.X v.XK
-                let struct (y, ky) = side v.Y v.YK
+            /// Binary node for element e of a zip or a dot's product (a constant side: slot −1 and its
+            /// value, or the slot of its element in a lifted data block, `dx`/`dy`, when not null).
+            let binary (v: IrVec) (code: int16) (e: int) (dx: int[]) (dy: int[]) =
+                let side (r: VecRef) (ks: float[]) (d: int[]) =
+                    if not (isNull d) then struct (d[e], 0.0)
+                    elif r.IsNone then struct (-1, ks[if ks.Length = 1 then 0 else e]) else struct (elem r e, 0.0)
+                let struct (x, kx) = side v.X v.XK dx
+                let struct (y, ky) = side v.Y v.YK dy
                 tape.Add(NodeKind.Scalar, x, y, code, kx, ky)
 
             /// True when a slot of slot-ref r waits for the open region.
@@ -174,13 +182,20 @@ module internal Lower =
                     for q in 0 .. m - 1 do
                         if isReduction vs[q] then sums[q] <- tape.Add(NodeKind.Input, -1, -1, IrLog.ConstantCode, 0.0, 0.0)
                     let products = Array.create m -1
+                    // data vectors as blocks of constant nodes (see DataMin)
+                    let data (r: VecRef) (ks: float[]) =
+                        if len >= DataMin && r.IsNone && not (isNull ks) && ks.Length = len then
+                            Array.init len (fun e -> tape.Add(NodeKind.Input, -1, -1, IrLog.ConstantCode, ks[e], 0.0))
+                        else null
+                    let dxs = Array.init m (fun q -> let v = vs[q] in if v.Kind = IrVecKind.Zip || v.Kind = IrVecKind.Dot then data v.X v.XK else null)
+                    let dys = Array.init m (fun q -> let v = vs[q] in if v.Kind = IrVecKind.Zip || v.Kind = IrVecKind.Dot then data v.Y v.YK else null)
                     for e in 0 .. len - 1 do
                         for q in 0 .. m - 1 do
                             let v = vs[q]
                             match v.Kind with
                             | IrVecKind.Map -> elems[ops[q]][e] <- tape.Add(NodeKind.Scalar, elem v.X e, -1, IrLog.Unary + v.Rule, v.C, 0.0)
-                            | IrVecKind.Zip -> elems[ops[q]][e] <- binary v (IrLog.Binary + v.Rule) e
-                            | IrVecKind.Dot -> products[q] <- binary v (IrLog.Binary + v.Rule) e
+                            | IrVecKind.Zip -> elems[ops[q]][e] <- binary v (IrLog.Binary + v.Rule) e dxs[q] dys[q]
+                            | IrVecKind.Dot -> products[q] <- binary v (IrLog.Binary + v.Rule) e dxs[q] dys[q]
                             | _ -> ()
                         for q in 0 .. m - 1 do
                             let v = vs[q]

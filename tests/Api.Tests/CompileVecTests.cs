@@ -167,6 +167,60 @@ public class CompileVecTests
         AssertPeriodic(GraphOf(RosenbrockSliced, x), n + 1, 8, n - 1);
     }
 
+    static Real DotAndSquares(Vec x) => Vec.Dot(x, x) + Vec.Sum(Vec.Square(x - 0.5) * 3.0 - x / (2.0 + x * x));
+
+    /// <summary>
+    /// Loops of + − × ÷ and x² run four trips at once in SIMD lanes (Emit.fs; where Vector256 is
+    /// accelerated) with 1 – 4 scalar trips after them: every entry point still equals eager (values
+    /// and Jvp bitwise; the gradient bitwise where eager adds in the same order), the second-order
+    /// passes (which read every value) included.
+    /// </summary>
+    [Theory]
+    [InlineData(37)]
+    [InlineData(38)]
+    [InlineData(39)]
+    [InlineData(40)]
+    [InlineData(1000)]
+    public void LoopsInSimdLanesEqualEager(int n)
+    {
+        foreach (var (f, gradExact) in new (Func<Vec, Real>, bool)[] { (RosenbrockSliced, false), (DotAndSquares, true), (RosenbrockLoop, false) })
+        {
+            var x = Random(new Random(n), n, -1.5, 1.5);
+            var g = GraphOf(f, x);
+            var loops = Loops.find(g);
+            Assert.Single(loops);
+            if (Emit.Lanes) Assert.True(Emit.laneLoops(g, loops) == 1, string.Join("; ", Emit.laneReasons(g, loops)));
+            if (n <= 40) CheckAtRandomPoints(f, n, n, -1.5, 1.5, gradExact, secondExact: false);
+            else
+            {
+                var c = Fn.Compile(f, x);
+                var v = Random(new Random(2), n, -1, 1);
+                for (var k = 0; k < 3; k++) AllEqualEager(f, c, Random(new Random(k), n, -1.5, 1.5), v, gradExact, secondExact: false, $"n = {n}, point {k}");
+            }
+        }
+    }
+
+    static readonly double[] Y3000 = Enumerable.Range(0, 3000).Select(i => Math.Cos(0.01 * i)).ToArray();
+    static Real DataLoss(Vec x) => Vec.Sum(Vec.Square(x - new Vec(Y3000))) + Vec.Dot(new Vec(Y3000), Vec.Tanh(x));
+
+    /// <summary>
+    /// A loss with a data vector (Lower.DataMin): y's values are a block of constant nodes the loop
+    /// reads at stride 1, so the loop rolls and the path runs as IL (its values as the nodes' own
+    /// constants, different every trip, kept 6·3000 nodes straight-line: interpreted).
+    /// </summary>
+    [Fact]
+    public void ALossWithADataVectorRollsAndEqualsEager()
+    {
+        var r = new Random(11);
+        var c = Fn.Compile(DataLoss, Random(r, 3000, -1, 1));
+        Assert.True(c.IsCompiled, c.NotCompiledReason);
+        var x = Random(r, 3000, -1, 1);
+        var loops = Loops.find(GraphOf(DataLoss, x));
+        Assert.True(loops.Where(l => l.Data).Sum(l => l.Trips) >= 6000, "y twice in data blocks");
+        for (var k = 0; k < 3; k++) AllEqualEager(DataLoss, c, Random(r, 3000, -1, 1), Random(r, 3000, -1, 1), gradExact: true, secondExact: false, $"point {k}");
+        Assert.Equal(1, c.Recordings);
+    }
+
     [Fact]
     public void SumsOfExpLogTanhMapsEqualEagerBitwise()
     {

@@ -17,7 +17,7 @@ let private record (f: Vec -> Real) (x: float[]) : Graph =
     | Choice2Of2 u -> failwithf "not compilable: %s" u.Reason
 
 /// Every slot of a path's four passes, and whether its guards hold.
-type private Run = { V: float[]; A: float[]; S: float[]; AT: float[]; Ok: bool; Grad: float[] }
+type private Run = { V: float[]; A: float[]; S: float[]; AT: float[]; Ok: bool; Grad: float[]; LeanOk: bool; LeanOut: float; LeanGrad: float[] }
 
 /// The passes by the interpreter (the reference).
 let private interpret (g: Graph) (x: float[]) (dir: float[]) =
@@ -33,10 +33,11 @@ let private interpret (g: Graph) (x: float[]) (dir: float[]) =
     Interpreter.tangent g v s d0 d1
     Interpreter.hessiansAll g v d0 d1 h00 h01 h11
     Interpreter.reverseTangent g v a s at d0 d1 h00 h01 h11
-    { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub a 0 g.N }
+    let out = if g.Outputs[0] >= 0 then v[g.Outputs[0]] else g.OutConst[0]
+    { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub a 0 g.N; LeanOk = ok; LeanOut = out; LeanGrad = Array.sub a 0 g.N }
 
 /// The passes by the emitted IL, with the given loops rolled (none: straight-line).
-let private compiled (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
+let private compiledWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
     let pin () = GC.AllocateArray<float>(g.Count, true)
     let v, a, s, at = pin (), pin (), pin (), pin ()
     let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
@@ -53,9 +54,24 @@ let private compiled (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]
     // the sweep that keeps only the gradient
     let lean = pin ()
     if g.Outputs[0] >= 0 then lean[g.Outputs[0]] <- 1.0
-    let r = Emit.reverse g loops false
+    let r = Emit.reverseWith lanes g loops false
     for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p lean, 0n, 0n)
-    { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub lean 0 g.N }
+    // the lean passes (Value, GradAndValue): values of loops in lanes only where later code reads them,
+    // and the sweep reading those, over memory holding NaN except the inputs and the ranges it clears
+    let vl = pin ()
+    Array.fill vl g.N (g.Count - g.N) nan
+    Array.blit x 0 vl 0 g.N
+    for f in Emit.forwardLeanWith lanes g loops do f.Invoke(p vl, 0n, 0n, 0n)
+    let leanOk = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p vl))
+    let al = pin ()
+    Array.fill al 0 g.Count nan
+    for struct (start, length) in Emit.leanClearWith lanes g loops do Array.fill al start length 0.0
+    if g.Outputs[0] >= 0 then al[g.Outputs[0]] <- 1.0
+    for k = r.Length - 1 downto 0 do r[k].Invoke(p vl, p al, 0n, 0n)
+    let out = if g.Outputs[0] >= 0 then vl[g.Outputs[0]] else g.OutConst[0]
+    { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub lean 0 g.N; LeanOk = leanOk; LeanOut = out; LeanGrad = Array.sub al 0 g.N }
+
+let private compiled g loops guardLoops x dir = compiledWith Emit.Lanes g loops guardLoops x dir
 
 let private sameBits (what: string) (expected: float[]) (actual: float[]) =
     for i in 0 .. expected.Length - 1 do
@@ -69,6 +85,9 @@ let private sameRun (what: string) (expected: Run) (actual: Run) =
     sameBits (what + " gradient (the sweep keeping the inputs' adjoints only)") expected.Grad actual.Grad
     sameBits (what + " tangents") expected.S actual.S
     sameBits (what + " adjoint tangents") expected.AT actual.AT
+    Expect.equal actual.LeanOk expected.Ok (what + ": guards after the lean forward pass")
+    sameBits (what + " value by the lean forward pass") [| expected.LeanOut |] [| actual.LeanOut |]
+    sameBits (what + " gradient by the lean passes") expected.Grad actual.LeanGrad
 
 /// g's loops describe it, and its passes rolled, straight-line and interpreted agree bitwise at
 /// every point given; returns the loops.
@@ -80,6 +99,8 @@ let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
     for (x, dir) in points do
         let reference = interpret g x dir
         sameRun (sprintf "%s, rolled as %A" what loops) reference (compiled g loops guardLoops x dir)
+        // the scalar loops (where Vector256 is not accelerated)
+        if Emit.Lanes then sameRun (sprintf "%s, rolled, lanes off" what) reference (compiledWith false g loops guardLoops x dir)
         sameRun (what + ", straight-line") reference (compiled g [||] [||] x dir)
     loops
 
@@ -131,6 +152,35 @@ let private descending (x: Vec) : Real =
     for i = x.Length - 1 downto 1 do s <- Real.Sin(s) + x[i] * x[i - 1]
     s
 
+/// Sliced Rosenbrock: one fused loop reading x[i] and x[i + 1] (overlapping slices).
+let private sliced (x: Vec) : Real =
+    Vec.Sum(100.0 * Vec.Square(x[1 ..] - Vec.Square x[.. x.Length - 2]) + Vec.Square(1.0 - x[.. x.Length - 2]))
+
+/// Two running sums in one loop, one reading x directly (a chain node with a memory operand).
+let private sumAndDot (x: Vec) : Real = Vec.Sum x + Vec.Dot(x, x)
+
+/// ÷ and −x in lanes, and a product of overlapping slices.
+let private quotient (x: Vec) : Real =
+    let y = x[.. x.Length - 2]
+    Vec.Sum(-(y / (1.0 + y * y))) + Vec.Dot(y, x[1 ..])
+
+/// Operands at stride 2, without other rows.
+let private strided2 (x: Vec) : Real =
+    let mutable s = Real 0.0
+    for i in 0 .. x.Length / 2 - 1 do s <- s + x[2 * i] * x[2 * i + 1] * 0.5
+    s
+
+/// A value computed before the loop read by every trip (stride 0: its adjoint gets one term per trip).
+let private broadcast (x: Vec) : Real =
+    let a = Real.Sin x[0]
+    let mutable s = Real 0.0
+    for i in 1 .. x.Length - 1 do s <- s + a * x[i] - x[i] * x[i]
+    s
+
+/// A loss with a data vector y: Σ (x − y)² + y·x.
+let private dataY = Array.init 200 (fun i -> sin (float i) + 0.25)
+let private dataLoss (x: Vec) : Real = Vec.Sum(Vec.Square(x - Vec dataY)) + Vec.Dot(Vec dataY, x)
+
 // --------------------------------------------------------------------- random periodic programs
 
 /// Where an operand of a random body op comes from.
@@ -154,6 +204,11 @@ let private srcGen =
         1, Gen.choose (0, 5) |> Gen.map Fixed ]
 
 let private opGen = Gen.map3 (fun f a b -> { F = f; A = a; B = b }) (Gen.choose (0, 7)) srcGen srcGen
+
+/// Bodies of the rows lanes cover (+ − × ÷, −x, x²), and more trips.
+let private laneProgramGen =
+    let op = Gen.map3 (fun f a b -> { F = f; A = a; B = b }) (Gen.elements [ 0; 1; 7; 8; 9; 10; 11 ]) srcGen srcGen
+    Gen.zip (Gen.choose (1, 6) |> Gen.bind (fun k -> Gen.arrayOfLength k op)) (Gen.choose (9, 40))
 
 let private programGen = Gen.zip (Gen.choose (1, 6) |> Gen.bind (fun k -> Gen.arrayOfLength k opGen)) (Gen.choose (1, 20))
 
@@ -185,7 +240,12 @@ let private program (body: Op[]) (trips: int) (x: Vec) : Real =
                 | 4 -> Real.Max(a, b)
                 | 5 -> Real.Abs a * 0.5
                 | 6 -> Real.Tanh(a) * Real.Tanh(a)
-                | _ -> a * 0.25 + b
+                | 7 -> a * 0.25 + b
+                // (the rows lanes cover: ×, −x, ÷, x²)
+                | 8 -> a * b
+                | 9 -> -a
+                | 10 -> a / (2.0 + b * b)
+                | _ -> a * a
         prev <- now
         if t = 1 then trip1 <- now
         s <- s + now[body.Length - 1]
@@ -282,6 +342,57 @@ let tests =
                     Expect.isLessThanOrEqual (Loops.straightNodes g loops) (4 * perTrip + Loops.MinItems)
                         (sprintf "%A × %d: straight-line nodes (%d nodes, loops %A)" body trips g.Count loops)
         }
+        test "lanes: shapes whose loops run four trips at once, with 1 – 4 scalar trips after them; lanes = scalar = interpreter, bitwise" {
+            for name, f in [ "Rosenbrock (scalar loop)", rosenbrock; "sliced Rosenbrock (overlapping slices)", sliced
+                             "Sum and Dot (two chains)", sumAndDot; "÷, −x, overlapping product", quotient
+                             "stride 2", strided2; "stride 0 (a value before the loop)", broadcast ] do
+                let tails = Collections.Generic.HashSet<int>()
+                for n in 38 .. 45 do
+                    let g = record f (point n n -1.5 1.5)
+                    let lanes = Emit.Lanes
+                    let loops = check (sprintf "%s, n = %d" name n) g (points n -1.5 1.5)
+                    Expect.equal loops.Length 1 (sprintf "%s, n = %d: one loop" name n)
+                    if lanes then
+                        Expect.equal (Emit.laneLoops g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes (%A)" name n (Emit.laneReasons g loops))
+                        tails.Add(loops[0].Trips - 4 * ((loops[0].Trips - 1) / 4)) |> ignore
+                if Emit.Lanes then Expect.sequenceEqual (Seq.sort tails) [ 1; 2; 3; 4 ] (name + ": every count of scalar trips after the lanes")
+        }
+        test "lanes: a loop whose rows lanes do not cover, or whose trips read other trips' nodes, stays scalar" {
+            for name, f, n in [ "carried product (a × chain)", carried, 40; "strided with exp", strided, 60; "descending with sin", descending, 30 ] do
+                let g = record f (point 1 n -1.0 1.0)
+                let loops = check name g (points n -1.0 1.0)
+                Expect.equal (Emit.laneLoops g loops) 0 (name + ": scalar")
+        }
+        testSequenced <| test "a data vector in a loss is a data block the loop reads at stride 1: the loop rolls (in lanes), rolled = interpreter bitwise" {
+            let n = dataY.Length
+            let g = record dataLoss (point 3 n -1.0 1.0)
+            let loops = check "data loss" g (points n -1.0 1.0)
+            let data = loops |> Array.filter (fun l -> l.Data)
+            // y in x − y and in y·x (two blocks side by side, with the sums' seeds: one run of constants)
+            Expect.isGreaterThanOrEqual (data |> Array.sumBy (fun l -> l.Trips)) (2 * n) "data blocks hold y twice"
+            Expect.equal (loops |> Array.filter (fun l -> not l.Data) |> Array.length) 1 "one loop over the elements"
+            Expect.isLessThan (Loops.straightNodes g loops) 40 "straight-line nodes"
+            if Emit.Lanes then Expect.equal (Emit.laneLoops g loops) 1 (sprintf "the loop runs in lanes (%A)" (Emit.laneReasons g loops))
+            // before: y's values were the nodes' constants, different every trip, and nothing rolled
+            let keep = Lower.DataMin
+            try
+                Lower.DataMin <- Int32.MaxValue
+                let g0 = record dataLoss (point 3 n -1.0 1.0)
+                Expect.isGreaterThan (Loops.straightNodes g0 (Loops.find g0)) (4 * n) "without data blocks: straight-line"
+            finally
+                Lower.DataMin <- keep
+        }
+        test "programs the properties found" {
+            for body, trips in [ [| { F = 7; A = Elem(2, 0); B = Const -1.25 } |], 19; [| { F = 11; A = Fixed 3; B = Fixed 0 } |], 38 ] do
+                let n = 2 * trips + 2
+                let g = record (program body trips) (point trips n -1.0 1.0)
+                check (sprintf "%A × %d" body trips) g [ point 1 n -1.0 1.0, point 2 n -1.0 1.0 ] |> ignore
+        }
+        testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 100 } "random periodic programs of the rows lanes cover: lanes = interpreter bitwise"
+            (Prop.forAll (Arb.fromGen laneProgramGen) (fun (body, trips) ->
+                let n = 2 * trips + 2
+                let g = record (program body trips) (point trips n -1.0 1.0)
+                check (sprintf "%A × %d" body trips) g [ point 1 n -1.0 1.0, point 2 n -1.0 1.0 ] |> ignore))
         testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 150 } "random periodic programs: the loops describe the graph, rolled = interpreter bitwise"
             (Prop.forAll (Arb.fromGen programGen) (fun (body, trips) ->
                 let n = 2 * trips + 2

@@ -13,6 +13,9 @@ module internal Compiler =
     let mutable MaxCompiledNodes = 10_000
     /// Paths kept per compiled function; past it a new path is recorded and interpreted each time.
     let mutable MaxPaths = 32
+    /// Newton–CG's products at one held point (`HeldHvp`) over the tape of partials even when the
+    /// path is compiled (else its IL tangent and reverse-tangent passes).
+    let mutable HeldHvpOnTape = false
 
 /// Per-thread scratch for compiled passes: four pinned arrays (values, adjoints, tangents, adjoint
 /// tangents), grown to the largest path used on the thread and then reused, so a call allocates
@@ -54,7 +57,7 @@ type internal Workspace() =
     member val PA = 0n with get, set
     member val PS = 0n with get, set
     member val PAT = 0n with get, set
-    /// Room for `count` slots (keeping the first `keep` values).
+    /// Room for `count` slots (keeping the first `keep` values and tangents: the inputs').
     member w.Ensure(count: int, keep: int) =
         if count > cap then
             let n = max count (2 * cap)
@@ -63,7 +66,9 @@ type internal Workspace() =
             if not (isNull v) then Array.Copy(v, nv, min keep v.Length)
             v <- nv
             a <- pinned ()
-            s <- pinned ()
+            let ns = pinned ()
+            if not (isNull s) then Array.Copy(s, ns, min keep s.Length)
+            s <- ns
             at <- pinned ()
             d0 <- Array.zeroCreate n
             d1 <- Array.zeroCreate n
@@ -95,6 +100,8 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     let mutable reverseKept: PassFn[] = null
     let mutable tangent: PassFn[] = null
     let mutable reverseTangent: PassFn[] = null
+    let mutable forwardTangent: PassFn[] = null
+    let mutable reverseSecond: PassFn[] = null
     member _.Forward = forward
     member _.Guards = guards
     /// The adjoint sweep leaving only the gradient (the inputs' adjoints) in memory.
@@ -109,6 +116,14 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     member p.ReverseTangent =
         if isNull reverseTangent then lock p (fun () -> if isNull reverseTangent then reverseTangent <- Emit.reverseTangent g loops)
         reverseTangent
+    /// Values and tangents in one pass (Jvp, Hvp).
+    member p.ForwardTangent =
+        if isNull forwardTangent then lock p (fun () -> if isNull forwardTangent then forwardTangent <- Emit.forwardTangent g loops)
+        forwardTangent
+    /// Adjoints and adjoint tangents in one pass (Hvp).
+    member p.ReverseSecond =
+        if isNull reverseSecond then lock p (fun () -> if isNull reverseSecond then reverseSecond <- Emit.reverseSecond g loops)
+        reverseSecond
 
 /// One recorded path: its graph, run by the interpreter until it is reused, then by its IL (when
 /// it has at most `Compiler.MaxCompiledNodes` straight-line nodes once its loops are rolled; larger
@@ -130,18 +145,43 @@ type internal Path(g: Graph, compileNow: bool) =
         if isNull code && not tooLarge && Interlocked.Increment &uses >= 2 then
             lock p (fun () -> if isNull code && not tooLarge then compile ())
         code
+    static member private GuardsHold(c: PathCode, w: Workspace) =
+        let mutable ok = true
+        let mutable k = 0
+        while ok && k < c.Guards.Length do
+            ok <- c.Guards[k].Invoke w.PV
+            k <- k + 1
+        ok
     /// Values and guards at the inputs in w.V; true when this path is the one taken there.
     member p.Forward(w: Workspace) : bool =
         let c = p.Code
         if isNull c then Interpreter.forward g w.V
         else
             for f in c.Forward do f.Invoke(w.PV, 0n, 0n, 0n)
-            let mutable ok = true
-            let mutable k = 0
-            while ok && k < c.Guards.Length do
-                ok <- c.Guards[k].Invoke w.PV
-                k <- k + 1
+            Path.GuardsHold(c, w)
+    /// Values, tangents (the inputs' in w.S) and guards in one pass; true when this path is the one
+    /// taken there.
+    member p.ForwardTangent(w: Workspace) : bool =
+        let c = p.Code
+        if isNull c then
+            let ok = Interpreter.forward g w.V
+            if ok then
+                p.Partials(w, false)
+                Interpreter.tangent g w.S w.D0 w.D1
             ok
+        else
+            for f in c.ForwardTangent do f.Invoke(w.PV, 0n, w.PS, 0n)
+            Path.GuardsHold(c, w)
+    /// Adjoints and adjoint tangents into w.A, w.AT (A seeded, AT zero) from the values and tangents
+    /// of `ForwardTangent`: afterwards w.AT[0 .. N−1] = H·s.
+    member p.ReverseSecond(w: Workspace) =
+        if isNull code then
+            p.Partials(w, true)
+            Interpreter.reverse g w.A w.D0 w.D1
+            Interpreter.reverseTangent g w.A w.S w.AT w.D0 w.D1 w.H00 w.H01 w.H11
+        else
+            let r = code.ReverseSecond
+            for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, w.PS, w.PAT)
     /// The tape of first (and, with `second`, second) partials in w, computed once per call.
     member _.Partials(w: Workspace, second: bool) =
         if not (obj.ReferenceEquals(w.PartialsOf, g)) then
@@ -191,8 +231,9 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// Keeps p (under `gate`) unless the cache is full; a path past it is recorded and interpreted each time.
     let add (p: Path) = if paths.Length < Compiler.MaxPaths then paths <- Array.append paths [| p |]
 
-    /// The path taken at the inputs in w.V[0 .. n−1], values and guards done; null if f cannot be compiled there.
-    let select (w: Workspace) : Path =
+    /// The path taken at the inputs in w.V[0 .. n−1], values and guards done (and, with `tangents`,
+    /// the tangents along w.S[0 .. n−1]); null if f cannot be compiled there.
+    let select (w: Workspace) (tangents: bool) : Path =
         let ps = paths
         let start = Volatile.Read &last
         let mutable found: Path = null
@@ -201,7 +242,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             let idx = (start + k) % ps.Length
             let p = ps[idx]
             w.Ensure(p.Graph.Count, n)
-            if p.Forward w then
+            if (if tangents then p.ForwardTangent w else p.Forward w) then
                 found <- p
                 if idx <> start then Volatile.Write(&last, idx)
             k <- k + 1
@@ -212,7 +253,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let mutable k = ps.Length
                 while isNull found && k < now.Length do
                     w.Ensure(now[k].Graph.Count, n)
-                    if now[k].Forward w then found <- now[k]
+                    if (if tangents then now[k].ForwardTangent w else now[k].Forward w) then found <- now[k]
                     k <- k + 1
                 if isNull found && isNull unsupported then
                     let x = Array.sub w.V 0 n
@@ -224,7 +265,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                             invalidOp (sprintf "%s: the function returned %d outputs at this x but %d at x0; its output length must not depend on x." owner g.Outputs.Length m)
                         let p = Path(g, false)
                         w.Ensure(g.Count, n)
-                        if not (p.Forward w) then
+                        if not (if tangents then p.ForwardTangent w else p.Forward w) then
                             invalidOp (sprintf "%s: recording f again at the same x took a different path (f is not a deterministic function of x: it reads state that changes between calls, or random numbers)." owner)
                         add p
                         found <- p)
@@ -240,19 +281,16 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         if o >= 0 then w.A[o] <- 1.0
         p.Reverse(w, keep)
 
-    /// H·v into hv at the point w holds, swept with kept adjoints: one tangent and one
-    /// reverse-tangent pass over the tape of partials (computed once per point).
+    /// H·v into hv at the point w holds, swept with kept adjoints (Newton–CG's many products at one
+    /// x): one tangent and one reverse-tangent pass — IL when the path is compiled, else over the
+    /// tape of partials (computed once per point). `Compiler.HeldHvpOnTape` picks the tape always.
     let hvpAt (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) (hv: Span<float>) =
+        let tape = Compiler.HeldHvpOnTape
         v.CopyTo(Span<float>(w.S, 0, n))
-        p.Tangent(w, true)
+        p.Tangent(w, tape)
         Array.Clear(w.AT, 0, p.Graph.Count)
-        p.ReverseTangent(w, true)
+        p.ReverseTangent(w, tape)
         Span<float>(w.AT, 0, n).CopyTo hv
-
-    /// Tangents along v (w.S seeded; then the pass).
-    let push (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) =
-        v.CopyTo(Span<float>(w.S, 0, n))
-        p.Tangent(w, false)
 
     /// Records f at x0 and compiles its path, at the top level only (a recording is made once
     /// and replayed at new points, so it cannot belong to an enclosing transform). Exceptions of f
@@ -303,7 +341,19 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         try
             w.Ensure(n, 0)
             x.CopyTo(Span<float>(w.V, 0, n))
-            struct (w, select w)
+            struct (w, select w false)
+        with _ ->
+            Workspace.Give w
+            reraise ()
+
+    /// Enter, with the tangents along v computed with the values (one pass).
+    member private _.Enter(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>) : struct (Workspace * Path) =
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            v.CopyTo(Span<float>(w.S, 0, n))
+            struct (w, select w true)
         with _ ->
             Workspace.Give w
             reraise ()
@@ -331,12 +381,12 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
+    /// Values and tangents along v in one pass.
     member c.TryJvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, y: Span<float>, jv: Span<float>) : bool =
-        let struct (w, p) = c.Enter x
+        let struct (w, p) = c.Enter(x, v)
         try
             if isNull p then false
             else
-                push w p v
                 let g = p.Graph
                 for k in 0 .. m - 1 do
                     y[k] <- output w g k
@@ -346,15 +396,19 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
+    /// H·v in two passes: values with tangents along v, then adjoints with adjoint tangents.
     member c.TryHvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, hv: Span<float>) : bool =
-        let struct (w, p) = c.Enter x
+        let struct (w, p) = c.Enter(x, v)
         try
             if isNull p then false
             else
-                // over the tape of partials (computed once, as the eager tape holds them): the IL
-                // passes would call the rule table's second derivatives node by node
-                sweep w p 0 true
-                hvpAt w p v hv
+                let g = p.Graph
+                Array.Clear(w.A, 0, g.Count)
+                Array.Clear(w.AT, 0, g.Count)
+                let o = g.Outputs[0]
+                if o >= 0 then w.A[o] <- 1.0
+                p.ReverseSecond w
+                Span<float>(w.AT, 0, n).CopyTo hv
                 true
         finally
             Workspace.Give w
@@ -378,13 +432,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let mutable first = 0
                 while first < n do
                     let k = min width (n - first)
-                    Array.Clear(s, 0, n * k)
-                    for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
-                    Interpreter.tangentBlock g s k w.D0 w.D1
-                    Array.Clear(at, 0, count * k)
-                    Interpreter.reverseTangentBlock g w.A s at k w.D0 w.D1 w.H00 w.H01 w.H11
+                    Array.Clear(s, 0, n * width)
+                    for q in 0 .. k - 1 do s[(first + q) * width + q] <- 1.0
+                    Block.tangent g s width w.D0 w.D1
+                    Array.Clear(at, 0, count * width)
+                    Block.reverseTangent g w.A s at width w.D0 w.D1 w.H00 w.H01 w.H11
                     for q in 0 .. k - 1 do
-                        for i in 0 .. n - 1 do h[i + (first + q) * n] <- at[i * k + q]
+                        for i in 0 .. n - 1 do h[i + (first + q) * n] <- at[i * width + q]
                     first <- first + k
                 for i in 0 .. n - 1 do
                     for j in i + 1 .. n - 1 do
@@ -395,8 +449,12 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    /// Directions per block pass: as many as keep a block's tangents near 8 MB, at most 64.
-    static member Block(n: int, count: int) = max 1 (min n (min 64 (1_000_000 / max 1 count)))
+    /// Lanes per block pass (a multiple of Block.Lanes): the n directions split evenly into as few
+    /// blocks as keep one block's tangents near 8 MB and at most 64 directions each.
+    static member Block(n: int, count: int) =
+        let most = max 1 (min 64 (1_000_000 / max 1 count))
+        let blocks = (n + most - 1) / most
+        Block.padded ((n + blocks - 1) / blocks)
 
     /// The m×n Jacobian into jac (column-major), by the eager choice of mode: forward (one tangent
     /// pass per column) when n ≤ m, reverse (one sweep per row) otherwise.
@@ -414,13 +472,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                     let mutable first = 0
                     while first < n do
                         let k = min width (n - first)
-                        Array.Clear(s, 0, n * k)
-                        for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
-                        Interpreter.tangentBlock g s k w.D0 w.D1
+                        Array.Clear(s, 0, n * width)
+                        for q in 0 .. k - 1 do s[(first + q) * width + q] <- 1.0
+                        Block.tangent g s width w.D0 w.D1
                         for q in 0 .. k - 1 do
                             for i in 0 .. m - 1 do
                                 let o = g.Outputs[i]
-                                jac[i + (first + q) * m] <- if o >= 0 then s[o * k + q] else 0.0
+                                jac[i + (first + q) * m] <- if o >= 0 then s[o * width + q] else 0.0
                         first <- first + k
                 else
                     for i in 0 .. m - 1 do
@@ -465,7 +523,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         w.HessiansOf <- null
         w.Ensure(n, 0)
         x.CopyTo(Span<float>(w.V, 0, n))
-        let p = select w
+        let p = select w false
         if not (isNull p) then
             value <- output w p.Graph 0
             sweep w p 0 true // HeldHvp's tape reads every node's adjoint

@@ -22,13 +22,9 @@ module internal Emit =
     let ChunkGuards = 400
 
     let private kern (name: string) = typeof<Kern>.GetMethod(name, BindingFlags.Static ||| BindingFlags.Public ||| BindingFlags.NonPublic)
-    let private value1 = kern "Value1"
-    let private d1 = kern "D1"
-    let private d2 = kern "D2"
-    let private value2 = kern "Value2"
-    let private partials2 = kern "Partials2"
-    let private hessian2 = kern "Hessian2"
+    // every row's value and partials are the row's own specialised methods (Rows.fs), called directly
     let private decide = kern "Decide"
+    let private isNaN = typeof<Double>.GetMethod("IsNaN", [| typeof<float> |])
     let private ptrs = [| typeof<nativeint>; typeof<nativeint>; typeof<nativeint>; typeof<nativeint> |]
 
     // arguments of a pass
@@ -132,13 +128,12 @@ module internal Emit =
                 op0 ()
                 il.Emit(OpCodes.Stloc, l.D1)
             | _ ->
-                il.Emit(OpCodes.Ldc_I4, int f)
                 op0 ()
                 op1 ()
                 loadHeld il c V i n.Stride
                 il.Emit(OpCodes.Ldloca, l.D0)
                 il.Emit(OpCodes.Ldloca, l.D1)
-                il.Emit(OpCodes.Call, partials2)
+                il.Emit(OpCodes.Call, Rows.partials2 f)
         else
             match enum<Fun1> (int (code - IrLog.Unary)) with
             // the table's rows written out (Interpreter.partials has the same): no call through its match
@@ -150,11 +145,10 @@ module internal Emit =
                 il.Emit(OpCodes.Mul)
                 il.Emit(OpCodes.Stloc, l.D0)
             | f ->
-                il.Emit(OpCodes.Ldc_I4, int f)
                 il.Emit(OpCodes.Ldc_R8, g.K0[i])
                 op0 ()
                 loadHeld il c V i n.Stride
-                il.Emit(OpCodes.Call, d1)
+                il.Emit(OpCodes.Call, Rows.d1 f)
                 il.Emit(OpCodes.Stloc, l.D0)
             set l.D1 0.0
 
@@ -168,25 +162,48 @@ module internal Emit =
         zero l.H00
         zero l.H01
         zero l.H11
+        // the rows of +, −, × and of −x, x² written out, as Interpreter.hessian (their constants:
+        // no call); every other row by its own specialised method
         if code >= IrLog.Binary then
-            il.Emit(OpCodes.Ldc_I4, int (code - IrLog.Binary))
-            operand il c g.A0[i] n.S0 g.K0[i]
-            operand il c g.A1[i] n.S1 g.K1[i]
-            loadHeld il c V i n.Stride
-            il.Emit(OpCodes.Ldloc, l.D0)
-            il.Emit(OpCodes.Ldloc, l.D1)
-            il.Emit(OpCodes.Ldloca, l.H00)
-            il.Emit(OpCodes.Ldloca, l.H01)
-            il.Emit(OpCodes.Ldloca, l.H11)
-            il.Emit(OpCodes.Call, hessian2)
+            match enum<Fun2> (int (code - IrLog.Binary)) with
+            | Fun2.Add | Fun2.Sub -> ()
+            | Fun2.Mul ->
+                il.Emit(OpCodes.Ldc_R8, 1.0)
+                il.Emit(OpCodes.Stloc, l.H01)
+            | f ->
+                operand il c g.A0[i] n.S0 g.K0[i]
+                operand il c g.A1[i] n.S1 g.K1[i]
+                loadHeld il c V i n.Stride
+                il.Emit(OpCodes.Ldloc, l.D0)
+                il.Emit(OpCodes.Ldloc, l.D1)
+                il.Emit(OpCodes.Ldloca, l.H00)
+                il.Emit(OpCodes.Ldloca, l.H01)
+                il.Emit(OpCodes.Ldloca, l.H11)
+                il.Emit(OpCodes.Call, Rows.hessian2 f)
         elif code >= IrLog.Unary then
-            il.Emit(OpCodes.Ldc_I4, int (code - IrLog.Unary))
-            il.Emit(OpCodes.Ldc_R8, g.K0[i])
-            operand il c g.A0[i] n.S0 g.K0[i]
-            loadHeld il c V i n.Stride
-            il.Emit(OpCodes.Ldloc, l.D0)
-            il.Emit(OpCodes.Call, d2)
-            il.Emit(OpCodes.Stloc, l.H00)
+            match enum<Fun1> (int (code - IrLog.Unary)) with
+            | Fun1.Neg -> ()
+            | Fun1.Square ->
+                // 2, or the NaN value (the row's NaN rule)
+                let two = il.DefineLabel()
+                let fin = il.DefineLabel()
+                loadHeld il c V i n.Stride
+                il.Emit(OpCodes.Call, isNaN)
+                il.Emit(OpCodes.Brfalse, two)
+                loadHeld il c V i n.Stride
+                il.Emit(OpCodes.Stloc, l.H00)
+                il.Emit(OpCodes.Br, fin)
+                il.MarkLabel two
+                il.Emit(OpCodes.Ldc_R8, 2.0)
+                il.Emit(OpCodes.Stloc, l.H00)
+                il.MarkLabel fin
+            | f ->
+                il.Emit(OpCodes.Ldc_R8, g.K0[i])
+                operand il c g.A0[i] n.S0 g.K0[i]
+                loadHeld il c V i n.Stride
+                il.Emit(OpCodes.Ldloc, l.D0)
+                il.Emit(OpCodes.Call, Rows.d2 f)
+                il.Emit(OpCodes.Stloc, l.H00)
         for h in [ l.H00; l.H01; l.H11 ] do
             il.Emit(OpCodes.Ldloc, h)
             il.Emit(OpCodes.Ldloc, l.W)
@@ -208,9 +225,8 @@ module internal Emit =
             | Fun2.Mul -> ops (); il.Emit(OpCodes.Mul)
             | Fun2.Div -> ops (); il.Emit(OpCodes.Div)
             | _ ->
-                il.Emit(OpCodes.Ldc_I4, int f)
                 ops ()
-                il.Emit(OpCodes.Call, value2)
+                il.Emit(OpCodes.Call, Rows.value2 f)
         elif code >= IrLog.Unary then
             let f = enum<Fun1> (int (code - IrLog.Unary))
             match f with
@@ -222,10 +238,9 @@ module internal Emit =
                 il.Emit(OpCodes.Dup)
                 il.Emit(OpCodes.Mul)
             | _ ->
-                il.Emit(OpCodes.Ldc_I4, int f)
                 il.Emit(OpCodes.Ldc_R8, g.K0[i])
                 arg0 ()
-                il.Emit(OpCodes.Call, value1)
+                il.Emit(OpCodes.Call, Rows.value1 f)
         elif code = IrLog.CopyCode then arg0 ()
         else il.Emit(OpCodes.Ldc_R8, g.K0[i])
 
@@ -586,6 +601,154 @@ module internal Emit =
                     il.Emit(OpCodes.Stind_R8)
                 il.MarkLabel skip
         build "Hybrid.Compiled.ReverseTangent" g loops 160
+            (fun il first last ->
+                let l = locals il
+                let c = straight AT first [||]
+                for i = last downto first do node il l c (site i))
+            (fun il lp ->
+                let l = locals il
+                let c = { straight AT lp.First [||] with HStride = lp.Period }
+                loopOver il c lp (stridesOf lp) true (fun () -> for j = lp.Period - 1 downto 0 do node il l c (bodySite lp j)))
+
+    // ------------------------------------------------------------- second order: the joint passes
+
+    /// forwardLoop for several arguments at once (values and tangents): each context's carried
+    /// nodes in registers. The contexts share one Off (the loop's stride offsets).
+    let private forwardLoopOf (il: ILGenerator) (cs: Ctx list) (g: Graph) (lp: Loop) (node: int -> unit) =
+        let carried = carriedBases g lp
+        for c in cs do
+            for b in carried do c.Carry[b] <- il.DeclareLocal(typeof<float>)
+        loopWith il (List.head cs) lp (stridesOf lp) false
+            (fun () ->
+                for c in cs do
+                    for b in carried do
+                        load il c c.HArg b 0
+                        il.Emit(OpCodes.Stloc, c.Carry[b]))
+            (fun () -> for j in 0 .. lp.Period - 1 do node j)
+            (fun () ->
+                for c in cs do
+                    for b in carried do
+                        il.Emit(OpCodes.Ldloc, c.Held[b + lp.Period - lp.First])
+                        il.Emit(OpCodes.Stloc, c.Carry[b]))
+            ignore
+
+    /// Values and tangents in one pass, pieces in order (the forward pass and the tangent pass
+    /// fused, as Jvp and Hvp need them): each node's value, then its tangent from its first partials
+    /// (the row's own code), both held in locals for the rest of the chunk or trip — one visit per
+    /// node, the same numbers as `forward` then `tangent`. s[0 .. N−1] seeded by the caller.
+    let forwardTangent (g: Graph) (loops: Loop[]) : PassFn[] =
+        let node (il: ILGenerator) (l: Locals) (cv: Ctx) (cs: Ctx) (n: Site) =
+            let i = n.I
+            address il cv V i n.Stride
+            valueOf il cv g n
+            il.Emit(OpCodes.Dup)
+            il.Emit(OpCodes.Stloc, cv.Held[i - cv.HFirst])
+            il.Emit(OpCodes.Stind_R8)
+            address il cs S i n.Stride
+            if g.Code[i] = IrLog.ConstantCode then il.Emit(OpCodes.Ldc_R8, 0.0)
+            else
+                partials il l cv g n
+                let term (j: int) (stride: int) (d: LocalBuilder) =
+                    if j >= 0 then
+                        il.Emit(OpCodes.Ldloc, d)
+                        loadHeld il cs S j stride
+                        il.Emit(OpCodes.Mul)
+                    else il.Emit(OpCodes.Ldc_R8, 0.0)
+                term g.A0[i] n.S0 l.D0
+                term g.A1[i] n.S1 l.D1
+                il.Emit(OpCodes.Add)
+            il.Emit(OpCodes.Dup)
+            il.Emit(OpCodes.Stloc, cs.Held[i - cs.HFirst])
+            il.Emit(OpCodes.Stind_R8)
+        let pair (il: ILGenerator) (first: int) (count: int) (stride: int) =
+            let cv = { straight V first (heldLocals il count) with HStride = stride }
+            cv, { cv with HArg = S; Held = heldLocals il count; Carry = Collections.Generic.Dictionary() }
+        build "Hybrid.Compiled.ForwardTangent" g loops 104
+            (fun il first last ->
+                let l = locals il
+                let cv, cs = pair il first (last - first + 1) 0
+                for i in first .. last do node il l cv cs (site i))
+            (fun il lp ->
+                let l = locals il
+                let cv, cs = pair il lp.First lp.Period lp.Period
+                forwardLoopOf il [ cv; cs ] g lp (fun j -> node il l cv cs (bodySite lp j)))
+
+    /// Adjoints and adjoint tangents in one pass, pieces in reverse order (run them from the last):
+    /// the reverse sweep and the reverse-tangent sweep fused. At node i both its adjoint and its
+    /// adjoint tangent are complete (every reader is a later node), so one visit adds into its
+    /// operands' adjoints (where the adjoint is not a symbolic zero) and adjoint tangents (the second
+    /// partials from the row's own code) — the same sums in the same order as `reverse` then
+    /// `reverseTangent`. v and s from `forwardTangent`; a zero but for the seed, at zero; afterwards
+    /// a[0 .. N−1] = ∇f and at[0 .. N−1] = H·s.
+    let reverseSecond (g: Graph) (loops: Loop[]) : PassFn[] =
+        let node (il: ILGenerator) (l: Locals) (c: Ctx) (n: Site) =
+            let i = n.I
+            let code = g.Code[i]
+            if code <> IrLog.ConstantCode then
+                let skip = il.DefineLabel()
+                let go = il.DefineLabel()
+                let noAdjoint = il.DefineLabel()
+                load il c A i n.Stride
+                il.Emit(OpCodes.Stloc, l.W)
+                load il c AT i n.Stride
+                il.Emit(OpCodes.Stloc, l.Gt)
+                il.Emit(OpCodes.Ldloc, l.W)
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Bne_Un, go)
+                il.Emit(OpCodes.Ldloc, l.Gt)
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Beq, skip)
+                il.MarkLabel go
+                partials il l c g n
+                let j = g.A0[i]
+                let k = g.A1[i]
+                // the adjoints: a[j] + d·w, skipped for a zero w (a symbolic zero)
+                il.Emit(OpCodes.Ldloc, l.W)
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Beq, noAdjoint)
+                let adjoint (slot: int) (stride: int) (d: LocalBuilder) =
+                    if slot >= 0 then
+                        address il c A slot stride
+                        load il c A slot stride
+                        il.Emit(OpCodes.Ldloc, d)
+                        il.Emit(OpCodes.Ldloc, l.W)
+                        il.Emit(OpCodes.Mul)
+                        il.Emit(OpCodes.Add)
+                        il.Emit(OpCodes.Stind_R8)
+                adjoint j n.S0 l.D0
+                adjoint k n.S1 l.D1
+                il.MarkLabel noAdjoint
+                // the adjoint tangents (as reverseTangent)
+                hessian il l c g n
+                let product (h: LocalBuilder) (slot: int) (stride: int) =
+                    il.Emit(OpCodes.Ldloc, h)
+                    load il c S slot stride
+                    il.Emit(OpCodes.Mul)
+                let cross (other: int) (stride: int) =
+                    if other >= 0 then product l.H01 other stride else il.Emit(OpCodes.Ldc_R8, 0.0)
+                let start (slot: int) (stride: int) (d: LocalBuilder) =
+                    address il c AT slot stride
+                    load il c AT slot stride
+                    il.Emit(OpCodes.Ldloc, d)
+                    il.Emit(OpCodes.Ldloc, l.Gt)
+                    il.Emit(OpCodes.Mul)
+                    il.Emit(OpCodes.Add)
+                if j >= 0 then
+                    start j n.S0 l.D0
+                    product l.H00 j n.S0
+                    il.Emit(OpCodes.Add)
+                    cross k n.S1
+                    il.Emit(OpCodes.Add)
+                    il.Emit(OpCodes.Stind_R8)
+                if k >= 0 then
+                    start k n.S1 l.D1
+                    cross j n.S0
+                    il.Emit(OpCodes.Add)
+                    product l.H11 k n.S1
+                    il.Emit(OpCodes.Add)
+                    il.Emit(OpCodes.Stind_R8)
+                il.MarkLabel skip
+        build "Hybrid.Compiled.ReverseSecond" g loops 200
             (fun il first last ->
                 let l = locals il
                 let c = straight AT first [||]

@@ -14,7 +14,8 @@ module internal Compiler =
     /// Paths kept per compiled function; past it a new path is recorded and interpreted each time.
     let mutable MaxPaths = 32
     /// Newton–CG's products at one held point (`HeldHvp`) over the tape of partials even when the
-    /// path is compiled (else its IL tangent and reverse-tangent passes).
+    /// path is compiled (else, the default, its IL tangent and reverse-tangent passes: measured
+    /// faster per product).
     let mutable HeldHvpOnTape = false
 
 /// Per-thread scratch for compiled passes: four pinned arrays (values, adjoints, tangents, adjoint
@@ -101,7 +102,6 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     let mutable tangent: PassFn[] = null
     let mutable reverseTangent: PassFn[] = null
     let mutable forwardTangent: PassFn[] = null
-    let mutable reverseSecond: PassFn[] = null
     member _.Forward = forward
     member _.Guards = guards
     /// The adjoint sweep leaving only the gradient (the inputs' adjoints) in memory.
@@ -116,14 +116,10 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     member p.ReverseTangent =
         if isNull reverseTangent then lock p (fun () -> if isNull reverseTangent then reverseTangent <- Emit.reverseTangent g loops)
         reverseTangent
-    /// Values and tangents in one pass (Jvp, Hvp).
+    /// Values and tangents in one pass, only what is read afterwards stored (Jvp).
     member p.ForwardTangent =
         if isNull forwardTangent then lock p (fun () -> if isNull forwardTangent then forwardTangent <- Emit.forwardTangent g loops)
         forwardTangent
-    /// Adjoints and adjoint tangents in one pass (Hvp).
-    member p.ReverseSecond =
-        if isNull reverseSecond then lock p (fun () -> if isNull reverseSecond then reverseSecond <- Emit.reverseSecond g loops)
-        reverseSecond
 
 /// One recorded path: its graph, run by the interpreter until it is reused, then by its IL (when
 /// it has at most `Compiler.MaxCompiledNodes` straight-line nodes once its loops are rolled; larger
@@ -160,7 +156,7 @@ type internal Path(g: Graph, compileNow: bool) =
             for f in c.Forward do f.Invoke(w.PV, 0n, 0n, 0n)
             Path.GuardsHold(c, w)
     /// Values, tangents (the inputs' in w.S) and guards in one pass; true when this path is the one
-    /// taken there.
+    /// taken there. Compiled, only the outputs' values and tangents are left in memory (Jvp).
     member p.ForwardTangent(w: Workspace) : bool =
         let c = p.Code
         if isNull c then
@@ -172,16 +168,6 @@ type internal Path(g: Graph, compileNow: bool) =
         else
             for f in c.ForwardTangent do f.Invoke(w.PV, 0n, w.PS, 0n)
             Path.GuardsHold(c, w)
-    /// Adjoints and adjoint tangents into w.A, w.AT (A seeded, AT zero) from the values and tangents
-    /// of `ForwardTangent`: afterwards w.AT[0 .. N−1] = H·s.
-    member p.ReverseSecond(w: Workspace) =
-        if isNull code then
-            p.Partials(w, true)
-            Interpreter.reverse g w.A w.D0 w.D1
-            Interpreter.reverseTangent g w.A w.S w.AT w.D0 w.D1 w.H00 w.H01 w.H11
-        else
-            let r = code.ReverseSecond
-            for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, w.PS, w.PAT)
     /// The tape of first (and, with `second`, second) partials in w, computed once per call.
     member _.Partials(w: Workspace, second: bool) =
         if not (obj.ReferenceEquals(w.PartialsOf, g)) then
@@ -231,8 +217,12 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// Keeps p (under `gate`) unless the cache is full; a path past it is recorded and interpreted each time.
     let add (p: Path) = if paths.Length < Compiler.MaxPaths then paths <- Array.append paths [| p |]
 
-    /// The path taken at the inputs in w.V[0 .. n−1], values and guards done (and, with `tangents`,
-    /// the tangents along w.S[0 .. n−1]); null if f cannot be compiled there.
+    /// Runs p's values, or (`tangents`) its values and the tangents along w.S[0 .. n−1] (Jvp's
+    /// pass), and its guards: true when p is taken there.
+    let run (p: Path) (w: Workspace) (tangents: bool) = if tangents then p.ForwardTangent w else p.Forward w
+
+    /// The path taken at the inputs in w.V[0 .. n−1], its passes run (`run`); null if f cannot be
+    /// compiled there.
     let select (w: Workspace) (tangents: bool) : Path =
         let ps = paths
         let start = Volatile.Read &last
@@ -242,7 +232,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             let idx = (start + k) % ps.Length
             let p = ps[idx]
             w.Ensure(p.Graph.Count, n)
-            if (if tangents then p.ForwardTangent w else p.Forward w) then
+            if run p w tangents then
                 found <- p
                 if idx <> start then Volatile.Write(&last, idx)
             k <- k + 1
@@ -253,7 +243,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let mutable k = ps.Length
                 while isNull found && k < now.Length do
                     w.Ensure(now[k].Graph.Count, n)
-                    if (if tangents then now[k].ForwardTangent w else now[k].Forward w) then found <- now[k]
+                    if run now[k] w tangents then found <- now[k]
                     k <- k + 1
                 if isNull found && isNull unsupported then
                     let x = Array.sub w.V 0 n
@@ -265,7 +255,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                             invalidOp (sprintf "%s: the function returned %d outputs at this x but %d at x0; its output length must not depend on x." owner g.Outputs.Length m)
                         let p = Path(g, false)
                         w.Ensure(g.Count, n)
-                        if not (if tangents then p.ForwardTangent w else p.Forward w) then
+                        if not (run p w tangents) then
                             invalidOp (sprintf "%s: recording f again at the same x took a different path (f is not a deterministic function of x: it reads state that changes between calls, or random numbers)." owner)
                         add p
                         found <- p)
@@ -281,11 +271,10 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         if o >= 0 then w.A[o] <- 1.0
         p.Reverse(w, keep)
 
-    /// H·v into hv at the point w holds, swept with kept adjoints (Newton–CG's many products at one
-    /// x): one tangent and one reverse-tangent pass — IL when the path is compiled, else over the
-    /// tape of partials (computed once per point). `Compiler.HeldHvpOnTape` picks the tape always.
-    let hvpAt (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) (hv: Span<float>) =
-        let tape = Compiler.HeldHvpOnTape
+    /// H·v into hv at the point w holds, swept with kept adjoints: one tangent and one
+    /// reverse-tangent pass — IL when the path is compiled (unless `tape`), else over the tape of
+    /// partials (computed once per point).
+    let hvpAt (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) (hv: Span<float>) (tape: bool) =
         v.CopyTo(Span<float>(w.S, 0, n))
         p.Tangent(w, tape)
         Array.Clear(w.AT, 0, p.Graph.Count)
@@ -346,7 +335,8 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             Workspace.Give w
             reraise ()
 
-    /// Enter, with the tangents along v computed with the values (one pass).
+    /// Enter, with the tangents along v computed with the values (Jvp's one pass: only the
+    /// outputs' values and tangents left in memory).
     member private _.Enter(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>) : struct (Workspace * Path) =
         let w = Workspace.Take()
         try
@@ -396,19 +386,17 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    /// H·v in two passes: values with tangents along v, then adjoints with adjoint tangents.
+    /// H·v by four IL passes (values, kept adjoints, tangents along v, adjoint tangents), every
+    /// row's partials by its own code. (Measured: fusing values with tangents and adjoints with
+    /// adjoint tangents into two passes ran slower, 2.7 against 2.0 µs for Rosenbrock at n = 100 —
+    /// the fused methods' locals outgrow the registers.)
     member c.TryHvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, hv: Span<float>) : bool =
-        let struct (w, p) = c.Enter(x, v)
+        let struct (w, p) = c.Enter x
         try
             if isNull p then false
             else
-                let g = p.Graph
-                Array.Clear(w.A, 0, g.Count)
-                Array.Clear(w.AT, 0, g.Count)
-                let o = g.Outputs[0]
-                if o >= 0 then w.A[o] <- 1.0
-                p.ReverseSecond w
-                Span<float>(w.AT, 0, n).CopyTo hv
+                sweep w p 0 true
+                hvpAt w p v hv false
                 true
         finally
             Workspace.Give w
@@ -532,4 +520,4 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
 
     /// H(x)·v at the point w holds (`TryHold`), the passes of `TryHvp` without selecting the path
     /// and computing the partials again: one tangent and one reverse-tangent pass over the tape.
-    member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) = hvpAt w p v hv
+    member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) = hvpAt w p v hv Compiler.HeldHvpOnTape

@@ -632,19 +632,63 @@ module internal Emit =
                         il.Emit(OpCodes.Stloc, c.Carry[b]))
             ignore
 
-    /// Values and tangents in one pass, pieces in order (the forward pass and the tangent pass
-    /// fused, as Jvp and Hvp need them): each node's value, then its tangent from its first partials
-    /// (the row's own code), both held in locals for the rest of the chunk or trip — one visit per
-    /// node, the same numbers as `forward` then `tangent`. s[0 .. N−1] seeded by the caller.
+    /// The nodes whose values a forward-style pass must leave in memory when afterwards only the
+    /// outputs and the guards are read: those, and every operand some node reads from memory — in
+    /// another chunk, a loop's carried node before its first trip, a slot a loop reads at another
+    /// stride. A loop body node is kept when any of its trips is (one store serves every trip).
+    let private readFromMemory (g: Graph) (loops: Loop[]) : bool[] =
+        let need = Array.zeroCreate<bool> g.Count
+        for o in g.Outputs do
+            if o >= 0 then need[o] <- true
+        for q in g.Guards do
+            if q.SlotA >= 0 then need[q.SlotA] <- true
+            if q.SlotB >= 0 then need[q.SlotB] <- true
+        let pieces = passPieces g loops
+        for p in pieces do
+            match p with
+            | Choice1Of2(struct (first, last)) ->
+                for i in first .. last do
+                    for j in [ g.A0[i]; g.A1[i] ] do
+                        if j >= 0 && (j < first || j > last) then need[j] <- true
+            | Choice2Of2 lp ->
+                for jj in 0 .. lp.Period - 1 do
+                    let b = lp.First + jj
+                    for (ob, st) in [ g.A0[b], lp.Stride0[jj]; g.A1[b], lp.Stride1[jj] ] do
+                        if ob >= 0 then
+                            let inTrip = st = lp.Period && ob >= lp.First && ob < lp.First + lp.Period
+                            let carried = st = lp.Period && ob >= lp.First - lp.Period && ob < lp.First
+                            if carried then need[ob] <- true // trip 0's, from memory; later trips' in registers
+                            elif not inTrip then
+                                for t in 0 .. lp.Trips - 1 do need[ob + st * t] <- true
+        for p in pieces do
+            match p with
+            | Choice2Of2 lp ->
+                for jj in 0 .. lp.Period - 1 do
+                    let mutable any = false
+                    for t in 0 .. lp.Trips - 1 do
+                        if need[lp.First + jj + lp.Period * t] then any <- true
+                    if any then
+                        for t in 0 .. lp.Trips - 1 do need[lp.First + jj + lp.Period * t] <- true
+            | _ -> ()
+        need
+
+    /// Jvp's pass: values and tangents in one pass, pieces in order (the forward pass and the
+    /// tangent pass fused): each node's value, then its tangent from its first partials (the row's
+    /// own code), both held in locals for the rest of the chunk or trip — one visit per node, the
+    /// same numbers as `forward` then `tangent`; and only the values and tangents read afterwards
+    /// are stored (`readFromMemory`: the outputs', the guards' operands, what other pieces read).
+    /// s[0 .. N−1] seeded by the caller.
     let forwardTangent (g: Graph) (loops: Loop[]) : PassFn[] =
+        let stored = readFromMemory g loops
         let node (il: ILGenerator) (l: Locals) (cv: Ctx) (cs: Ctx) (n: Site) =
             let i = n.I
-            address il cv V i n.Stride
+            let keep = stored[i]
+            if keep then address il cv V i n.Stride
             valueOf il cv g n
-            il.Emit(OpCodes.Dup)
+            if keep then il.Emit(OpCodes.Dup)
             il.Emit(OpCodes.Stloc, cv.Held[i - cv.HFirst])
-            il.Emit(OpCodes.Stind_R8)
-            address il cs S i n.Stride
+            if keep then il.Emit(OpCodes.Stind_R8)
+            if keep then address il cs S i n.Stride
             if g.Code[i] = IrLog.ConstantCode then il.Emit(OpCodes.Ldc_R8, 0.0)
             else
                 partials il l cv g n
@@ -657,9 +701,9 @@ module internal Emit =
                 term g.A0[i] n.S0 l.D0
                 term g.A1[i] n.S1 l.D1
                 il.Emit(OpCodes.Add)
-            il.Emit(OpCodes.Dup)
+            if keep then il.Emit(OpCodes.Dup)
             il.Emit(OpCodes.Stloc, cs.Held[i - cs.HFirst])
-            il.Emit(OpCodes.Stind_R8)
+            if keep then il.Emit(OpCodes.Stind_R8)
         let pair (il: ILGenerator) (first: int) (count: int) (stride: int) =
             let cv = { straight V first (heldLocals il count) with HStride = stride }
             cv, { cv with HArg = S; Held = heldLocals il count; Carry = Collections.Generic.Dictionary() }
@@ -672,88 +716,3 @@ module internal Emit =
                 let l = locals il
                 let cv, cs = pair il lp.First lp.Period lp.Period
                 forwardLoopOf il [ cv; cs ] g lp (fun j -> node il l cv cs (bodySite lp j)))
-
-    /// Adjoints and adjoint tangents in one pass, pieces in reverse order (run them from the last):
-    /// the reverse sweep and the reverse-tangent sweep fused. At node i both its adjoint and its
-    /// adjoint tangent are complete (every reader is a later node), so one visit adds into its
-    /// operands' adjoints (where the adjoint is not a symbolic zero) and adjoint tangents (the second
-    /// partials from the row's own code) — the same sums in the same order as `reverse` then
-    /// `reverseTangent`. v and s from `forwardTangent`; a zero but for the seed, at zero; afterwards
-    /// a[0 .. N−1] = ∇f and at[0 .. N−1] = H·s.
-    let reverseSecond (g: Graph) (loops: Loop[]) : PassFn[] =
-        let node (il: ILGenerator) (l: Locals) (c: Ctx) (n: Site) =
-            let i = n.I
-            let code = g.Code[i]
-            if code <> IrLog.ConstantCode then
-                let skip = il.DefineLabel()
-                let go = il.DefineLabel()
-                let noAdjoint = il.DefineLabel()
-                load il c A i n.Stride
-                il.Emit(OpCodes.Stloc, l.W)
-                load il c AT i n.Stride
-                il.Emit(OpCodes.Stloc, l.Gt)
-                il.Emit(OpCodes.Ldloc, l.W)
-                il.Emit(OpCodes.Ldc_R8, 0.0)
-                il.Emit(OpCodes.Bne_Un, go)
-                il.Emit(OpCodes.Ldloc, l.Gt)
-                il.Emit(OpCodes.Ldc_R8, 0.0)
-                il.Emit(OpCodes.Beq, skip)
-                il.MarkLabel go
-                partials il l c g n
-                let j = g.A0[i]
-                let k = g.A1[i]
-                // the adjoints: a[j] + d·w, skipped for a zero w (a symbolic zero)
-                il.Emit(OpCodes.Ldloc, l.W)
-                il.Emit(OpCodes.Ldc_R8, 0.0)
-                il.Emit(OpCodes.Beq, noAdjoint)
-                let adjoint (slot: int) (stride: int) (d: LocalBuilder) =
-                    if slot >= 0 then
-                        address il c A slot stride
-                        load il c A slot stride
-                        il.Emit(OpCodes.Ldloc, d)
-                        il.Emit(OpCodes.Ldloc, l.W)
-                        il.Emit(OpCodes.Mul)
-                        il.Emit(OpCodes.Add)
-                        il.Emit(OpCodes.Stind_R8)
-                adjoint j n.S0 l.D0
-                adjoint k n.S1 l.D1
-                il.MarkLabel noAdjoint
-                // the adjoint tangents (as reverseTangent)
-                hessian il l c g n
-                let product (h: LocalBuilder) (slot: int) (stride: int) =
-                    il.Emit(OpCodes.Ldloc, h)
-                    load il c S slot stride
-                    il.Emit(OpCodes.Mul)
-                let cross (other: int) (stride: int) =
-                    if other >= 0 then product l.H01 other stride else il.Emit(OpCodes.Ldc_R8, 0.0)
-                let start (slot: int) (stride: int) (d: LocalBuilder) =
-                    address il c AT slot stride
-                    load il c AT slot stride
-                    il.Emit(OpCodes.Ldloc, d)
-                    il.Emit(OpCodes.Ldloc, l.Gt)
-                    il.Emit(OpCodes.Mul)
-                    il.Emit(OpCodes.Add)
-                if j >= 0 then
-                    start j n.S0 l.D0
-                    product l.H00 j n.S0
-                    il.Emit(OpCodes.Add)
-                    cross k n.S1
-                    il.Emit(OpCodes.Add)
-                    il.Emit(OpCodes.Stind_R8)
-                if k >= 0 then
-                    start k n.S1 l.D1
-                    cross j n.S0
-                    il.Emit(OpCodes.Add)
-                    product l.H11 k n.S1
-                    il.Emit(OpCodes.Add)
-                    il.Emit(OpCodes.Stind_R8)
-                il.MarkLabel skip
-        build "Hybrid.Compiled.ReverseSecond" g loops 200
-            (fun il first last ->
-                let l = locals il
-                let c = straight AT first [||]
-                for i = last downto first do node il l c (site i))
-            (fun il lp ->
-                let l = locals il
-                let c = { straight AT lp.First [||] with HStride = lp.Period }
-                loopOver il c lp (stridesOf lp) true (fun () -> for j = lp.Period - 1 downto 0 do node il l c (bodySite lp j)))

@@ -13,6 +13,10 @@ module internal Compiler =
     let mutable MaxCompiledNodes = 10_000
     /// Paths kept per compiled function; past it a new path is recorded and interpreted each time.
     let mutable MaxPaths = 32
+    /// Newton–CG's products at one held point (`HeldHvp`) over the tape of partials even when the
+    /// path is compiled (else, the default, its IL tangent and reverse-tangent passes: measured
+    /// faster per product).
+    let mutable HeldHvpOnTape = false
 
 /// Per-thread scratch for compiled passes: four pinned arrays (values, adjoints, tangents, adjoint
 /// tangents), grown to the largest path used on the thread and then reused, so a call allocates
@@ -54,7 +58,7 @@ type internal Workspace() =
     member val PA = 0n with get, set
     member val PS = 0n with get, set
     member val PAT = 0n with get, set
-    /// Room for `count` slots (keeping the first `keep` values).
+    /// Room for `count` slots (keeping the first `keep` values and tangents: the inputs').
     member w.Ensure(count: int, keep: int) =
         if count > cap then
             let n = max count (2 * cap)
@@ -63,7 +67,9 @@ type internal Workspace() =
             if not (isNull v) then Array.Copy(v, nv, min keep v.Length)
             v <- nv
             a <- pinned ()
-            s <- pinned ()
+            let ns = pinned ()
+            if not (isNull s) then Array.Copy(s, ns, min keep s.Length)
+            s <- ns
             at <- pinned ()
             d0 <- Array.zeroCreate n
             d1 <- Array.zeroCreate n
@@ -97,6 +103,7 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     let mutable reverseKept: PassFn[] = null
     let mutable tangent: PassFn[] = null
     let mutable reverseTangent: PassFn[] = null
+    let mutable forwardTangent: PassFn[] = null
     /// Every node's value (for the passes over the tape, which read them all).
     member _.Forward = forward
     /// The values `Value` and the lean sweep need (loops in lanes store only what later code reads).
@@ -116,6 +123,19 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     member p.ReverseTangent =
         if isNull reverseTangent then lock p (fun () -> if isNull reverseTangent then reverseTangent <- Emit.reverseTangent g loops)
         reverseTangent
+    /// Values and tangents in one pass, only what is read afterwards stored (Jvp).
+    member p.ForwardTangent =
+        if isNull forwardTangent then lock p (fun () -> if isNull forwardTangent then forwardTangent <- Emit.forwardTangent g loops)
+        forwardTangent
+
+/// What selecting a path runs first (with its guards).
+type internal Run =
+    /// The values `Value` and the lean sweep read.
+    | Lean = 0
+    /// Every node's value (the passes over the tape of partials read them all).
+    | Full = 1
+    /// Values with the tangents along w.S in one pass (Jvp).
+    | Tangents = 2
 
 /// One recorded path: its graph, run by the interpreter until it is reused, then by its IL (when
 /// it has at most `Compiler.MaxCompiledNodes` straight-line nodes once its loops are rolled; larger
@@ -139,6 +159,13 @@ type internal Path(g: Graph, compileNow: bool) =
         if isNull code && not tooLarge && Interlocked.Increment &uses >= 2 then
             lock p (fun () -> if isNull code && not tooLarge then compile ())
         code
+    static member private GuardsHold(c: PathCode, w: Workspace) =
+        let mutable ok = true
+        let mutable k = 0
+        while ok && k < c.Guards.Length do
+            ok <- c.Guards[k].Invoke w.PV
+            k <- k + 1
+        ok
     /// Values and guards at the inputs in w.V; true when this path is the one taken there. With
     /// `full`, every node's value (else, compiled, those `Value` and the lean sweep read).
     member p.Forward(w: Workspace, full: bool) : bool =
@@ -146,12 +173,20 @@ type internal Path(g: Graph, compileNow: bool) =
         if isNull c then Interpreter.forward g w.V
         else
             for f in (if full then c.Forward else c.ForwardLean) do f.Invoke(w.PV, 0n, 0n, 0n)
-            let mutable ok = true
-            let mutable k = 0
-            while ok && k < c.Guards.Length do
-                ok <- c.Guards[k].Invoke w.PV
-                k <- k + 1
+            Path.GuardsHold(c, w)
+    /// Values, tangents (the inputs' in w.S) and guards in one pass; true when this path is the one
+    /// taken there. Compiled, only the outputs' values and tangents are left in memory (Jvp).
+    member p.ForwardTangent(w: Workspace) : bool =
+        let c = p.Code
+        if isNull c then
+            let ok = Interpreter.forward g w.V
+            if ok then
+                p.Partials(w, false)
+                Interpreter.tangent g w.V w.S w.D0 w.D1
             ok
+        else
+            for f in c.ForwardTangent do f.Invoke(w.PV, 0n, w.PS, 0n)
+            Path.GuardsHold(c, w)
     /// The tape of first (and, with `second`, second) partials in w, computed once per call.
     member _.Partials(w: Workspace, second: bool) =
         if not (obj.ReferenceEquals(w.PartialsOf, g)) then
@@ -206,9 +241,16 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// Keeps p (under `gate`) unless the cache is full; a path past it is recorded and interpreted each time.
     let add (p: Path) = if paths.Length < Compiler.MaxPaths then paths <- Array.append paths [| p |]
 
-    /// The path taken at the inputs in w.V[0 .. n−1], values (every node's with `full`) and guards
-    /// done; null if f cannot be compiled there.
-    let select (w: Workspace) (full: bool) : Path =
+    /// Runs p's first pass as `run` says, and its guards: true when p is taken there.
+    let run (p: Path) (w: Workspace) (how: Run) =
+        match how with
+        | Run.Tangents -> p.ForwardTangent w
+        | Run.Full -> p.Forward(w, true)
+        | _ -> p.Forward(w, false)
+
+    /// The path taken at the inputs in w.V[0 .. n−1], its first pass (`run`) and guards done; null
+    /// if f cannot be compiled there.
+    let select (w: Workspace) (how: Run) : Path =
         let ps = paths
         let start = Volatile.Read &last
         let mutable found: Path = null
@@ -217,7 +259,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             let idx = (start + k) % ps.Length
             let p = ps[idx]
             w.Ensure(p.Graph.Count, n)
-            if p.Forward(w, full) then
+            if run p w how then
                 found <- p
                 if idx <> start then Volatile.Write(&last, idx)
             k <- k + 1
@@ -228,7 +270,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let mutable k = ps.Length
                 while isNull found && k < now.Length do
                     w.Ensure(now[k].Graph.Count, n)
-                    if now[k].Forward(w, full) then found <- now[k]
+                    if run now[k] w how then found <- now[k]
                     k <- k + 1
                 if isNull found && isNull unsupported then
                     let x = Array.sub w.V 0 n
@@ -240,7 +282,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                             invalidOp (sprintf "%s: the function returned %d outputs at this x but %d at x0; its output length must not depend on x." owner g.Outputs.Length m)
                         let p = Path(g, false)
                         w.Ensure(g.Count, n)
-                        if not (p.Forward(w, full)) then
+                        if not (run p w how) then
                             invalidOp (sprintf "%s: recording f again at the same x took a different path (f is not a deterministic function of x: it reads state that changes between calls, or random numbers)." owner)
                         add p
                         found <- p)
@@ -257,18 +299,14 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         p.Reverse(w, keep)
 
     /// H·v into hv at the point w holds, swept with kept adjoints: one tangent and one
-    /// reverse-tangent pass over the tape of partials (computed once per point).
-    let hvpAt (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) (hv: Span<float>) =
+    /// reverse-tangent pass — IL when the path is compiled (unless `tape`), else over the tape of
+    /// partials (computed once per point).
+    let hvpAt (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) (hv: Span<float>) (tape: bool) =
         v.CopyTo(Span<float>(w.S, 0, n))
-        p.Tangent(w, true)
+        p.Tangent(w, tape)
         Array.Clear(w.AT, 0, p.Graph.Count)
-        p.ReverseTangent(w, true)
+        p.ReverseTangent(w, tape)
         Span<float>(w.AT, 0, n).CopyTo hv
-
-    /// Tangents along v (w.S seeded; then the pass).
-    let push (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) =
-        v.CopyTo(Span<float>(w.S, 0, n))
-        p.Tangent(w, false)
 
     /// Records f at x0 and compiles its path, at the top level only (a recording is made once
     /// and replayed at new points, so it cannot belong to an enclosing transform). Exceptions of f
@@ -314,19 +352,32 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
 
     /// A workspace holding x and the path whose guards x passes (null: none, the caller falls back);
     /// the workspace goes back if selecting the path (which may record f again) throws.
-    member private _.Enter(x: ReadOnlySpan<float>, full: bool) : struct (Workspace * Path) =
+    member private _.Enter(x: ReadOnlySpan<float>, how: Run) : struct (Workspace * Path) =
         let w = Workspace.Take()
         try
             w.Ensure(n, 0)
             x.CopyTo(Span<float>(w.V, 0, n))
-            struct (w, select w full)
+            struct (w, select w how)
+        with _ ->
+            Workspace.Give w
+            reraise ()
+
+    /// Enter, with the tangents along v computed with the values (Jvp's one pass: only the
+    /// outputs' values and tangents left in memory).
+    member private _.Enter(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>) : struct (Workspace * Path) =
+        let w = Workspace.Take()
+        try
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            v.CopyTo(Span<float>(w.S, 0, n))
+            struct (w, select w Run.Tangents)
         with _ ->
             Workspace.Give w
             reraise ()
 
     member c.TryValue(x: ReadOnlySpan<float>, y: Span<float>) : bool =
         let mutable ok = false
-        let struct (w, p) = c.Enter(x, false)
+        let struct (w, p) = c.Enter(x, Run.Lean)
         try
             if not (isNull p) then
                 for k in 0 .. m - 1 do y[k] <- output w p.Graph k
@@ -336,7 +387,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         ok
 
     member c.TryGradAndValue(x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : bool =
-        let struct (w, p) = c.Enter(x, false)
+        let struct (w, p) = c.Enter(x, Run.Lean)
         try
             if isNull p then false
             else
@@ -347,12 +398,12 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
+    /// Values and tangents along v in one pass.
     member c.TryJvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, y: Span<float>, jv: Span<float>) : bool =
-        let struct (w, p) = c.Enter(x, true)
+        let struct (w, p) = c.Enter(x, v)
         try
             if isNull p then false
             else
-                push w p v
                 let g = p.Graph
                 for k in 0 .. m - 1 do
                     y[k] <- output w g k
@@ -362,15 +413,17 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
+    /// H·v by four IL passes (values, kept adjoints, tangents along v, adjoint tangents), every
+    /// row's partials by its own code. (Measured: fusing values with tangents and adjoints with
+    /// adjoint tangents into two passes ran slower, 2.7 against 2.0 µs for Rosenbrock at n = 100 —
+    /// the fused methods' locals outgrow the registers.)
     member c.TryHvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, hv: Span<float>) : bool =
-        let struct (w, p) = c.Enter(x, true)
+        let struct (w, p) = c.Enter(x, Run.Full)
         try
             if isNull p then false
             else
-                // over the tape of partials (computed once, as the eager tape holds them): the IL
-                // passes would call the rule table's second derivatives node by node
                 sweep w p 0 true
-                hvpAt w p v hv
+                hvpAt w p v hv false
                 true
         finally
             Workspace.Give w
@@ -379,7 +432,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     /// direction, carried `Block` directions at a time over the tape of partials, then symmetrised
     /// (the mean of H[i, j] and H[j, i]).
     member c.TryHessian(x: ReadOnlySpan<float>, h: Span<float>) : bool =
-        let struct (w, p) = c.Enter(x, true)
+        let struct (w, p) = c.Enter(x, Run.Full)
         try
             if isNull p then false
             else
@@ -394,13 +447,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let mutable first = 0
                 while first < n do
                     let k = min width (n - first)
-                    Array.Clear(s, 0, n * k)
-                    for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
-                    Interpreter.tangentBlock g w.V s k w.D0 w.D1
-                    Array.Clear(at, 0, count * k)
-                    Interpreter.reverseTangentBlock g w.V w.A s at k w.D0 w.D1 w.H00 w.H01 w.H11
+                    Array.Clear(s, 0, n * width)
+                    for q in 0 .. k - 1 do s[(first + q) * width + q] <- 1.0
+                    Block.tangent g w.V s width w.D0 w.D1
+                    Array.Clear(at, 0, count * width)
+                    Block.reverseTangent g w.V w.A s at width w.D0 w.D1 w.H00 w.H01 w.H11
                     for q in 0 .. k - 1 do
-                        for i in 0 .. n - 1 do h[i + (first + q) * n] <- at[i * k + q]
+                        for i in 0 .. n - 1 do h[i + (first + q) * n] <- at[i * width + q]
                     first <- first + k
                 for i in 0 .. n - 1 do
                     for j in i + 1 .. n - 1 do
@@ -411,18 +464,20 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    /// Directions per block pass: as many as keep a block's tangents near 8 MB, at most 64. A graph
-    /// with matrix nodes takes wider blocks (tangents up to 64 MB, at most 256 directions): each
-    /// block pass is a product with the whole matrix each way (X·V, Xᵀ·V̄), a pass over memory that
-    /// costs more than the tangents of the scalar nodes beside it.
+    /// Lanes per block pass (a multiple of Block.Lanes): the n directions split evenly into as few
+    /// blocks as keep one block's tangents near 8 MB and at most 64 directions each. A graph with
+    /// matrix nodes takes wider blocks (tangents up to 64 MB, at most 256 directions): each block
+    /// pass is a product with the whole matrix each way (X·V, Xᵀ·V̄), a pass over memory that costs
+    /// more than the tangents of the scalar nodes beside it.
     static member Block(n: int, count: int, mats: bool) =
-        if mats then max 1 (min n (min 256 (8_000_000 / max 1 count)))
-        else max 1 (min n (min 64 (1_000_000 / max 1 count)))
+        let most = if mats then max 1 (min 256 (8_000_000 / max 1 count)) else max 1 (min 64 (1_000_000 / max 1 count))
+        let blocks = (n + most - 1) / most
+        Block.padded ((n + blocks - 1) / blocks)
 
     /// The m×n Jacobian into jac (column-major), by the eager choice of mode: forward (one tangent
     /// pass per column) when n ≤ m, reverse (one sweep per row) otherwise.
     member c.TryJacobian(x: ReadOnlySpan<float>, jac: Span<float>) : bool =
-        let struct (w, p) = c.Enter(x, true)
+        let struct (w, p) = c.Enter(x, Run.Full)
         try
             if isNull p then false
             else
@@ -435,13 +490,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                     let mutable first = 0
                     while first < n do
                         let k = min width (n - first)
-                        Array.Clear(s, 0, n * k)
-                        for q in 0 .. k - 1 do s[(first + q) * k + q] <- 1.0
-                        Interpreter.tangentBlock g w.V s k w.D0 w.D1
+                        Array.Clear(s, 0, n * width)
+                        for q in 0 .. k - 1 do s[(first + q) * width + q] <- 1.0
+                        Block.tangent g w.V s width w.D0 w.D1
                         for q in 0 .. k - 1 do
                             for i in 0 .. m - 1 do
                                 let o = g.Outputs[i]
-                                jac[i + (first + q) * m] <- if o >= 0 then s[o * k + q] else 0.0
+                                jac[i + (first + q) * m] <- if o >= 0 then s[o * width + q] else 0.0
                         first <- first + k
                 else
                     for i in 0 .. m - 1 do
@@ -486,7 +541,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         w.HessiansOf <- null
         w.Ensure(n, 0)
         x.CopyTo(Span<float>(w.V, 0, n))
-        let p = select w true
+        let p = select w Run.Full
         if not (isNull p) then
             value <- output w p.Graph 0
             sweep w p 0 true // HeldHvp's tape reads every node's adjoint
@@ -495,4 +550,4 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
 
     /// H(x)·v at the point w holds (`TryHold`), the passes of `TryHvp` without selecting the path
     /// and computing the partials again: one tangent and one reverse-tangent pass over the tape.
-    member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) = hvpAt w p v hv
+    member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) = hvpAt w p v hv Compiler.HeldHvpOnTape

@@ -23,13 +23,9 @@ module internal Emit =
     let ChunkGuards = 400
 
     let private kern (name: string) = typeof<Kern>.GetMethod(name, BindingFlags.Static ||| BindingFlags.Public ||| BindingFlags.NonPublic)
-    let private value1 = kern "Value1"
-    let private d1 = kern "D1"
-    let private d2 = kern "D2"
-    let private value2 = kern "Value2"
-    let private partials2 = kern "Partials2"
-    let private hessian2 = kern "Hessian2"
+    // every row's value and partials are the row's own specialised methods (Rows.fs), called directly
     let private decide = kern "Decide"
+    let private isNaN = typeof<Double>.GetMethod("IsNaN", [| typeof<float> |])
     let private ptrs = [| typeof<nativeint>; typeof<nativeint>; typeof<nativeint>; typeof<nativeint> |]
 
     // arguments of a pass
@@ -133,13 +129,12 @@ module internal Emit =
                 op0 ()
                 il.Emit(OpCodes.Stloc, l.D1)
             | _ ->
-                il.Emit(OpCodes.Ldc_I4, int f)
                 op0 ()
                 op1 ()
                 loadHeld il c V i n.Stride
                 il.Emit(OpCodes.Ldloca, l.D0)
                 il.Emit(OpCodes.Ldloca, l.D1)
-                il.Emit(OpCodes.Call, partials2)
+                il.Emit(OpCodes.Call, Rows.partials2 f)
         else
             match enum<Fun1> (int (code - IrLog.Unary)) with
             // the table's rows written out (Interpreter.partials has the same): no call through its match
@@ -151,11 +146,10 @@ module internal Emit =
                 il.Emit(OpCodes.Mul)
                 il.Emit(OpCodes.Stloc, l.D0)
             | f ->
-                il.Emit(OpCodes.Ldc_I4, int f)
                 il.Emit(OpCodes.Ldc_R8, g.K0[i])
                 op0 ()
                 loadHeld il c V i n.Stride
-                il.Emit(OpCodes.Call, d1)
+                il.Emit(OpCodes.Call, Rows.d1 f)
                 il.Emit(OpCodes.Stloc, l.D0)
             set l.D1 0.0
 
@@ -169,25 +163,48 @@ module internal Emit =
         zero l.H00
         zero l.H01
         zero l.H11
+        // the rows of +, −, × and of −x, x² written out, as Interpreter.hessian (their constants:
+        // no call); every other row by its own specialised method
         if code >= IrLog.Binary then
-            il.Emit(OpCodes.Ldc_I4, int (code - IrLog.Binary))
-            operand il c g.A0[i] n.S0 g.K0[i]
-            operand il c g.A1[i] n.S1 g.K1[i]
-            loadHeld il c V i n.Stride
-            il.Emit(OpCodes.Ldloc, l.D0)
-            il.Emit(OpCodes.Ldloc, l.D1)
-            il.Emit(OpCodes.Ldloca, l.H00)
-            il.Emit(OpCodes.Ldloca, l.H01)
-            il.Emit(OpCodes.Ldloca, l.H11)
-            il.Emit(OpCodes.Call, hessian2)
+            match enum<Fun2> (int (code - IrLog.Binary)) with
+            | Fun2.Add | Fun2.Sub -> ()
+            | Fun2.Mul ->
+                il.Emit(OpCodes.Ldc_R8, 1.0)
+                il.Emit(OpCodes.Stloc, l.H01)
+            | f ->
+                operand il c g.A0[i] n.S0 g.K0[i]
+                operand il c g.A1[i] n.S1 g.K1[i]
+                loadHeld il c V i n.Stride
+                il.Emit(OpCodes.Ldloc, l.D0)
+                il.Emit(OpCodes.Ldloc, l.D1)
+                il.Emit(OpCodes.Ldloca, l.H00)
+                il.Emit(OpCodes.Ldloca, l.H01)
+                il.Emit(OpCodes.Ldloca, l.H11)
+                il.Emit(OpCodes.Call, Rows.hessian2 f)
         elif code >= IrLog.Unary then
-            il.Emit(OpCodes.Ldc_I4, int (code - IrLog.Unary))
-            il.Emit(OpCodes.Ldc_R8, g.K0[i])
-            operand il c g.A0[i] n.S0 g.K0[i]
-            loadHeld il c V i n.Stride
-            il.Emit(OpCodes.Ldloc, l.D0)
-            il.Emit(OpCodes.Call, d2)
-            il.Emit(OpCodes.Stloc, l.H00)
+            match enum<Fun1> (int (code - IrLog.Unary)) with
+            | Fun1.Neg -> ()
+            | Fun1.Square ->
+                // 2, or the NaN value (the row's NaN rule)
+                let two = il.DefineLabel()
+                let fin = il.DefineLabel()
+                loadHeld il c V i n.Stride
+                il.Emit(OpCodes.Call, isNaN)
+                il.Emit(OpCodes.Brfalse, two)
+                loadHeld il c V i n.Stride
+                il.Emit(OpCodes.Stloc, l.H00)
+                il.Emit(OpCodes.Br, fin)
+                il.MarkLabel two
+                il.Emit(OpCodes.Ldc_R8, 2.0)
+                il.Emit(OpCodes.Stloc, l.H00)
+                il.MarkLabel fin
+            | f ->
+                il.Emit(OpCodes.Ldc_R8, g.K0[i])
+                operand il c g.A0[i] n.S0 g.K0[i]
+                loadHeld il c V i n.Stride
+                il.Emit(OpCodes.Ldloc, l.D0)
+                il.Emit(OpCodes.Call, Rows.d2 f)
+                il.Emit(OpCodes.Stloc, l.H00)
         for h in [ l.H00; l.H01; l.H11 ] do
             il.Emit(OpCodes.Ldloc, h)
             il.Emit(OpCodes.Ldloc, l.W)
@@ -209,9 +226,8 @@ module internal Emit =
             | Fun2.Mul -> ops (); il.Emit(OpCodes.Mul)
             | Fun2.Div -> ops (); il.Emit(OpCodes.Div)
             | _ ->
-                il.Emit(OpCodes.Ldc_I4, int f)
                 ops ()
-                il.Emit(OpCodes.Call, value2)
+                il.Emit(OpCodes.Call, Rows.value2 f)
         elif code >= IrLog.Unary then
             let f = enum<Fun1> (int (code - IrLog.Unary))
             match f with
@@ -223,10 +239,9 @@ module internal Emit =
                 il.Emit(OpCodes.Dup)
                 il.Emit(OpCodes.Mul)
             | _ ->
-                il.Emit(OpCodes.Ldc_I4, int f)
                 il.Emit(OpCodes.Ldc_R8, g.K0[i])
                 arg0 ()
-                il.Emit(OpCodes.Call, value1)
+                il.Emit(OpCodes.Call, Rows.value1 f)
         elif code = IrLog.CopyCode then arg0 ()
         else il.Emit(OpCodes.Ldc_R8, g.K0[i])
 
@@ -1249,3 +1264,116 @@ module internal Emit =
                 let c = { straight AT lp.First [||] with HStride = lp.Period }
                 loopOver il c lp (stridesOf lp) true (fun () -> for j = lp.Period - 1 downto 0 do node il l c (bodySite lp j)))
             (fun m -> PassFn(fun pv pa ps pat -> m.ReverseTangentAt(pv, pa, ps, pat)))
+
+    // ------------------------------------------------------------- second order: the joint passes
+
+    /// forwardLoop for several arguments at once (values and tangents): each context's carried
+    /// nodes in registers. The contexts share one Off (the loop's stride offsets).
+    let private forwardLoopOf (il: ILGenerator) (cs: Ctx list) (g: Graph) (lp: Loop) (node: int -> unit) =
+        let carried = carriedBases g lp
+        for c in cs do
+            for b in carried do c.Carry[b] <- il.DeclareLocal(typeof<float>)
+        loopWith il (List.head cs) lp (stridesOf lp) false
+            (fun () ->
+                for c in cs do
+                    for b in carried do
+                        load il c c.HArg b 0
+                        il.Emit(OpCodes.Stloc, c.Carry[b]))
+            (fun () -> for j in 0 .. lp.Period - 1 do node j)
+            (fun () ->
+                for c in cs do
+                    for b in carried do
+                        il.Emit(OpCodes.Ldloc, c.Held[b + lp.Period - lp.First])
+                        il.Emit(OpCodes.Stloc, c.Carry[b]))
+            ignore
+
+    /// The nodes whose values a forward-style pass must leave in memory when afterwards only the
+    /// outputs and the guards are read: those, and every operand some node reads from memory — in
+    /// another chunk, a loop's carried node before its first trip, a slot a loop reads at another
+    /// stride. A loop body node is kept when any of its trips is (one store serves every trip).
+    let private readFromMemory (g: Graph) (loops: Loop[]) : bool[] =
+        let need = Array.zeroCreate<bool> g.Count
+        for o in g.Outputs do
+            if o >= 0 then need[o] <- true
+        for q in g.Guards do
+            if q.SlotA >= 0 then need[q.SlotA] <- true
+            if q.SlotB >= 0 then need[q.SlotB] <- true
+        let pieces = passPieces g loops
+        for p in pieces do
+            match p with
+            | Choice1Of3(struct (first, last)) ->
+                for i in first .. last do
+                    for j in [ g.A0[i]; g.A1[i] ] do
+                        if j >= 0 && (j < first || j > last) then need[j] <- true
+            | Choice3Of3 m ->
+                // a matrix node reads its operands and its output (for its rules) from memory
+                for o in m.Operands do
+                    if o.First >= 0 then for j in o.First .. o.First + o.Length - 1 do need[j] <- true
+                for j in m.Out .. m.Out + m.OutLen - 1 do need[j] <- true
+            | Choice2Of3 lp ->
+                for jj in 0 .. lp.Period - 1 do
+                    let b = lp.First + jj
+                    for (ob, st) in [ g.A0[b], lp.Stride0[jj]; g.A1[b], lp.Stride1[jj] ] do
+                        if ob >= 0 then
+                            let inTrip = st = lp.Period && ob >= lp.First && ob < lp.First + lp.Period
+                            let carried = st = lp.Period && ob >= lp.First - lp.Period && ob < lp.First
+                            if carried then need[ob] <- true // trip 0's, from memory; later trips' in registers
+                            elif not inTrip then
+                                for t in 0 .. lp.Trips - 1 do need[ob + st * t] <- true
+        for p in pieces do
+            match p with
+            | Choice2Of3 lp ->
+                for jj in 0 .. lp.Period - 1 do
+                    let mutable any = false
+                    for t in 0 .. lp.Trips - 1 do
+                        if need[lp.First + jj + lp.Period * t] then any <- true
+                    if any then
+                        for t in 0 .. lp.Trips - 1 do need[lp.First + jj + lp.Period * t] <- true
+            | _ -> ()
+        need
+
+    /// Jvp's pass: values and tangents in one pass, pieces in order (the forward pass and the
+    /// tangent pass fused): each node's value, then its tangent from its first partials (the row's
+    /// own code), both held in locals for the rest of the chunk or trip — one visit per node, the
+    /// same numbers as `forward` then `tangent`; and only the values and tangents read afterwards
+    /// are stored (`readFromMemory`: the outputs', the guards' operands, what other pieces read).
+    /// s[0 .. N−1] seeded by the caller.
+    let forwardTangent (g: Graph) (loops: Loop[]) : PassFn[] =
+        let stored = readFromMemory g loops
+        let node (il: ILGenerator) (l: Locals) (cv: Ctx) (cs: Ctx) (n: Site) =
+            let i = n.I
+            let keep = stored[i]
+            if keep then address il cv V i n.Stride
+            valueOf il cv g n
+            if keep then il.Emit(OpCodes.Dup)
+            il.Emit(OpCodes.Stloc, cv.Held[i - cv.HFirst])
+            if keep then il.Emit(OpCodes.Stind_R8)
+            if keep then address il cs S i n.Stride
+            if g.Code[i] = IrLog.ConstantCode then il.Emit(OpCodes.Ldc_R8, 0.0)
+            else
+                partials il l cv g n
+                let term (j: int) (stride: int) (d: LocalBuilder) =
+                    if j >= 0 then
+                        il.Emit(OpCodes.Ldloc, d)
+                        loadHeld il cs S j stride
+                        il.Emit(OpCodes.Mul)
+                    else il.Emit(OpCodes.Ldc_R8, 0.0)
+                term g.A0[i] n.S0 l.D0
+                term g.A1[i] n.S1 l.D1
+                il.Emit(OpCodes.Add)
+            if keep then il.Emit(OpCodes.Dup)
+            il.Emit(OpCodes.Stloc, cs.Held[i - cs.HFirst])
+            if keep then il.Emit(OpCodes.Stind_R8)
+        let pair (il: ILGenerator) (first: int) (count: int) (stride: int) =
+            let cv = { straight V first (heldLocals il count) with HStride = stride }
+            cv, { cv with HArg = S; Held = heldLocals il count; Carry = Collections.Generic.Dictionary() }
+        build "Hybrid.Compiled.ForwardTangent" g loops 104
+            (fun il first last ->
+                let l = locals il
+                let cv, cs = pair il first (last - first + 1) 0
+                for i in first .. last do node il l cv cs (site i))
+            (fun il lp ->
+                let l = locals il
+                let cv, cs = pair il lp.First lp.Period lp.Period
+                forwardLoopOf il [ cv; cs ] g lp (fun j -> node il l cv cs (bodySite lp j)))
+            (fun m -> PassFn(fun pv _ ps _ -> m.ForwardAt pv; m.TangentAt(pv, ps)))

@@ -73,6 +73,19 @@ let private compiledWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: L
 
 let private compiled g loops guardLoops x dir = compiledWith Emit.Lanes g loops guardLoops x dir
 
+/// Jvp's joint pass (values with tangents, only what is read afterwards stored): the output's value
+/// and tangent, and the guards.
+let private jvpPass (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
+    let pin () = GC.AllocateArray<float>(g.Count, true)
+    let v, s = pin (), pin ()
+    let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
+    Array.blit x 0 v 0 g.N
+    Array.blit dir 0 s 0 g.N
+    for f in Emit.forwardTangent g loops do f.Invoke(p v, 0n, p s, 0n)
+    let ok = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p v))
+    let o = g.Outputs[0]
+    ok, (if o >= 0 then [| v[o]; s[o] |] else [||])
+
 let private sameBits (what: string) (expected: float[]) (actual: float[]) =
     for i in 0 .. expected.Length - 1 do
         if BitConverter.DoubleToInt64Bits expected[i] <> BitConverter.DoubleToInt64Bits actual[i] then
@@ -102,6 +115,11 @@ let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
         // the scalar loops (where Vector256 is not accelerated)
         if Emit.Lanes then sameRun (sprintf "%s, rolled, lanes off" what) reference (compiledWith false g loops guardLoops x dir)
         sameRun (what + ", straight-line") reference (compiled g [||] [||] x dir)
+        let o = g.Outputs[0]
+        for ls, lg in [ loops, guardLoops; [||], [||] ] do
+            let ok, out = jvpPass g ls lg x dir
+            Expect.equal ok reference.Ok (what + ", Jvp's joint pass: guards")
+            sameBits (what + ", Jvp's joint pass: the output's value and tangent") (if o >= 0 then [| reference.V[o]; reference.S[o] |] else [||]) out
     loops
 
 let private point (seed: int) (n: int) (lo: float) (hi: float) =

@@ -1373,7 +1373,15 @@ module internal Emit =
                 let cv, cs = pair il first (last - first + 1) 0
                 for i in first .. last do node il l cv cs (site i))
             (fun il lp ->
-                let l = locals il
-                let cv, cs = pair il lp.First lp.Period lp.Period
-                forwardLoopOf il [ cv; cs ] g lp (fun j -> node il l cv cs (bodySite lp j)))
+                if lp.Data then
+                    // a data block: its values copied (as `forward`), its tangents zero
+                    scalarForwardLoop g il lp
+                    address il (straight S 0 [||]) S lp.First 0
+                    il.Emit(OpCodes.Ldc_I4_0)
+                    il.Emit(OpCodes.Ldc_I4, lp.Trips * 8)
+                    il.Emit(OpCodes.Initblk)
+                else
+                    let l = locals il
+                    let cv, cs = pair il lp.First lp.Period lp.Period
+                    forwardLoopOf il [ cv; cs ] g lp (fun j -> node il l cv cs (bodySite lp j)))
             (fun m -> PassFn(fun pv _ ps _ -> m.ForwardAt pv; m.TangentAt(pv, ps)))

@@ -1171,23 +1171,29 @@ module internal Emit =
         let reads = memReads g loops
         loops |> Array.map (fun lp -> match lanePlan Lanes g reads lp with Choice1Of2 _ -> null | Choice2Of2 why -> why)
 
+    /// Node n's tangent, on the stack: its first partials (values through cv) times its operands'
+    /// tangents (through cs), summed; 0 for a constant. Shared by the tangent and Jvp passes.
+    let private tangentOf (il: ILGenerator) (l: Locals) (cv: Ctx) (cs: Ctx) (g: Graph) (n: Site) =
+        let i = n.I
+        if g.Code[i] = IrLog.ConstantCode then il.Emit(OpCodes.Ldc_R8, 0.0)
+        else
+            partials il l cv g n
+            let term (j: int) (stride: int) (d: LocalBuilder) =
+                if j >= 0 then
+                    il.Emit(OpCodes.Ldloc, d)
+                    loadHeld il cs S j stride
+                    il.Emit(OpCodes.Mul)
+                else il.Emit(OpCodes.Ldc_R8, 0.0)
+            term g.A0[i] n.S0 l.D0
+            term g.A1[i] n.S1 l.D1
+            il.Emit(OpCodes.Add)
+
     /// The tangent pass, pieces in order (tangents of a chunk's or a trip's own nodes held in locals).
     let tangent (g: Graph) (loops: Loop[]) : PassFn[] =
         let node (il: ILGenerator) (l: Locals) (c: Ctx) (n: Site) =
             let i = n.I
             address il c S i n.Stride
-            if g.Code[i] = IrLog.ConstantCode then il.Emit(OpCodes.Ldc_R8, 0.0)
-            else
-                partials il l c g n
-                let term (j: int) (stride: int) (d: LocalBuilder) =
-                    if j >= 0 then
-                        il.Emit(OpCodes.Ldloc, d)
-                        loadHeld il c S j stride
-                        il.Emit(OpCodes.Mul)
-                    else il.Emit(OpCodes.Ldc_R8, 0.0)
-                term g.A0[i] n.S0 l.D0
-                term g.A1[i] n.S1 l.D1
-                il.Emit(OpCodes.Add)
+            tangentOf il l c c g n
             il.Emit(OpCodes.Dup)
             il.Emit(OpCodes.Stloc, c.Held[i - c.HFirst])
             il.Emit(OpCodes.Stind_R8)
@@ -1349,18 +1355,7 @@ module internal Emit =
             il.Emit(OpCodes.Stloc, cv.Held[i - cv.HFirst])
             if keep then il.Emit(OpCodes.Stind_R8)
             if keep then address il cs S i n.Stride
-            if g.Code[i] = IrLog.ConstantCode then il.Emit(OpCodes.Ldc_R8, 0.0)
-            else
-                partials il l cv g n
-                let term (j: int) (stride: int) (d: LocalBuilder) =
-                    if j >= 0 then
-                        il.Emit(OpCodes.Ldloc, d)
-                        loadHeld il cs S j stride
-                        il.Emit(OpCodes.Mul)
-                    else il.Emit(OpCodes.Ldc_R8, 0.0)
-                term g.A0[i] n.S0 l.D0
-                term g.A1[i] n.S1 l.D1
-                il.Emit(OpCodes.Add)
+            tangentOf il l cv cs g n
             if keep then il.Emit(OpCodes.Dup)
             il.Emit(OpCodes.Stloc, cs.Held[i - cs.HFirst])
             if keep then il.Emit(OpCodes.Stind_R8)

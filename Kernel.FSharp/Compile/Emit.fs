@@ -259,29 +259,29 @@ module internal Emit =
     let private stridesOf (lp: Loop) =
         seq { yield lp.Period; yield! lp.Stride0; yield! lp.Stride1 } |> Seq.filter (fun s -> s <> 0) |> Seq.distinct |> Array.ofSeq
 
-    /// An IL loop over the trips of lp inside the method being emitted: declares the stride offsets
-    /// (in c.Off), and emits `trip` once as the loop's body.
-    /// (With code before the loop, offsets set; at the end of each trip; and after the loop.)
-    let private loopWith (il: ILGenerator) (c: Ctx) (lp: Loop) (strides: int[]) (descending: bool)
-                          (before: unit -> unit) (trip: unit -> unit) (tripEnd: unit -> unit) (after: unit -> unit) =
+    /// A counted IL loop of `count` iterations inside the method being emitted, each `step` trips
+    /// of a loop: declares the stride offsets (in c.Off, starting at the first or, descending, the
+    /// last iteration's trip) and steps them by `step` trips per iteration; `body` is emitted once.
+    /// (With code before the loop, offsets set, and after it.)
+    let private countedLoop (il: ILGenerator) (c: Ctx) (strides: int[]) (count: int) (step: int) (descending: bool)
+                            (before: unit -> unit) (body: unit -> unit) (after: unit -> unit) =
         let t = il.DeclareLocal(typeof<int>)
         for s in strides do
             let off = il.DeclareLocal(typeof<nativeint>)
             c.Off[s] <- off
-            il.Emit(OpCodes.Ldc_I8, (if descending then int64 (lp.Trips - 1) * int64 s * 8L else 0L))
+            il.Emit(OpCodes.Ldc_I8, (if descending then int64 (count - 1) * int64 step * int64 s * 8L else 0L))
             il.Emit(OpCodes.Conv_I)
             il.Emit(OpCodes.Stloc, off)
-        il.Emit(OpCodes.Ldc_I4, (if descending then lp.Trips - 1 else 0))
+        il.Emit(OpCodes.Ldc_I4, (if descending then count - 1 else 0))
         il.Emit(OpCodes.Stloc, t)
         before ()
         let top = il.DefineLabel()
         il.MarkLabel top
-        trip ()
-        tripEnd ()
+        body ()
         for s in strides do
             let off = c.Off[s]
             il.Emit(OpCodes.Ldloc, off)
-            il.Emit(OpCodes.Ldc_I4, (if descending then -s * 8 else s * 8))
+            il.Emit(OpCodes.Ldc_I4, (if descending then -s * 8 * step else s * 8 * step))
             il.Emit(OpCodes.Add)
             il.Emit(OpCodes.Stloc, off)
         il.Emit(OpCodes.Ldloc, t)
@@ -293,9 +293,16 @@ module internal Emit =
             il.Emit(OpCodes.Ldc_I4_0)
             il.Emit(OpCodes.Bge, top)
         else
-            il.Emit(OpCodes.Ldc_I4, lp.Trips)
+            il.Emit(OpCodes.Ldc_I4, count)
             il.Emit(OpCodes.Blt, top)
         after ()
+
+    /// An IL loop over the trips of lp inside the method being emitted: declares the stride offsets
+    /// (in c.Off), and emits `trip` once as the loop's body.
+    /// (With code before the loop, offsets set; at the end of each trip; and after the loop.)
+    let private loopWith (il: ILGenerator) (c: Ctx) (lp: Loop) (strides: int[]) (descending: bool)
+                          (before: unit -> unit) (trip: unit -> unit) (tripEnd: unit -> unit) (after: unit -> unit) =
+        countedLoop il c strides lp.Trips 1 descending before (fun () -> trip (); tripEnd ()) after
 
     let private loopOver (il: ILGenerator) (c: Ctx) (lp: Loop) (strides: int[]) (descending: bool) (trip: unit -> unit) =
         loopWith il c lp strides descending ignore trip ignore ignore
@@ -869,36 +876,7 @@ module internal Emit =
     /// A counted loop over a plan's groups of four trips (ascending or descending), stepping the
     /// offsets of the strides by four trips.
     let private groupLoop (il: ILGenerator) (c: Ctx) (pl: LanePlan) (strides: int[]) (descending: bool) (body: unit -> unit) =
-        let groups = pl.Trips / Width
-        for s in strides do
-            let off = il.DeclareLocal(typeof<nativeint>)
-            c.Off[s] <- off
-            il.Emit(OpCodes.Ldc_I8, (if descending then int64 (pl.Trips - Width) * int64 s * 8L else 0L))
-            il.Emit(OpCodes.Conv_I)
-            il.Emit(OpCodes.Stloc, off)
-        let t = il.DeclareLocal(typeof<int>)
-        il.Emit(OpCodes.Ldc_I4, (if descending then groups - 1 else 0))
-        il.Emit(OpCodes.Stloc, t)
-        let top = il.DefineLabel()
-        il.MarkLabel top
-        body ()
-        for s in strides do
-            let off = c.Off[s]
-            il.Emit(OpCodes.Ldloc, off)
-            il.Emit(OpCodes.Ldc_I4, (if descending then -s * 8 * Width else s * 8 * Width))
-            il.Emit(OpCodes.Add)
-            il.Emit(OpCodes.Stloc, off)
-        il.Emit(OpCodes.Ldloc, t)
-        il.Emit(OpCodes.Ldc_I4, (if descending then -1 else 1))
-        il.Emit(OpCodes.Add)
-        il.Emit(OpCodes.Dup)
-        il.Emit(OpCodes.Stloc, t)
-        if descending then
-            il.Emit(OpCodes.Ldc_I4_0)
-            il.Emit(OpCodes.Bge, top)
-        else
-            il.Emit(OpCodes.Ldc_I4, groups)
-            il.Emit(OpCodes.Blt, top)
+        countedLoop il c strides (pl.Trips / Width) Width descending ignore body ignore
 
     let private vecLocals (il: ILGenerator) (pl: LanePlan) (pick: int -> bool) (t: Type) =
         Array.init pl.Lp.Period (fun j -> if pick j then il.DeclareLocal t else null)

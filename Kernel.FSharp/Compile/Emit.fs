@@ -646,19 +646,20 @@ module internal Emit =
         elif k = 0 && (code >= IrLog.Unary || code = IrLog.CopyCode) then slot g.A0[i] lp.Stride0[j]
         else NoOp
 
-    /// Slots some code reads from memory: every operand but a loop trip's reads of its own and the
-    /// previous trip's nodes (which the loop holds in registers; trip 0's reads of the nodes before it
-    /// count), the guards' and the outputs'.
+    /// Slots some code reads from memory (pieces as `passPieces` cuts them): a chunk's operands
+    /// outside it; a loop's operands but its trips' own and the previous trip's nodes (which the loop
+    /// holds in registers; trip 0's reads of the nodes before it count); a matrix node's operands and
+    /// output (for its rules); the guards' and the outputs'.
     let private memReads (g: Graph) (loops: Loop[]) : bool[] =
         let r = Array.zeroCreate<bool> g.Count
         let mark (s: int) = if s >= 0 then r[s] <- true
-        for piece in Loops.pieces g.N g.Count loops do
+        for piece in passPieces g loops do
             match piece with
-            | Choice1Of2(struct (first, last)) ->
+            | Choice1Of3(struct (first, last)) ->
                 for i in first .. last do
-                    mark g.A0[i]
-                    mark g.A1[i]
-            | Choice2Of2 lp ->
+                    for j in [ g.A0[i]; g.A1[i] ] do
+                        if j < first || j > last then mark j
+            | Choice2Of3 lp ->
                 let p = lp.Period
                 for j in 0 .. p - 1 do
                     for struct (b, s) in [ struct (g.A0[lp.First + j], lp.Stride0[j]); struct (g.A1[lp.First + j], lp.Stride1[j]) ] do
@@ -666,11 +667,10 @@ module internal Emit =
                             if s = p && b >= lp.First && b < lp.First + p then ()
                             elif s = p && b >= lp.First - p && b < lp.First then mark b
                             else for t in 0 .. lp.Trips - 1 do mark (b + s * t)
-        // a matrix node reads its operands' values (and its output's, for its rules) from memory
-        for m in g.Mats do
-            for o in m.Operands do
-                if o.First >= 0 then for s in o.First .. o.First + o.Length - 1 do mark s
-            for s in m.Out .. m.Out + m.OutLen - 1 do mark s
+            | Choice3Of3 m ->
+                for o in m.Operands do
+                    if o.First >= 0 then for s in o.First .. o.First + o.Length - 1 do mark s
+                for s in m.Out .. m.Out + m.OutLen - 1 do mark s
         for q in g.Guards do
             mark q.SlotA
             mark q.SlotB
@@ -859,9 +859,10 @@ module internal Emit =
                     il.Emit(OpCodes.Call, vCreate1)
                 il.Emit(OpCodes.Stloc, vv[j])
 
-    /// The value of a chain node's operand in lane k.
-    let private chainOperand (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (h: LocalBuilder[])
-                             (carry: LocalBuilder[]) (k: int) (src: Src) =
+    /// The value (arg V) or tangent (arg S) of a chain node's operand in lane k: lane nodes' vectors
+    /// vv, chain nodes' scalars h, the previous trip's carry.
+    let private chainOperandOf (il: ILGenerator) (c: Ctx) (arg: int16) (pl: LanePlan) (vv: LocalBuilder[]) (h: LocalBuilder[])
+                               (carry: LocalBuilder[]) (k: int) (src: Src) =
         match src with
         | Konst x -> il.Emit(OpCodes.Ldc_R8, x)
         | Same j when pl.Chain[j] -> il.Emit(OpCodes.Ldloc, h[j])
@@ -870,8 +871,73 @@ module internal Emit =
             il.Emit(OpCodes.Ldc_I4, k)
             il.Emit(OpCodes.Call, vGet)
         | Prev j -> il.Emit(OpCodes.Ldloc, carry[j])
-        | Ext(b, st) -> load il c V (b + st * k) st
+        | Ext(b, st) -> load il c arg (b + st * k) st
         | _ -> invalidOp "Hybrid internal error: a chain operand without a value"
+
+    /// The value of a chain node's operand in lane k.
+    let private chainOperand (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (h: LocalBuilder[])
+                             (carry: LocalBuilder[]) (k: int) (src: Src) =
+        chainOperandOf il c V pl vv h carry k src
+
+    /// A lane node's first partials as vectors (as Interpreter.partials; the values in vv, r a
+    /// scratch vector: ÷ computes r = 1/y here), as code pushing each, and whether a zero adjoint
+    /// must skip them (they are not constants).
+    let private lanePartials (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (r: LocalBuilder) (j: int) =
+        let code = g.Code[pl.Lp.First + j]
+        let op (k: int) = vecOperand il c V vv pl.Src.[j].[k]
+        let konst (x: float) () =
+            il.Emit(OpCodes.Ldc_R8, x)
+            il.Emit(OpCodes.Call, vCreate1)
+        if code >= IrLog.Binary then
+            match enum<Fun2> (int (code - IrLog.Binary)) with
+            | Fun2.Add -> konst 1.0, konst 1.0, false
+            | Fun2.Sub -> konst 1.0, konst -1.0, false
+            | Fun2.Mul -> (fun () -> op 1), (fun () -> op 0), true
+            | _ ->
+                // ÷: r = 1/y, (r, −(fz·r)) as the table's row
+                konst 1.0 ()
+                op 1
+                il.Emit(OpCodes.Call, vDiv)
+                il.Emit(OpCodes.Stloc, r)
+                (fun () -> il.Emit(OpCodes.Ldloc, r)),
+                (fun () ->
+                    il.Emit(OpCodes.Ldloc, vv[j])
+                    il.Emit(OpCodes.Ldloc, r)
+                    il.Emit(OpCodes.Call, vMul)
+                    konst -0.0 ()
+                    il.Emit(OpCodes.Call, vXor)),
+                true
+        elif code >= IrLog.Unary then
+            match enum<Fun1> (int (code - IrLog.Unary)) with
+            | Fun1.Neg -> konst -1.0, ignore, false
+            | _ ->
+                (fun () ->
+                    konst 2.0 ()
+                    op 0
+                    il.Emit(OpCodes.Call, vMul)),
+                ignore, true
+        else konst 1.0, ignore, false
+
+    /// The tangents of the lane nodes of four trips into tv (ascending; their values in vv): each
+    /// node's first partials times its operands' tangents, summed, as `tangentOf` — a constant's
+    /// tangent 0, an operand that is a constant (or none) a term 0.
+    let private laneTangents (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (tv: LocalBuilder[]) (r: LocalBuilder) =
+        for j in 0 .. pl.Lp.Period - 1 do
+            if not pl.Chain[j] then
+                if g.Code[pl.Lp.First + j] = IrLog.ConstantCode then il.Emit(OpCodes.Call, vZero)
+                else
+                    let d0, d1, _ = lanePartials g il c pl vv r j
+                    let term (k: int) (d: unit -> unit) =
+                        match pl.Src.[j].[k] with
+                        | Konst _ | NoOp -> il.Emit(OpCodes.Call, vZero)
+                        | s ->
+                            d ()
+                            vecOperand il c S tv s
+                            il.Emit(OpCodes.Call, vMul)
+                    term 0 d0
+                    term 1 d1
+                    il.Emit(OpCodes.Call, vAdd)
+                il.Emit(OpCodes.Stloc, tv[j])
 
     /// A counted loop over a plan's groups of four trips (ascending or descending), stepping the
     /// offsets of the strides by four trips.
@@ -883,19 +949,29 @@ module internal Emit =
 
     /// The lean forward of a lane loop: the lane trips without storing their values (nobody but this
     /// loop reads them; the reverse recomputes them), the last lane trip's carried values stored for
-    /// the scalar trips after them, which store every value as before.
-    let private laneForward (g: Graph) (il: ILGenerator) (pl: LanePlan) =
+    /// the scalar trips after them (`tail`), which store every value as before. With `tangents`, the
+    /// tangents too (in S, as `tangentOf`: the chain's lane by lane, partials 1 and ±1), stored alike.
+    let private laneForwardWith (g: Graph) (il: ILGenerator) (pl: LanePlan) (tangents: bool) (tail: Loop -> unit) =
         let lp = pl.Lp
         let p = lp.Period
         let c = straight V 0 [||]
         let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vt
         let h = vecLocals il pl (fun j -> pl.Chain[j]) typeof<float>
         let carry = vecLocals il pl (fun j -> Array.contains j pl.Carried) typeof<float>
+        let pick (yes: int -> bool) (t: Type) = if tangents then vecLocals il pl yes t else [||]
+        let tv = pick (fun j -> not pl.Chain[j]) vt
+        let th = pick (fun j -> pl.Chain[j]) typeof<float>
+        let tcarry = pick (fun j -> Array.contains j pl.Carried) typeof<float>
+        let r = if tangents then il.DeclareLocal vt else null
         for j in pl.Carried do
             load il c V (lp.First - p + j) 0
             il.Emit(OpCodes.Stloc, carry[j])
+            if tangents then
+                load il c S (lp.First - p + j) 0
+                il.Emit(OpCodes.Stloc, tcarry[j])
         groupLoop il c pl (laneStrides pl) false (fun () ->
             laneValues g il c pl vv
+            if tangents then laneTangents g il c pl vv tv r
             for k in 0 .. Width - 1 do
                 for j in 0 .. p - 1 do
                     if pl.Chain[j] then
@@ -909,14 +985,35 @@ module internal Emit =
                             operand pl.Src.[j].[1]
                             il.Emit(OpCodes.Sub)
                         il.Emit(OpCodes.Stloc, h[j])
+                        if tangents then
+                            // d0·t0 + d1·t1, a constant operand's term 0 (as tangentOf)
+                            let ds = if code = IrLog.Binary + int16 Fun2.Sub then [| 1.0; -1.0 |] else [| 1.0; 1.0 |]
+                            for kk in 0 .. 1 do
+                                match pl.Src.[j].[kk] with
+                                | Konst _ | NoOp -> il.Emit(OpCodes.Ldc_R8, 0.0)
+                                | s ->
+                                    il.Emit(OpCodes.Ldc_R8, ds[kk])
+                                    chainOperandOf il c S pl tv th tcarry k s
+                                    il.Emit(OpCodes.Mul)
+                            il.Emit(OpCodes.Add)
+                            il.Emit(OpCodes.Stloc, th[j])
                 for j in pl.Carried do
                     il.Emit(OpCodes.Ldloc, h[j])
-                    il.Emit(OpCodes.Stloc, carry[j]))
+                    il.Emit(OpCodes.Stloc, carry[j])
+                    if tangents then
+                        il.Emit(OpCodes.Ldloc, th[j])
+                        il.Emit(OpCodes.Stloc, tcarry[j]))
         for j in pl.Carried do
             address il c V (lp.First + (pl.Trips - 1) * p + j) 0
             il.Emit(OpCodes.Ldloc, carry[j])
             il.Emit(OpCodes.Stind_R8)
-        scalarForwardLoop g il pl.Tail
+            if tangents then
+                address il c S (lp.First + (pl.Trips - 1) * p + j) 0
+                il.Emit(OpCodes.Ldloc, tcarry[j])
+                il.Emit(OpCodes.Stind_R8)
+        tail pl.Tail
+
+    let private laneForward (g: Graph) (il: ILGenerator) (pl: LanePlan) = laneForwardWith g il pl false (scalarForwardLoop g il)
 
     /// The lean reverse of a lane loop: the scalar trips after the lane trips first (as before), then
     /// the lane trips, four at a time from the last.
@@ -992,42 +1089,7 @@ module internal Emit =
                     il.Emit(OpCodes.Stloc, va[j])
             for j = p - 1 downto 0 do
                 if not pl.Chain[j] then
-                    let code = g.Code[lp.First + j]
-                    let op (k: int) = vecOperand il c V vv pl.Src.[j].[k]
-                    let konst (x: float) () =
-                        il.Emit(OpCodes.Ldc_R8, x)
-                        il.Emit(OpCodes.Call, vCreate1)
-                    // the partials (as Interpreter.partials), and whether a zero adjoint must skip them
-                    let (d0: unit -> unit), (d1: unit -> unit), masked =
-                        if code >= IrLog.Binary then
-                            match enum<Fun2> (int (code - IrLog.Binary)) with
-                            | Fun2.Add -> konst 1.0, konst 1.0, false
-                            | Fun2.Sub -> konst 1.0, konst -1.0, false
-                            | Fun2.Mul -> (fun () -> op 1), (fun () -> op 0), true
-                            | _ ->
-                                // ÷: r = 1/y, (r, −(fz·r)) as the table's row
-                                konst 1.0 ()
-                                op 1
-                                il.Emit(OpCodes.Call, vDiv)
-                                il.Emit(OpCodes.Stloc, r)
-                                (fun () -> il.Emit(OpCodes.Ldloc, r)),
-                                (fun () ->
-                                    il.Emit(OpCodes.Ldloc, vv[j])
-                                    il.Emit(OpCodes.Ldloc, r)
-                                    il.Emit(OpCodes.Call, vMul)
-                                    konst -0.0 ()
-                                    il.Emit(OpCodes.Call, vXor)),
-                                true
-                        elif code >= IrLog.Unary then
-                            match enum<Fun1> (int (code - IrLog.Unary)) with
-                            | Fun1.Neg -> konst -1.0, ignore, false
-                            | _ ->
-                                (fun () ->
-                                    konst 2.0 ()
-                                    op 0
-                                    il.Emit(OpCodes.Call, vMul)),
-                                ignore, true
-                        else konst 1.0, ignore, false
+                    let d0, d1, masked = lanePartials g il c pl vv r j
                     let term (d: unit -> unit) =
                         d ()
                         il.Emit(OpCodes.Ldloc, va[j])
@@ -1272,48 +1334,17 @@ module internal Emit =
             ignore
 
     /// The nodes whose values a forward-style pass must leave in memory when afterwards only the
-    /// outputs and the guards are read: those, and every operand some node reads from memory — in
-    /// another chunk, a loop's carried node before its first trip, a slot a loop reads at another
-    /// stride. A loop body node is kept when any of its trips is (one store serves every trip).
+    /// outputs and the guards are read: `memReads`, with a loop body node kept when any of its
+    /// trips is (one store serves every trip).
     let private readFromMemory (g: Graph) (loops: Loop[]) : bool[] =
-        let need = Array.zeroCreate<bool> g.Count
-        for o in g.Outputs do
-            if o >= 0 then need[o] <- true
-        for q in g.Guards do
-            if q.SlotA >= 0 then need[q.SlotA] <- true
-            if q.SlotB >= 0 then need[q.SlotB] <- true
-        let pieces = passPieces g loops
-        for p in pieces do
-            match p with
-            | Choice1Of3(struct (first, last)) ->
-                for i in first .. last do
-                    for j in [ g.A0[i]; g.A1[i] ] do
-                        if j >= 0 && (j < first || j > last) then need[j] <- true
-            | Choice3Of3 m ->
-                // a matrix node reads its operands and its output (for its rules) from memory
-                for o in m.Operands do
-                    if o.First >= 0 then for j in o.First .. o.First + o.Length - 1 do need[j] <- true
-                for j in m.Out .. m.Out + m.OutLen - 1 do need[j] <- true
-            | Choice2Of3 lp ->
-                for jj in 0 .. lp.Period - 1 do
-                    let b = lp.First + jj
-                    for (ob, st) in [ g.A0[b], lp.Stride0[jj]; g.A1[b], lp.Stride1[jj] ] do
-                        if ob >= 0 then
-                            let inTrip = st = lp.Period && ob >= lp.First && ob < lp.First + lp.Period
-                            let carried = st = lp.Period && ob >= lp.First - lp.Period && ob < lp.First
-                            if carried then need[ob] <- true // trip 0's, from memory; later trips' in registers
-                            elif not inTrip then
-                                for t in 0 .. lp.Trips - 1 do need[ob + st * t] <- true
-        for p in pieces do
-            match p with
-            | Choice2Of3 lp ->
-                for jj in 0 .. lp.Period - 1 do
-                    let mutable any = false
-                    for t in 0 .. lp.Trips - 1 do
-                        if need[lp.First + jj + lp.Period * t] then any <- true
-                    if any then
-                        for t in 0 .. lp.Trips - 1 do need[lp.First + jj + lp.Period * t] <- true
-            | _ -> ()
+        let need = memReads g loops
+        for lp in loops do
+            for jj in 0 .. lp.Period - 1 do
+                let mutable any = false
+                for t in 0 .. lp.Trips - 1 do
+                    if need[lp.First + jj + lp.Period * t] then any <- true
+                if any then
+                    for t in 0 .. lp.Trips - 1 do need[lp.First + jj + lp.Period * t] <- true
         need
 
     /// Jvp's pass: values and tangents in one pass, pieces in order (the forward pass and the
@@ -1321,9 +1352,11 @@ module internal Emit =
     /// own code), both held in locals for the rest of the chunk or trip — one visit per node, the
     /// same numbers as `forward` then `tangent`; and only the values and tangents read afterwards
     /// are stored (`readFromMemory`: the outputs', the guards' operands, what other pieces read).
-    /// s[0 .. N−1] seeded by the caller.
-    let forwardTangent (g: Graph) (loops: Loop[]) : PassFn[] =
+    /// A loop that runs in lanes (`lanes`, as the lean passes') takes four trips at once, values and
+    /// tangents, storing neither but the last lane trip's carried ones. s[0 .. N−1] seeded by the caller.
+    let forwardTangentWith (lanes: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
         let stored = readFromMemory g loops
+        let plans = lanePlans lanes g loops
         let node (il: ILGenerator) (l: Locals) (cv: Ctx) (cs: Ctx) (n: Site) =
             let i = n.I
             let keep = stored[i]
@@ -1340,6 +1373,10 @@ module internal Emit =
         let pair (il: ILGenerator) (first: int) (count: int) (stride: int) =
             let cv = { straight V first (heldLocals il count) with HStride = stride }
             cv, { cv with HArg = S; Held = heldLocals il count; Carry = Collections.Generic.Dictionary() }
+        let scalarLoop (il: ILGenerator) (lp: Loop) =
+            let l = locals il
+            let cv, cs = pair il lp.First lp.Period lp.Period
+            forwardLoopOf il [ cv; cs ] g lp (fun j -> node il l cv cs (bodySite lp j))
         build "Hybrid.Compiled.ForwardTangent" g loops 104
             (fun il first last ->
                 let l = locals il
@@ -1354,7 +1391,10 @@ module internal Emit =
                     il.Emit(OpCodes.Ldc_I4, lp.Trips * 8)
                     il.Emit(OpCodes.Initblk)
                 else
-                    let l = locals il
-                    let cv, cs = pair il lp.First lp.Period lp.Period
-                    forwardLoopOf il [ cv; cs ] g lp (fun j -> node il l cv cs (bodySite lp j)))
+                    match plans.TryGetValue lp.First with
+                    | true, pl -> laneForwardWith g il pl true (scalarLoop il)
+                    | _ -> scalarLoop il lp)
             (fun m -> PassFn(fun pv _ ps _ -> m.ForwardAt pv; m.TangentAt(pv, ps)))
+
+    /// `forwardTangentWith` with lanes where `Lanes` allows them.
+    let forwardTangent (g: Graph) (loops: Loop[]) = forwardTangentWith Lanes g loops

@@ -73,18 +73,24 @@ let private compiledWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: L
 
 let private compiled g loops guardLoops x dir = compiledWith Emit.Lanes g loops guardLoops x dir
 
-/// Jvp's joint pass (values with tangents, only what is read afterwards stored): the output's value
-/// and tangent, and the guards.
-let private jvpPass (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
+/// Jvp's joint pass (values with tangents, only what is read afterwards stored), over memory holding
+/// NaN but the inputs: the output's value and tangent, the guards, and the values and tangents left.
+let private jvpPassWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
     let pin () = GC.AllocateArray<float>(g.Count, true)
     let v, s = pin (), pin ()
     let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
+    Array.fill v 0 g.Count nan
+    Array.fill s 0 g.Count nan
     Array.blit x 0 v 0 g.N
     Array.blit dir 0 s 0 g.N
-    for f in Emit.forwardTangent g loops do f.Invoke(p v, 0n, p s, 0n)
+    for f in Emit.forwardTangentWith lanes g loops do f.Invoke(p v, 0n, p s, 0n)
     let ok = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p v))
     let o = g.Outputs[0]
-    ok, (if o >= 0 then [| v[o]; s[o] |] else [||])
+    ok, (if o >= 0 then [| v[o]; s[o] |] else [||]), v, s
+
+let private jvpPass (lanes: bool) g loops guardLoops x dir =
+    let ok, out, _, _ = jvpPassWith lanes g loops guardLoops x dir
+    ok, out
 
 let private sameBits (what: string) (expected: float[]) (actual: float[]) =
     for i in 0 .. expected.Length - 1 do
@@ -116,10 +122,10 @@ let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
         if Emit.Lanes then sameRun (sprintf "%s, rolled, lanes off" what) reference (compiledWith false g loops guardLoops x dir)
         sameRun (what + ", straight-line") reference (compiled g [||] [||] x dir)
         let o = g.Outputs[0]
-        for ls, lg in [ loops, guardLoops; [||], [||] ] do
-            let ok, out = jvpPass g ls lg x dir
-            Expect.equal ok reference.Ok (what + ", Jvp's joint pass: guards")
-            sameBits (what + ", Jvp's joint pass: the output's value and tangent") (if o >= 0 then [| reference.V[o]; reference.S[o] |] else [||]) out
+        for lanes, ls, lg in [ Emit.Lanes, loops, guardLoops; false, loops, guardLoops; false, [||], [||] ] do
+            let ok, out = jvpPass lanes g ls lg x dir
+            Expect.equal ok reference.Ok (sprintf "%s, Jvp's joint pass (lanes %b, %d loops): guards" what lanes ls.Length)
+            sameBits (sprintf "%s, Jvp's joint pass (lanes %b, %d loops): the output's value and tangent" what lanes ls.Length) (if o >= 0 then [| reference.V[o]; reference.S[o] |] else [||]) out
     loops
 
 let private point (seed: int) (n: int) (lo: float) (hi: float) =
@@ -374,6 +380,17 @@ let tests =
                     Expect.equal loops.Length 1 (sprintf "%s, n = %d: one loop" name n)
                     if lanes then
                         Expect.equal (Emit.laneLoops g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes (%A)" name n (Emit.laneReasons g loops))
+                        // Jvp's pass runs the lane trips in lanes too: it stores none of their values or
+                        // tangents but the last lane trip's carried ones (the scalar loop stores a carried
+                        // node's every trip)
+                        let lp = loops[0]
+                        let laneEnd = lp.First + ((lp.Trips - 1) / 4 * 4 - 1) * lp.Period
+                        let (x, dir) = (points n -1.5 1.5).Head
+                        let stores (lanes: bool) =
+                            let _, _, v, s = jvpPassWith lanes g loops [||] x dir
+                            [ lp.First .. laneEnd - 1 ] |> List.filter (fun i -> not (Double.IsNaN v[i] && Double.IsNaN s[i])) |> List.length
+                        Expect.equal (stores true) 0 (sprintf "%s, n = %d: Jvp's lane trips store nothing" name n)
+                        Expect.isGreaterThan (stores false) 0 (sprintf "%s, n = %d: Jvp's scalar loop stores its carried nodes" name n)
                         tails.Add(loops[0].Trips - 4 * ((loops[0].Trips - 1) / 4)) |> ignore
                 if Emit.Lanes then Expect.sequenceEqual (Seq.sort tails) [ 1; 2; 3; 4 ] (name + ": every count of scalar trips after the lanes")
         }

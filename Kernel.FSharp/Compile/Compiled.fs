@@ -14,8 +14,8 @@ module internal Compiler =
     /// Paths kept per compiled function; past it a new path is recorded and interpreted each time.
     let mutable MaxPaths = 32
     /// Newton–CG's products at one held point (`HeldHvp`) over the tape of partials even when the
-    /// path is compiled (else, the default, its IL tangent and reverse-tangent passes: measured
-    /// faster per product).
+    /// path is compiled (else, the default, its IL joint passes, as `Hvp`'s: measured faster per
+    /// product).
     let mutable HeldHvpOnTape = false
 
 /// Per-thread scratch for compiled passes: four pinned arrays (values, adjoints, tangents, adjoint
@@ -44,6 +44,9 @@ type internal Workspace() =
     /// The graph whose partials (first, and second) D0 … H11 hold in this call (null: none yet).
     member val PartialsOf: Graph = null with get, set
     member val HessiansOf: Graph = null with get, set
+    /// The compiled passes (a PathCode) whose joint forward pass `Path.ForwardJoint` last ran in
+    /// this workspace (null: it ran interpreted).
+    member val Joint: obj = null with get, set
     /// Room for w directions per slot of `count` slots: (tangents, adjoint tangents).
     member val SB: float[] = Array.empty with get, set
     member val ATB: float[] = Array.empty with get, set
@@ -104,6 +107,8 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     let mutable tangent: PassFn[] = null
     let mutable reverseTangent: PassFn[] = null
     let mutable forwardTangent: PassFn[] = null
+    let mutable forwardJoint: PassFn[] = null
+    let mutable reverseJoint: PassFn[] = null
     /// Every node's value (for the passes over the tape, which read them all).
     member _.Forward = forward
     /// The values `Value` and the lean sweep need (loops in lanes store only what later code reads).
@@ -127,6 +132,15 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     member p.ForwardTangent =
         if isNull forwardTangent then lock p (fun () -> if isNull forwardTangent then forwardTangent <- Emit.forwardTangent g loops)
         forwardTangent
+    /// Hvp's joint forward pass: values and tangents, every one stored but the lane trips'.
+    member p.ForwardJoint =
+        if isNull forwardJoint then lock p (fun () -> if isNull forwardJoint then forwardJoint <- Emit.forwardJoint g loops)
+        forwardJoint
+    /// Hvp's joint sweep: adjoints and adjoint tangents in one pass (after ForwardJoint; A and AT
+    /// zero where Clear says).
+    member p.ReverseJoint =
+        if isNull reverseJoint then lock p (fun () -> if isNull reverseJoint then reverseJoint <- Emit.reverseJoint g loops)
+        reverseJoint
 
 /// What selecting a path runs first (with its guards).
 type internal Run =
@@ -136,6 +150,8 @@ type internal Run =
     | Full = 1
     /// Values with the tangents along w.S in one pass (Jvp).
     | Tangents = 2
+    /// Values and tangents along w.S for Hvp's joint passes.
+    | Joint = 3
 
 /// One recorded path: its graph, run by the interpreter until it is reused, then by its IL (when
 /// it has at most `Compiler.MaxCompiledNodes` straight-line nodes once its loops are rolled; larger
@@ -187,6 +203,27 @@ type internal Path(g: Graph, compileNow: bool) =
         else
             for f in c.ForwardTangent do f.Invoke(w.PV, 0n, w.PS, 0n)
             Path.GuardsHold(c, w)
+    /// Values, tangents (the inputs' in w.S) and guards for Hvp's joint passes; true when this path
+    /// is the one taken there. Compiled, every value and tangent but the lane trips' is stored (the
+    /// joint sweep recomputes those) and w.Joint is the code that ran; interpreted, the values only
+    /// (w.Joint null: the caller takes the four separate passes).
+    member p.ForwardJoint(w: Workspace) : bool =
+        let c = p.Code
+        w.Joint <- box c
+        if isNull c then Interpreter.forward g w.V
+        else
+            for f in c.ForwardJoint do f.Invoke(w.PV, 0n, w.PS, 0n)
+            Path.GuardsHold(c, w)
+    /// After ForwardJoint by c: the adjoints and adjoint tangents of output 0 in one sweep (A and AT
+    /// cleared where it reads them, seeded); H·v is then w.AT[0 .. N−1].
+    member _.ReverseJoint(w: Workspace, c: PathCode) =
+        for struct (start, length) in c.Clear do
+            Array.Clear(w.A, start, length)
+            Array.Clear(w.AT, start, length)
+        let o = g.Outputs[0]
+        if o >= 0 then w.A[o] <- 1.0
+        let r = c.ReverseJoint
+        for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, w.PS, w.PAT)
     /// The tape of first (and, with `second`, second) partials in w, computed once per call.
     member _.Partials(w: Workspace, second: bool) =
         if not (obj.ReferenceEquals(w.PartialsOf, g)) then
@@ -245,6 +282,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     let run (p: Path) (w: Workspace) (how: Run) =
         match how with
         | Run.Tangents -> p.ForwardTangent w
+        | Run.Joint -> p.ForwardJoint w
         | Run.Full -> p.Forward(w, true)
         | _ -> p.Forward(w, false)
 
@@ -308,6 +346,18 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         p.ReverseTangent(w, tape)
         Span<float>(w.AT, 0, n).CopyTo hv
 
+    /// H·v after `ForwardJoint` (values and tangents along v, the inputs' in w.S): by its IL, one
+    /// joint sweep of adjoints and adjoint tangents (loops in lanes where they run so); interpreted
+    /// (the path not yet compiled), the separate passes.
+    let hvpJoint (w: Workspace) (p: Path) (v: ReadOnlySpan<float>) (hv: Span<float>) =
+        match w.Joint with
+        | :? PathCode as code ->
+            p.ReverseJoint(w, code)
+            Span<float>(w.AT, 0, n).CopyTo hv
+        | _ ->
+            sweep w p 0 true
+            hvpAt w p v hv false
+
     /// Records f at x0 and compiles its path, at the top level only (a recording is made once
     /// and replayed at new points, so it cannot belong to an enclosing transform). Exceptions of f
     /// propagate.
@@ -362,15 +412,15 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             Workspace.Give w
             reraise ()
 
-    /// Enter, with the tangents along v computed with the values (Jvp's one pass: only the
-    /// outputs' values and tangents left in memory).
-    member private _.Enter(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>) : struct (Workspace * Path) =
+    /// Enter, with the tangents along v computed with the values (`how`: Jvp's one pass, only the
+    /// outputs' values and tangents left in memory; or Hvp's joint forward pass).
+    member private _.Enter(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, how: Run) : struct (Workspace * Path) =
         let w = Workspace.Take()
         try
             w.Ensure(n, 0)
             x.CopyTo(Span<float>(w.V, 0, n))
             v.CopyTo(Span<float>(w.S, 0, n))
-            struct (w, select w Run.Tangents)
+            struct (w, select w how)
         with _ ->
             Workspace.Give w
             reraise ()
@@ -400,7 +450,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
 
     /// Values and tangents along v in one pass.
     member c.TryJvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, y: Span<float>, jv: Span<float>) : bool =
-        let struct (w, p) = c.Enter(x, v)
+        let struct (w, p) = c.Enter(x, v, Run.Tangents)
         try
             if isNull p then false
             else
@@ -413,17 +463,18 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    /// H·v by four IL passes (values, kept adjoints, tangents along v, adjoint tangents), every
-    /// row's partials by its own code. (Measured: fusing values with tangents and adjoints with
-    /// adjoint tangents into two passes ran slower, 2.7 against 2.0 µs for Rosenbrock at n = 100 —
-    /// the fused methods' locals outgrow the registers.)
+    /// H·v by two IL passes: values with tangents along v (`ForwardJoint`), then adjoints with
+    /// adjoint tangents (`ReverseJoint`), every row's partials by its own code, loops in lanes where
+    /// they run so (the joint sweep recomputes the lane trips' values and tangents in registers).
+    /// (Measured before lanes: fusing the four separate passes into two ran slower, 2.7 against
+    /// 2.0 µs for Rosenbrock at n = 100 — the fused methods' locals outgrew the registers; with
+    /// lanes and lean storage the two passes are the faster: bench/RESULTS.md, fifth session.)
     member c.TryHvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, hv: Span<float>) : bool =
-        let struct (w, p) = c.Enter(x, Run.Full)
+        let struct (w, p) = c.Enter(x, v, Run.Joint)
         try
             if isNull p then false
             else
-                sweep w p 0 true
-                hvpAt w p v hv false
+                hvpJoint w p v hv
                 true
         finally
             Workspace.Give w
@@ -544,10 +595,19 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         let p = select w Run.Full
         if not (isNull p) then
             value <- output w p.Graph 0
-            sweep w p 0 true // HeldHvp's tape reads every node's adjoint
+            // HeldHvp over the tape, or its separate passes, read every node's adjoint; its joint
+            // passes sweep again themselves
+            sweep w p 0 (Compiler.HeldHvpOnTape || not p.IsCompiled)
             Span<float>(w.A, 0, n).CopyTo grad
         p
 
-    /// H(x)·v at the point w holds (`TryHold`), the passes of `TryHvp` without selecting the path
-    /// and computing the partials again: one tangent and one reverse-tangent pass over the tape.
-    member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) = hvpAt w p v hv Compiler.HeldHvpOnTape
+    /// H(x)·v at the point w holds (`TryHold`), without selecting the path: compiled, `TryHvp`'s two
+    /// joint passes (the guards already held at x); interpreted, or with `Compiler.HeldHvpOnTape`,
+    /// one tangent and one reverse-tangent pass over the tape of partials (computed once per point).
+    /// (`HeldHvpOnTape` must not change between TryHold and the HeldHvp calls at its point.)
+    member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) =
+        if Compiler.HeldHvpOnTape || not p.IsCompiled then hvpAt w p v hv Compiler.HeldHvpOnTape
+        else
+            v.CopyTo(Span<float>(w.S, 0, n))
+            p.ForwardJoint w |> ignore
+            hvpJoint w p v hv

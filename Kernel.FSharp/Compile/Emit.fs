@@ -436,6 +436,28 @@ module internal Emit =
                     loopOver il c lp (Array.append lp.Stride0 lp.Stride1 |> Array.filter (fun s -> s <> 0) |> Array.distinct)
                         false (fun () -> for j in 0 .. lp.Period - 1 do check il c fail (lp.First + j) lp.Stride0[j] lp.Stride1[j])) |]
 
+    /// a[j] + d·w into operand j's adjoint (stride): its held or cached local, else memory.
+    let private accumulate (il: ILGenerator) (l: Locals) (c: Ctx) (j: int) (stride: int) (d: LocalBuilder) =
+        if j >= 0 then
+            let lj = heldAt c A j stride
+            let lj = if isNull lj then (match c.Cache.TryGetValue(struct (j, stride)) with | true, x -> x | _ -> null) else lj
+            if not (isNull lj) then
+                // a[j] + d·w, held
+                il.Emit(OpCodes.Ldloc, lj)
+                il.Emit(OpCodes.Ldloc, d)
+                il.Emit(OpCodes.Ldloc, l.W)
+                il.Emit(OpCodes.Mul)
+                il.Emit(OpCodes.Add)
+                il.Emit(OpCodes.Stloc, lj)
+            else
+                address il c A j stride
+                load il c A j stride
+                il.Emit(OpCodes.Ldloc, d)
+                il.Emit(OpCodes.Ldloc, l.W)
+                il.Emit(OpCodes.Mul)
+                il.Emit(OpCodes.Add)
+                il.Emit(OpCodes.Stind_R8)
+
     /// A node of the adjoint sweep (see `reverse`).
     let private reverseNode (g: Graph) (keep: bool) (il: ILGenerator) (l: Locals) (c: Ctx) (n: Site) =
         let i = n.I
@@ -456,28 +478,8 @@ module internal Emit =
                 il.Emit(OpCodes.Ldc_R8, 0.0)
                 il.Emit(OpCodes.Beq, skip)
             partials il l c g n
-            let accumulate (j: int) (stride: int) (d: LocalBuilder) =
-                if j >= 0 then
-                    let lj = heldAt c A j stride
-                    let lj = if isNull lj then (match c.Cache.TryGetValue(struct (j, stride)) with | true, x -> x | _ -> null) else lj
-                    if not (isNull lj) then
-                        // a[j] + d·w, held
-                        il.Emit(OpCodes.Ldloc, lj)
-                        il.Emit(OpCodes.Ldloc, d)
-                        il.Emit(OpCodes.Ldloc, l.W)
-                        il.Emit(OpCodes.Mul)
-                        il.Emit(OpCodes.Add)
-                        il.Emit(OpCodes.Stloc, lj)
-                    else
-                        address il c A j stride
-                        load il c A j stride
-                        il.Emit(OpCodes.Ldloc, d)
-                        il.Emit(OpCodes.Ldloc, l.W)
-                        il.Emit(OpCodes.Mul)
-                        il.Emit(OpCodes.Add)
-                        il.Emit(OpCodes.Stind_R8)
-            accumulate g.A0[i] n.S0 l.D0
-            accumulate g.A1[i] n.S1 l.D1
+            accumulate il l c g.A0[i] n.S0 l.D0
+            accumulate il l c g.A1[i] n.S1 l.D1
             il.MarkLabel skip
     let private loadHeldAdjoints (il: ILGenerator) (c: Ctx) (stride: int) =
         for k in 0 .. c.Held.Length - 1 do
@@ -489,8 +491,8 @@ module internal Emit =
         let c = straight A first (heldLocals il (last - first + 1))
         loadHeldAdjoints il c 0
         for i = last downto first do reverseNode g keep il l c (site i)
-    /// The scalar loop over lp's trips, descending.
-    let private scalarReverseLoop (g: Graph) (keep: bool) (il: ILGenerator) (lp: Loop) =
+    /// The scalar loop over lp's trips, descending, `node` emitting each body node's sweep.
+    let private scalarReverseLoopOf (g: Graph) (node: ILGenerator -> Locals -> Ctx -> Site -> unit) (il: ILGenerator) (lp: Loop) =
         let l = locals il
         let c = { straight A lp.First (heldLocals il lp.Period) with HStride = lp.Period }
         let p = lp.Period
@@ -531,7 +533,7 @@ module internal Emit =
                     let struct (b, st) = site
                     load il c A b st
                     il.Emit(OpCodes.Stloc, c.Cache[site])
-                for j = p - 1 downto 0 do reverseNode g keep il l c (bodySite lp j))
+                for j = p - 1 downto 0 do node il l c (bodySite lp j))
             (fun () ->
                 for site in cached do
                     let struct (b, st) = site
@@ -548,6 +550,9 @@ module internal Emit =
                     address il c A b 0
                     il.Emit(OpCodes.Ldloc, l)
                     il.Emit(OpCodes.Stind_R8))
+
+    /// The scalar loop over lp's trips, descending.
+    let private scalarReverseLoop (g: Graph) (keep: bool) (il: ILGenerator) (lp: Loop) = scalarReverseLoopOf g (reverseNode g keep) il lp
 
     /// The adjoint sweep, pieces in reverse order (run them from the last). A chunk (a loop's trip)
     /// keeps its own nodes' adjoints in locals (loaded once: what later pieces, trips and the seed put
@@ -591,6 +596,8 @@ module internal Emit =
     let private vEquals = vMethod "Equals" 2 (fun _ -> true)
     let private vAndNot = vMethod "AndNot" 2 (fun _ -> true)
     let private vXor = vMethod "Xor" 2 (fun _ -> true)
+    let private vAnd = vMethod "BitwiseAnd" 2 (fun _ -> true)
+    let private vSelect = vMethod "ConditionalSelect" 3 (fun _ -> true)
     let private vZero = vt.GetProperty("Zero").GetGetMethod()
     let private vOp (name: string) = vt.GetMethod(name, [| vt; vt |])
     let private vAdd = vOp "op_Addition"
@@ -947,11 +954,91 @@ module internal Emit =
     let private vecLocals (il: ILGenerator) (pl: LanePlan) (pick: int -> bool) (t: Type) =
         Array.init pl.Lp.Period (fun j -> if pick j then il.DeclareLocal t else null)
 
+    /// A lane node's terms into its operands' adjoint tangents, four trips at once (as
+    /// reverseTangent's node): for operand kk present, `apply kk` gets code pushing each of d·gt and
+    /// the two products of a second partial times the adjoint w with a tangent, in reverseTangent's
+    /// order, each zero in the lanes where w = gt = 0. d0, d1 push the first partials (lanePartials';
+    /// r its 1/y for ÷); hs four scratch vectors (h00, h01, h11, the mask).
+    let private laneAdjointTangents (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (tv: LocalBuilder[])
+                                    (va: LocalBuilder[]) (vat: LocalBuilder[]) (r: LocalBuilder) (hs: LocalBuilder[])
+                                    (d0: unit -> unit) (d1: unit -> unit) (j: int) (apply: int -> (unit -> unit)[] -> unit) =
+        let code = g.Code[pl.Lp.First + j]
+        let src = pl.Src.[j]
+        let h00, h01, h11, mask = hs[0], hs[1], hs[2], hs[3]
+        let konst (x: float) =
+            il.Emit(OpCodes.Ldc_R8, x)
+            il.Emit(OpCodes.Call, vCreate1)
+        // the second partials (as `hessian`: the row's, 0 elsewhere), each times w
+        let set (loc: LocalBuilder) (h: unit -> unit) =
+            h ()
+            il.Emit(OpCodes.Ldloc, va[j])
+            il.Emit(OpCodes.Call, vMul)
+            il.Emit(OpCodes.Stloc, loc)
+        let zero () = il.Emit(OpCodes.Call, vZero)
+        set h00 zero
+        il.Emit(OpCodes.Ldloc, h00)
+        il.Emit(OpCodes.Stloc, h01)
+        il.Emit(OpCodes.Ldloc, h00)
+        il.Emit(OpCodes.Stloc, h11)
+        if code = IrLog.Binary + int16 Fun2.Mul then set h01 (fun () -> konst 1.0)
+        elif code = IrLog.Binary + int16 Fun2.Div then
+            // (0, −(r·r), 2·(fz·r·r)) as the table's row
+            set h01 (fun () ->
+                il.Emit(OpCodes.Ldloc, r)
+                il.Emit(OpCodes.Ldloc, r)
+                il.Emit(OpCodes.Call, vMul)
+                konst -0.0
+                il.Emit(OpCodes.Call, vXor))
+            set h11 (fun () ->
+                konst 2.0
+                il.Emit(OpCodes.Ldloc, vv[j])
+                il.Emit(OpCodes.Ldloc, r)
+                il.Emit(OpCodes.Call, vMul)
+                il.Emit(OpCodes.Ldloc, r)
+                il.Emit(OpCodes.Call, vMul)
+                il.Emit(OpCodes.Call, vMul))
+        elif code = IrLog.Unary + int16 Fun1.Square then
+            // 2, or the NaN value (the row's NaN rule)
+            set h00 (fun () ->
+                il.Emit(OpCodes.Ldloc, vv[j])
+                il.Emit(OpCodes.Ldloc, vv[j])
+                il.Emit(OpCodes.Call, vEquals)
+                konst 2.0
+                il.Emit(OpCodes.Ldloc, vv[j])
+                il.Emit(OpCodes.Call, vSelect))
+        // the lanes where w = gt = 0 add nothing
+        il.Emit(OpCodes.Ldloc, va[j])
+        zero ()
+        il.Emit(OpCodes.Call, vEquals)
+        il.Emit(OpCodes.Ldloc, vat[j])
+        zero ()
+        il.Emit(OpCodes.Call, vEquals)
+        il.Emit(OpCodes.Call, vAnd)
+        il.Emit(OpCodes.Stloc, mask)
+        let masked (t: unit -> unit) () =
+            t ()
+            il.Emit(OpCodes.Ldloc, mask)
+            il.Emit(OpCodes.Call, vAndNot)
+        let present (s: Src) = match s with Konst _ | NoOp -> false | _ -> true
+        let product (h: LocalBuilder) (s: Src) () =
+            if present s then
+                il.Emit(OpCodes.Ldloc, h)
+                vecOperand il c S tv s
+                il.Emit(OpCodes.Call, vMul)
+            else zero ()
+        let dgt (d: unit -> unit) () =
+            d ()
+            il.Emit(OpCodes.Ldloc, vat[j])
+            il.Emit(OpCodes.Call, vMul)
+        if present src[0] then apply 0 [| masked (dgt d0); masked (product h00 src[0]); masked (product h01 src[1]) |]
+        if present src[1] then apply 1 [| masked (dgt d1); masked (product h01 src[0]); masked (product h11 src[1]) |]
+
     /// The lean forward of a lane loop: the lane trips without storing their values (nobody but this
     /// loop reads them; the reverse recomputes them), the last lane trip's carried values stored for
     /// the scalar trips after them (`tail`), which store every value as before. With `tangents`, the
-    /// tangents too (in S, as `tangentOf`: the chain's lane by lane, partials 1 and ±1), stored alike.
-    let private laneForwardWith (g: Graph) (il: ILGenerator) (pl: LanePlan) (tangents: bool) (tail: Loop -> unit) =
+    /// tangents too (in S, as `tangentOf`: the chain's lane by lane, partials 1 and ±1), stored alike;
+    /// with `chainTangents` also every chain node's tangent (for the joint second-order sweep).
+    let private laneForwardWith (g: Graph) (il: ILGenerator) (pl: LanePlan) (tangents: bool) (chainTangents: bool) (tail: Loop -> unit) =
         let lp = pl.Lp
         let p = lp.Period
         let c = straight V 0 [||]
@@ -969,7 +1056,8 @@ module internal Emit =
             if tangents then
                 load il c S (lp.First - p + j) 0
                 il.Emit(OpCodes.Stloc, tcarry[j])
-        groupLoop il c pl (laneStrides pl) false (fun () ->
+        let strides = if chainTangents then Array.distinct (Array.append (laneStrides pl) [| p |]) else laneStrides pl
+        groupLoop il c pl strides false (fun () ->
             laneValues g il c pl vv
             if tangents then laneTangents g il c pl vv tv r
             for k in 0 .. Width - 1 do
@@ -997,6 +1085,10 @@ module internal Emit =
                                     il.Emit(OpCodes.Mul)
                             il.Emit(OpCodes.Add)
                             il.Emit(OpCodes.Stloc, th[j])
+                            if chainTangents then
+                                address il c S (lp.First + k * p + j) p
+                                il.Emit(OpCodes.Ldloc, th[j])
+                                il.Emit(OpCodes.Stind_R8)
                 for j in pl.Carried do
                     il.Emit(OpCodes.Ldloc, h[j])
                     il.Emit(OpCodes.Stloc, carry[j])
@@ -1013,12 +1105,16 @@ module internal Emit =
                 il.Emit(OpCodes.Stind_R8)
         tail pl.Tail
 
-    let private laneForward (g: Graph) (il: ILGenerator) (pl: LanePlan) = laneForwardWith g il pl false (scalarForwardLoop g il)
+    let private laneForward (g: Graph) (il: ILGenerator) (pl: LanePlan) = laneForwardWith g il pl false false (scalarForwardLoop g il)
 
-    /// The lean reverse of a lane loop: the scalar trips after the lane trips first (as before), then
-    /// the lane trips, four at a time from the last.
-    let private laneReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) =
-        scalarReverseLoop g false il pl.Tail
+    /// The lean reverse of a lane loop: the scalar trips after the lane trips first (`tail`), then
+    /// the lane trips, four at a time from the last. With `second`, the adjoint tangents too (Hvp's
+    /// joint sweep, in AT, as `reverseTangent`: every operand's at + d·gt + h·s + h·s, the second
+    /// partials times the adjoint, where the adjoint or the adjoint tangent is not zero), the lane
+    /// nodes' tangents recomputed with their values and the chain nodes' read from memory (the
+    /// joint forward pass stores them).
+    let private laneReverseWith (g: Graph) (il: ILGenerator) (pl: LanePlan) (second: bool) (tail: Loop -> unit) =
+        tail pl.Tail
         let lp = pl.Lp
         let p = lp.Period
         let c = straight A 0 [||]
@@ -1033,23 +1129,50 @@ module internal Emit =
         let r = il.DeclareLocal vt
         let acc = il.DeclareLocal vt
         let sacc = il.DeclareLocal typeof<float>
+        // second order: tangents, adjoint tangents (lane nodes' vectors, chain nodes' scalars, the
+        // carried ones and the three terms each carried node last got), each memory site's three terms
+        let pick (yes: int -> bool) (t: Type) = if second then vecLocals il pl yes t else [||]
+        let tv = pick (fun j -> not pl.Chain[j]) vt
+        let vat = pick (fun j -> not pl.Chain[j]) vt
+        let hat = pick (fun j -> pl.Chain[j]) typeof<float>
+        let catc = pick (fun j -> Array.contains j pl.Carried) typeof<float>
+        let cterms = Array.init p (fun j -> if second && Array.contains j pl.Carried then Array.init 3 (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let lat = Array.init p (fun j -> if second && pl.FromChain[j] then Array.init Width (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let termsAt = Collections.Generic.Dictionary<struct (int * int), LocalBuilder[]>()
+        if second then
+            for KeyValue(key, _) in terms do termsAt[key] <- Array.init 3 (fun _ -> il.DeclareLocal vt)
+        let hs = if second then Array.init 4 (fun _ -> il.DeclareLocal vt) else [||]
+        let st6 = if second then Array.init 6 (fun _ -> il.DeclareLocal typeof<float>) else [||]
+        let present (src: Src) = match src with Konst _ | NoOp -> false | _ -> true
+        // the chain nodes' tangents are in memory at stride Period
+        let strides = if second then Array.distinct (Array.append (laneStrides pl) [| p |]) else laneStrides pl
         // the carried nodes' adjoints in the last lane trip, as the scalar trips left them
         for j in pl.Carried do
             load il c A (lp.First + (pl.Trips - 1) * p + j) 0
             il.Emit(OpCodes.Stloc, carry[j])
-        groupLoop il c pl (laneStrides pl) true (fun () ->
+            if second then
+                load il c AT (lp.First + (pl.Trips - 1) * p + j) 0
+                il.Emit(OpCodes.Stloc, catc[j])
+        groupLoop il c pl strides true (fun () ->
             laneValues g il c pl vv
+            if second then laneTangents g il c pl vv tv r
             for j in 0 .. p - 1 do
                 if pl.FromChain[j] then
                     for k in 0 .. Width - 1 do
                         il.Emit(OpCodes.Ldc_R8, 0.0)
                         il.Emit(OpCodes.Stloc, la[j][k])
+                        if second then
+                            il.Emit(OpCodes.Ldc_R8, 0.0)
+                            il.Emit(OpCodes.Stloc, lat[j][k])
             // the chain, lane by lane from the last trip (+, − and copies: constant partials, no zero test)
             for k = Width - 1 downto 0 do
                 for j in 0 .. p - 1 do
                     if pl.Chain[j] then
                         if Array.contains j pl.Carried then il.Emit(OpCodes.Ldloc, carry[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
                         il.Emit(OpCodes.Stloc, h[j])
+                        if second then
+                            if Array.contains j pl.Carried then il.Emit(OpCodes.Ldloc, catc[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
+                            il.Emit(OpCodes.Stloc, hat[j])
                 for j = p - 1 downto 0 do
                     if pl.Chain[j] then
                         let code = g.Code[lp.First + j]
@@ -1079,6 +1202,83 @@ module internal Emit =
                                 term ()
                                 il.Emit(OpCodes.Stind_R8)
                             | _ -> ()
+                        if second then
+                            // the adjoint tangent's terms (as reverseTangent's node): the second partials
+                            // of +, − and copies are 0·w; none where w = gt = 0
+                            let src = pl.Src.[j]
+                            let tangent (s: Src) =
+                                match s with
+                                | Same j' when pl.Chain[j'] -> load il c S (lp.First + k * p + j') p
+                                | Prev j' -> load il c S (lp.First + (k - 1) * p + j') p
+                                | Same j' ->
+                                    il.Emit(OpCodes.Ldloc, tv[j'])
+                                    il.Emit(OpCodes.Ldc_I4, k)
+                                    il.Emit(OpCodes.Call, vGet)
+                                | Ext(b, st) -> load il c S (b + st * k) st
+                                | _ -> invalidOp "Hybrid internal error: a chain operand without a tangent"
+                            il.Emit(OpCodes.Ldc_R8, 0.0)
+                            il.Emit(OpCodes.Ldloc, h[j])
+                            il.Emit(OpCodes.Mul)
+                            il.Emit(OpCodes.Stloc, sacc)
+                            let product (loc: LocalBuilder) (s: Src) =
+                                il.Emit(OpCodes.Ldloc, sacc)
+                                tangent s
+                                il.Emit(OpCodes.Mul)
+                                il.Emit(OpCodes.Stloc, loc)
+                            // operand kk's terms: d·gt, then the two products in reverseTangent's order
+                            let slots (kk: int) = st6[3 * kk .. 3 * kk + 2]
+                            for kk in 0 .. 1 do
+                                if present src[kk] then
+                                    let t = slots kk
+                                    il.Emit(OpCodes.Ldc_R8, ds[kk])
+                                    il.Emit(OpCodes.Ldloc, hat[j])
+                                    il.Emit(OpCodes.Mul)
+                                    il.Emit(OpCodes.Stloc, t[0])
+                                    let first, second' = if kk = 0 then src[0], src[1] else src[0], src[1]
+                                    if kk = 0 then
+                                        product t[1] first
+                                        if present second' then product t[2] second' else (il.Emit(OpCodes.Ldc_R8, 0.0); il.Emit(OpCodes.Stloc, t[2]))
+                                    else
+                                        if present first then product t[1] first else (il.Emit(OpCodes.Ldc_R8, 0.0); il.Emit(OpCodes.Stloc, t[1]))
+                                        product t[2] second'
+                            let go = il.DefineLabel()
+                            il.Emit(OpCodes.Ldloc, h[j])
+                            il.Emit(OpCodes.Ldc_R8, 0.0)
+                            il.Emit(OpCodes.Bne_Un, go)
+                            il.Emit(OpCodes.Ldloc, hat[j])
+                            il.Emit(OpCodes.Ldc_R8, 0.0)
+                            il.Emit(OpCodes.Bne_Un, go)
+                            for loc in st6 do
+                                il.Emit(OpCodes.Ldc_R8, 0.0)
+                                il.Emit(OpCodes.Stloc, loc)
+                            il.MarkLabel go
+                            // ((x + t0) + t1) + t2 (a term +0 adds nothing: these sums are never −0)
+                            let sum3 (t: LocalBuilder[]) =
+                                for q in 0 .. 2 do
+                                    il.Emit(OpCodes.Ldloc, t[q])
+                                    il.Emit(OpCodes.Add)
+                            let into (t: LocalBuilder[]) (loc: LocalBuilder) =
+                                il.Emit(OpCodes.Ldloc, loc)
+                                sum3 t
+                                il.Emit(OpCodes.Stloc, loc)
+                            for kk in 0 .. 1 do
+                                let t = slots kk
+                                match src[kk] with
+                                | Same j' when pl.Chain[j'] -> into t hat[j']
+                                | Same j' -> into t lat.[j'].[k]
+                                | Prev j' ->
+                                    for q in 0 .. 2 do
+                                        il.Emit(OpCodes.Ldloc, t[q])
+                                        il.Emit(OpCodes.Stloc, cterms[j'][q])
+                                    il.Emit(OpCodes.Ldc_R8, 0.0)
+                                    sum3 t
+                                    il.Emit(OpCodes.Stloc, catc[j'])
+                                | Ext(b, st) ->
+                                    address il c AT (b + st * k) st
+                                    load il c AT (b + st * k) st
+                                    sum3 t
+                                    il.Emit(OpCodes.Stind_R8)
+                                | _ -> ()
             // the lane nodes, descending, four trips at once
             for j in 0 .. p - 1 do
                 if not pl.Chain[j] then
@@ -1087,6 +1287,12 @@ module internal Emit =
                         il.Emit(OpCodes.Call, vCreate4)
                     else il.Emit(OpCodes.Call, vZero)
                     il.Emit(OpCodes.Stloc, va[j])
+                    if second then
+                        if pl.FromChain[j] then
+                            for k in 0 .. Width - 1 do il.Emit(OpCodes.Ldloc, lat[j][k])
+                            il.Emit(OpCodes.Call, vCreate4)
+                        else il.Emit(OpCodes.Call, vZero)
+                        il.Emit(OpCodes.Stloc, vat[j])
             for j = p - 1 downto 0 do
                 if not pl.Chain[j] then
                     let d0, d1, masked = lanePartials g il c pl vv r j
@@ -1111,42 +1317,62 @@ module internal Emit =
                             term d
                             il.Emit(OpCodes.Stloc, terms[struct (j, kk)])
                         | _ -> ()
+                    if second then
+                        laneAdjointTangents g il c pl vv tv va vat r hs d0 d1 j (fun kk (t: (unit -> unit)[]) ->
+                            match pl.Src.[j].[kk] with
+                            | Same j' ->
+                                il.Emit(OpCodes.Ldloc, vat[j'])
+                                for q in t do
+                                    q ()
+                                    il.Emit(OpCodes.Call, vAdd)
+                                il.Emit(OpCodes.Stloc, vat[j'])
+                            | Ext _ ->
+                                t |> Array.iteri (fun q e ->
+                                    e ()
+                                    il.Emit(OpCodes.Stloc, termsAt[struct (j, kk)][q]))
+                            | _ -> ())
             // the terms into memory, each slot's in the scalar sweep's order
-            for (b, st, ss) in pl.Strided do
-                if st = 1 then
-                    address il c A b 1
-                    il.Emit(OpCodes.Call, vLoad)
-                else
-                    for k in 0 .. Width - 1 do load il c A (b + st * k) st
-                    il.Emit(OpCodes.Call, vCreate4)
-                for (j, k) in ss do
-                    il.Emit(OpCodes.Ldloc, terms[struct (j, k)])
-                    il.Emit(OpCodes.Call, vAdd)
-                if st = 1 then
-                    address il c A b 1
-                    il.Emit(OpCodes.Call, vStore)
-                else
-                    il.Emit(OpCodes.Stloc, acc)
-                    for k in 0 .. Width - 1 do
-                        address il c A (b + st * k) st
-                        il.Emit(OpCodes.Ldloc, acc)
-                        il.Emit(OpCodes.Ldc_I4, k)
-                        il.Emit(OpCodes.Call, vGet)
-                        il.Emit(OpCodes.Stind_R8)
-            for (b, ss) in pl.Broadcast do
-                load il c A b 0
-                il.Emit(OpCodes.Stloc, sacc)
-                for k = Width - 1 downto 0 do
-                    for (j, kk) in ss do
-                        il.Emit(OpCodes.Ldloc, sacc)
-                        il.Emit(OpCodes.Ldloc, terms[struct (j, kk)])
-                        il.Emit(OpCodes.Ldc_I4, k)
-                        il.Emit(OpCodes.Call, vGet)
-                        il.Emit(OpCodes.Add)
-                        il.Emit(OpCodes.Stloc, sacc)
-                address il c A b 0
-                il.Emit(OpCodes.Ldloc, sacc)
-                il.Emit(OpCodes.Stind_R8))
+            let flush (arg: int16) (each: int * int -> (unit -> unit) list) =
+                for (b, st, ss) in pl.Strided do
+                    if st = 1 then
+                        address il c arg b 1
+                        il.Emit(OpCodes.Call, vLoad)
+                    else
+                        for k in 0 .. Width - 1 do load il c arg (b + st * k) st
+                        il.Emit(OpCodes.Call, vCreate4)
+                    for (j, k) in ss do
+                        for t in each (j, k) do
+                            t ()
+                            il.Emit(OpCodes.Call, vAdd)
+                    if st = 1 then
+                        address il c arg b 1
+                        il.Emit(OpCodes.Call, vStore)
+                    else
+                        il.Emit(OpCodes.Stloc, acc)
+                        for k in 0 .. Width - 1 do
+                            address il c arg (b + st * k) st
+                            il.Emit(OpCodes.Ldloc, acc)
+                            il.Emit(OpCodes.Ldc_I4, k)
+                            il.Emit(OpCodes.Call, vGet)
+                            il.Emit(OpCodes.Stind_R8)
+                for (b, ss) in pl.Broadcast do
+                    load il c arg b 0
+                    il.Emit(OpCodes.Stloc, sacc)
+                    for k = Width - 1 downto 0 do
+                        for (j, kk) in ss do
+                            for t in each (j, kk) do
+                                il.Emit(OpCodes.Ldloc, sacc)
+                                t ()
+                                il.Emit(OpCodes.Ldc_I4, k)
+                                il.Emit(OpCodes.Call, vGet)
+                                il.Emit(OpCodes.Add)
+                                il.Emit(OpCodes.Stloc, sacc)
+                    address il c arg b 0
+                    il.Emit(OpCodes.Ldloc, sacc)
+                    il.Emit(OpCodes.Stind_R8)
+            flush A (fun (j, k) -> [ fun () -> il.Emit(OpCodes.Ldloc, terms[struct (j, k)]) ])
+            if second then
+                flush AT (fun (j, k) -> [ for loc in termsAt[struct (j, k)] -> fun () -> il.Emit(OpCodes.Ldloc, loc) ]))
         // trip 0's carried terms belong to the nodes before the loop
         for j in pl.Carried do
             let b = lp.First - p + j
@@ -1155,6 +1381,15 @@ module internal Emit =
             il.Emit(OpCodes.Ldloc, carry[j])
             il.Emit(OpCodes.Add)
             il.Emit(OpCodes.Stind_R8)
+            if second then
+                address il c AT b 0
+                load il c AT b 0
+                for q in 0 .. 2 do
+                    il.Emit(OpCodes.Ldloc, cterms[j][q])
+                    il.Emit(OpCodes.Add)
+                il.Emit(OpCodes.Stind_R8)
+
+    let private laneReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) = laneReverseWith g il pl false (scalarReverseLoop g false il)
 
     /// The adjoint sweep, pieces in reverse order (run them from the last). A chunk (a loop's trip)
     /// keeps its own nodes' adjoints in locals (loaded once: what later pieces, trips and the seed put
@@ -1248,6 +1483,43 @@ module internal Emit =
                 forwardLoop il c g lp (fun j -> node il l c (bodySite lp j)))
             (fun m -> PassFn(fun pv _ ps _ -> m.TangentAt(pv, ps)))
 
+    /// Node n's terms into its operands' adjoint tangents in memory (as Interpreter.reverseTangent):
+    /// at[j] + d0·gt + h00·s[j] + h01·s[k] and at[k] + d1·gt + h01·s[j] + h11·s[k], the partials in
+    /// D0, D1, the second partials times the adjoint in H00 … H11, the adjoint tangent in Gt.
+    let private adjointTangentTerms (il: ILGenerator) (l: Locals) (c: Ctx) (g: Graph) (n: Site) =
+        let i = n.I
+        let j = g.A0[i]
+        let k = g.A1[i]
+        let product (h: LocalBuilder) (slot: int) (stride: int) =
+            il.Emit(OpCodes.Ldloc, h)
+            load il c S slot stride
+            il.Emit(OpCodes.Mul)
+        let cross (other: int) (stride: int) =
+            if other >= 0 then product l.H01 other stride else il.Emit(OpCodes.Ldc_R8, 0.0)
+        let start (slot: int) (stride: int) (d: LocalBuilder) =
+            address il c AT slot stride
+            load il c AT slot stride
+            il.Emit(OpCodes.Ldloc, d)
+            il.Emit(OpCodes.Ldloc, l.Gt)
+            il.Emit(OpCodes.Mul)
+            il.Emit(OpCodes.Add)
+        if j >= 0 then
+            // at[j] + d0·gt + h00·s[j] + cross
+            start j n.S0 l.D0
+            product l.H00 j n.S0
+            il.Emit(OpCodes.Add)
+            cross k n.S1
+            il.Emit(OpCodes.Add)
+            il.Emit(OpCodes.Stind_R8)
+        if k >= 0 then
+            // at[k] + d1·gt + cross + h11·s[k]
+            start k n.S1 l.D1
+            cross j n.S0
+            il.Emit(OpCodes.Add)
+            product l.H11 k n.S1
+            il.Emit(OpCodes.Add)
+            il.Emit(OpCodes.Stind_R8)
+
     /// The adjoint-tangent pass, pieces in reverse order (run them from the last).
     let reverseTangent (g: Graph) (loops: Loop[]) : PassFn[] =
         let node (il: ILGenerator) (l: Locals) (c: Ctx) (n: Site) =
@@ -1268,37 +1540,7 @@ module internal Emit =
                 il.MarkLabel go
                 partials il l c g n
                 hessian il l c g n
-                let j = g.A0[i]
-                let k = g.A1[i]
-                let product (h: LocalBuilder) (slot: int) (stride: int) =
-                    il.Emit(OpCodes.Ldloc, h)
-                    load il c S slot stride
-                    il.Emit(OpCodes.Mul)
-                let cross (other: int) (stride: int) =
-                    if other >= 0 then product l.H01 other stride else il.Emit(OpCodes.Ldc_R8, 0.0)
-                let start (slot: int) (stride: int) (d: LocalBuilder) =
-                    address il c AT slot stride
-                    load il c AT slot stride
-                    il.Emit(OpCodes.Ldloc, d)
-                    il.Emit(OpCodes.Ldloc, l.Gt)
-                    il.Emit(OpCodes.Mul)
-                    il.Emit(OpCodes.Add)
-                if j >= 0 then
-                    // at[j] + d0·gt + h00·s[j] + cross
-                    start j n.S0 l.D0
-                    product l.H00 j n.S0
-                    il.Emit(OpCodes.Add)
-                    cross k n.S1
-                    il.Emit(OpCodes.Add)
-                    il.Emit(OpCodes.Stind_R8)
-                if k >= 0 then
-                    // at[k] + d1·gt + cross + h11·s[k]
-                    start k n.S1 l.D1
-                    cross j n.S0
-                    il.Emit(OpCodes.Add)
-                    product l.H11 k n.S1
-                    il.Emit(OpCodes.Add)
-                    il.Emit(OpCodes.Stind_R8)
+                adjointTangentTerms il l c g n
                 il.MarkLabel skip
         build "Hybrid.Compiled.ReverseTangent" g loops 160
             (fun il first last ->
@@ -1354,8 +1596,10 @@ module internal Emit =
     /// are stored (`readFromMemory`: the outputs', the guards' operands, what other pieces read).
     /// A loop that runs in lanes (`lanes`, as the lean passes') takes four trips at once, values and
     /// tangents, storing neither but the last lane trip's carried ones. s[0 .. N−1] seeded by the caller.
-    let forwardTangentWith (lanes: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
-        let stored = readFromMemory g loops
+    /// With `joint` (Hvp's forward pass, for `reverseJoint`): every value and tangent stored but
+    /// the lane trips' (which the joint sweep recomputes), their chain nodes' tangents stored.
+    let forwardTangentWith (lanes: bool) (joint: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
+        let stored = if joint then Array.create g.Count true else readFromMemory g loops
         let plans = lanePlans lanes g loops
         let node (il: ILGenerator) (l: Locals) (cv: Ctx) (cs: Ctx) (n: Site) =
             let i = n.I
@@ -1392,9 +1636,68 @@ module internal Emit =
                     il.Emit(OpCodes.Initblk)
                 else
                     match plans.TryGetValue lp.First with
-                    | true, pl -> laneForwardWith g il pl true (scalarLoop il)
+                    | true, pl -> laneForwardWith g il pl true joint (scalarLoop il)
                     | _ -> scalarLoop il lp)
             (fun m -> PassFn(fun pv _ ps _ -> m.ForwardAt pv; m.TangentAt(pv, ps)))
 
-    /// `forwardTangentWith` with lanes where `Lanes` allows them.
-    let forwardTangent (g: Graph) (loops: Loop[]) = forwardTangentWith Lanes g loops
+    /// `forwardTangentWith` (not joint) with lanes where `Lanes` allows them.
+    let forwardTangent (g: Graph) (loops: Loop[]) = forwardTangentWith Lanes false g loops
+
+    /// A node of the joint second-order sweep (`reverseJoint`): the adjoint sweep's node (its adjoint
+    /// w held; its terms into the operands' adjoints, held or cached) and the adjoint-tangent pass's
+    /// (gt from memory; its terms into memory, reading the values and tangents there), skipped where
+    /// both are zero — the same sums in the same order as `reverse` then `reverseTangent`.
+    let private jointNode (g: Graph) (il: ILGenerator) (l: Locals) (c: Ctx) (n: Site) =
+        let i = n.I
+        let code = g.Code[i]
+        if code <> IrLog.ConstantCode then
+            let skip = il.DefineLabel()
+            let go = il.DefineLabel()
+            let noAdjoint = il.DefineLabel()
+            il.Emit(OpCodes.Ldloc, c.Held[i - c.HFirst])
+            il.Emit(OpCodes.Stloc, l.W)
+            load il c AT i n.Stride
+            il.Emit(OpCodes.Stloc, l.Gt)
+            il.Emit(OpCodes.Ldloc, l.W)
+            il.Emit(OpCodes.Ldc_R8, 0.0)
+            il.Emit(OpCodes.Bne_Un, go)
+            il.Emit(OpCodes.Ldloc, l.Gt)
+            il.Emit(OpCodes.Ldc_R8, 0.0)
+            il.Emit(OpCodes.Beq, skip)
+            il.MarkLabel go
+            partials il l c g n
+            // a zero adjoint is a symbolic zero (the sweep's test; +, − and copies add an exact 0)
+            if not (code = IrLog.CopyCode || code = IrLog.Binary + int16 Fun2.Add || code = IrLog.Binary + int16 Fun2.Sub) then
+                il.Emit(OpCodes.Ldloc, l.W)
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Beq, noAdjoint)
+            accumulate il l c g.A0[i] n.S0 l.D0
+            accumulate il l c g.A1[i] n.S1 l.D1
+            il.MarkLabel noAdjoint
+            hessian il l c g n
+            adjointTangentTerms il l c g n
+            il.MarkLabel skip
+
+    /// Hvp's joint sweep: adjoints and adjoint tangents in one pass, pieces in reverse order (run them
+    /// from the last), after `forwardTangentWith _ true`: chunks and scalar trips keep their nodes'
+    /// adjoints in registers (as the lean `reverse`), loops in lanes run four trips at once (the
+    /// lane nodes' values and tangents recomputed). Only the inputs' adjoints and adjoint tangents
+    /// are left complete in memory; memory zero where `leanClear` says, for both.
+    let reverseJointWith (lanes: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
+        let plans = lanePlans lanes g loops
+        let scalarLoop (il: ILGenerator) (lp: Loop) = scalarReverseLoopOf g (jointNode g) il lp
+        build "Hybrid.Compiled.ReverseJoint" g loops 220
+            (fun il first last ->
+                let l = locals il
+                let c = straight A first (heldLocals il (last - first + 1))
+                loadHeldAdjoints il c 0
+                for i = last downto first do jointNode g il l c (site i))
+            (fun il lp ->
+                match plans.TryGetValue lp.First with
+                | true, pl -> laneReverseWith g il pl true (scalarLoop il)
+                | _ -> scalarLoop il lp)
+            (fun m -> PassFn(fun pv pa ps pat -> m.ReverseAt(pv, pa); m.ReverseTangentAt(pv, pa, ps, pat)))
+
+    /// Hvp's two passes with lanes where `Lanes` allows them.
+    let forwardJoint (g: Graph) (loops: Loop[]) = forwardTangentWith Lanes true g loops
+    let reverseJoint (g: Graph) (loops: Loop[]) = reverseJointWith Lanes g loops

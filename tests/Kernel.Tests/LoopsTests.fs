@@ -83,7 +83,7 @@ let private jvpPassWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: Lo
     Array.fill s 0 g.Count nan
     Array.blit x 0 v 0 g.N
     Array.blit dir 0 s 0 g.N
-    for f in Emit.forwardTangentWith lanes g loops do f.Invoke(p v, 0n, p s, 0n)
+    for f in Emit.forwardTangentWith lanes false g loops do f.Invoke(p v, 0n, p s, 0n)
     let ok = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p v))
     let o = g.Outputs[0]
     ok, (if o >= 0 then [| v[o]; s[o] |] else [||]), v, s
@@ -91,6 +91,24 @@ let private jvpPassWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: Lo
 let private jvpPass (lanes: bool) g loops guardLoops x dir =
     let ok, out, _, _ = jvpPassWith lanes g loops guardLoops x dir
     ok, out
+
+/// Hvp's joint passes (values with tangents, then adjoints with adjoint tangents), over memory holding
+/// NaN but the inputs and the ranges the sweep clears: the inputs' adjoints and adjoint tangents.
+let private hvpJoint (lanes: bool) (g: Graph) (loops: Loop[]) (x: float[]) (dir: float[]) =
+    let pin () = GC.AllocateArray<float>(g.Count, true)
+    let v, a, s, at = pin (), pin (), pin (), pin ()
+    let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
+    for arr in [ v; a; s; at ] do Array.fill arr 0 g.Count nan
+    Array.blit x 0 v 0 g.N
+    Array.blit dir 0 s 0 g.N
+    for f in Emit.forwardTangentWith lanes true g loops do f.Invoke(p v, 0n, p s, 0n)
+    for struct (start, length) in Emit.leanClearWith lanes g loops do
+        Array.fill a start length 0.0
+        Array.fill at start length 0.0
+    if g.Outputs[0] >= 0 then a[g.Outputs[0]] <- 1.0
+    let r = Emit.reverseJointWith lanes g loops
+    for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p a, p s, p at)
+    Array.sub a 0 g.N, Array.sub at 0 g.N
 
 let private sameBits (what: string) (expected: float[]) (actual: float[]) =
     for i in 0 .. expected.Length - 1 do
@@ -126,6 +144,9 @@ let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
             let ok, out = jvpPass lanes g ls lg x dir
             Expect.equal ok reference.Ok (sprintf "%s, Jvp's joint pass (lanes %b, %d loops): guards" what lanes ls.Length)
             sameBits (sprintf "%s, Jvp's joint pass (lanes %b, %d loops): the output's value and tangent" what lanes ls.Length) (if o >= 0 then [| reference.V[o]; reference.S[o] |] else [||]) out
+            let grad, hv = hvpJoint lanes g ls x dir
+            sameBits (sprintf "%s, Hvp's joint passes (lanes %b, %d loops): the gradient" what lanes ls.Length) (Array.sub reference.A 0 g.N) grad
+            sameBits (sprintf "%s, Hvp's joint passes (lanes %b, %d loops): H·v" what lanes ls.Length) (Array.sub reference.AT 0 g.N) hv
     loops
 
 let private point (seed: int) (n: int) (lo: float) (hi: float) =

@@ -37,9 +37,10 @@ type internal Lowered
 /// emitted after it; an op that cannot join (another length, or an operand computed from the
 /// region) closes the region and opens the next. A slice is a ref with an offset: no node; an
 /// element read is the slot of that element: no node. A matrix primitive (product, solve,
-/// Cholesky, LogDet) is not scalarised: it closes the open region and becomes one `MatNode` whose
-/// operands are contiguous slot ranges (copy nodes where the lowered elements are not) or constant
-/// data, and whose output is the next contiguous range of slots.
+/// Cholesky, LogDet), a custom rule or a linear map is not scalarised: it closes the open region
+/// and becomes one `MatNode` whose operands are contiguous slot ranges (copy nodes where the
+/// lowered elements are not) or constant data, and whose output is the next contiguous range of
+/// slots.
 module internal Lower =
 
     /// A constant operand vector (data y in a loss: `Vec.Dot(y, z)`, `(z − y)²`) of a region at least

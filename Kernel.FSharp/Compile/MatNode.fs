@@ -32,8 +32,10 @@ type internal GemmRule(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int) =
         null
     override _.Op(xs, y, _, refs, out) = GemmOp(refs[0], xs[0], ta, ra, ca, refs[1], xs[1], tb, rb, cb, y, out) :> VecOp
 
-/// A primitive recorded as a bottom-level `PrimNode` (Solve, Inverse, Cholesky, LogDet): its value
-/// is `Prim.Eval`, its rules the node's.
+/// A primitive recorded as a bottom-level `PrimNode` (Solve, Inverse, Cholesky, LogDet, a custom
+/// rule, a linear map): its value is `Prim.Eval`, its rules the node's. A custom rule's f, jvp and
+/// vjp are the user's delegates, called at each call's values — from several threads at once when
+/// the compiled function is (as the eager transforms would).
 [<Sealed>]
 type internal PrimRule(p: Prim) =
     inherit MatRule(p.Name)
@@ -41,7 +43,10 @@ type internal PrimRule(p: Prim) =
     override _.Eval(xs, y) =
         let struct (v, res) = p.Eval(Array.map (fun (x: float[]) -> Vec x) xs)
         if v.Length <> y.Length then
-            invalidOp (sprintf "Hybrid internal error: %s gave %d values at this point but %d when recorded." p.Name v.Length y.Length)
+            match p with
+            | :? CustomPrim ->
+                invalidOp (sprintf "%s: f returned %d values at this x but %d where the function was compiled; a custom rule's output length must not depend on x." p.Name v.Length y.Length)
+            | _ -> invalidOp (sprintf "Hybrid internal error: %s gave %d values at this point but %d when recorded." p.Name v.Length y.Length)
         Array.blit v 0 y 0 y.Length
         res
     override _.Op(xs, y, res, refs, out) = PrimNode(p, Array.map (fun (x: float[]) -> Vec x) xs, Vec y, res, refs, out) :> VecOp
@@ -241,7 +246,10 @@ module internal MatNodes =
                               [| (if a.IsNone then Array.copy av else null); (if b.IsNone then Array.copy bv else null) |]))
         | :? PrimNode as p ->
             match p.Prim with
-            | :? SolvePrim | :? CholeskyPrim | :? LogDetPrim ->
+            // the matrix primitives, and the opaque ones: a user rule (f called on the primal values,
+            // the user's jvp / vjp for the passes) and a linear map (a recorded pullback or
+            // linearisation applied to a traced vector) — each calls its own code at every point
+            | :? SolvePrim | :? CholeskyPrim | :? LogDetPrim | :? CustomPrim | :? LinearPrim ->
                 ValueSome(struct (PrimRule p.Prim :> MatRule, p.Refs,
                                   p.Refs |> Array.mapi (fun i r -> if r.IsNone then p.Inputs[i].ToArray() else null)))
             | _ -> ValueNone

@@ -14,8 +14,8 @@ open System.Threading
 /// Vector primitives the compiler lowers to scalar nodes (elementwise maps and zips, Sum, Dot, the
 /// structural gathers) are logged by op index (`Vec k`): rule, operands (their refs, or the values of
 /// a constant operand) and length. An op without an entry is not lowered: a matrix primitive (a
-/// product, a solve, Cholesky, LogDet) is kept as one node of the compiled graph, read from the op
-/// itself (`MatNodes.ofOp`); any other (a custom rule, …) is not compiled.
+/// product, a solve, Cholesky, LogDet), a custom rule or a linear map is kept as one node of the
+/// compiled graph, read from the op itself (`MatNodes.ofOp`); any other is not compiled.
 [<Sealed; AllowNullLiteral>]
 type internal IrLog(traceId: int) =
     let mutable codes: int16[] = Array.zeroCreate 256

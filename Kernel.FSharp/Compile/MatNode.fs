@@ -20,6 +20,13 @@ type internal MatRule(name: string) =
     abstract Residual: bool
     abstract Eval: xs: float[][] * y: float[] -> obj
     abstract Op: xs: float[][] * y: float[] * res: obj * refs: VecRef[] * out: VecRef -> VecOp
+    /// True when `VjpInto` is the reverse rule (else the passes run `Op(…).Vjp`).
+    abstract Direct: bool
+    default _.Direct = false
+    /// The reverse rule without building the op, allocation-free: adds the vjp of the output's
+    /// cotangent g (exact size) into zs[i] (exact size, zeroed; null for a constant operand).
+    abstract VjpInto: xs: float[][] * g: float[] * zs: float[][] -> unit
+    default _.VjpInto(_, _, _) = invalidOp "Hybrid internal error: this matrix rule has no direct reverse."
 
 /// C = op(A)·op(B) (`GemmOp`): the value is GemmOp.Record's dgemm into zeros.
 [<Sealed>]
@@ -31,6 +38,11 @@ type internal GemmRule(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int) =
         Dense.gemm ta xs[0] ra ca tb xs[1] rb cb 1.0 y
         null
     override _.Op(xs, y, _, refs, out) = GemmOp(refs[0], xs[0], ta, ra, ca, refs[1], xs[1], tb, rb, cb, y, out) :> VecOp
+    override _.Direct = true
+    /// GemmOp.Vjp's two products, into the scratch's arrays.
+    override _.VjpInto(xs, g, zs) =
+        if not (isNull zs[0]) then GemmOp.PullA(ta, ra, ca, tb, rb, cb, g, xs[1], zs[0])
+        if not (isNull zs[1]) then GemmOp.PullB(ta, ra, ca, tb, rb, cb, xs[0], g, zs[1])
 
 /// A primitive recorded as a bottom-level `PrimNode` (Solve, Inverse, Cholesky, LogDet, a custom
 /// rule, a linear map): its value is `Prim.Eval`, its rules the node's. A custom rule's f, jvp and
@@ -61,13 +73,16 @@ type internal MatOperand = { First: int; Length: int; Data: float[] }
 /// belongs to, and compact derivative arrays (each traced operand, then the output; Width values
 /// per element) that the op's rules read and write through a `Store`.
 [<Sealed>]
-type internal MatScratch(operands: MatOperand[], outLen: int, total: int) =
+type internal MatScratch(operands: MatOperand[], outLen: int, total: int, direct: bool) =
     member val Xs: float[][] = operands |> Array.map (fun o -> if o.First < 0 then o.Data else Array.zeroCreate o.Length)
     member val Y: float[] = Array.zeroCreate outLen
     member val Kept: float[][] = operands |> Array.map (fun o -> if o.First < 0 then null else Array.zeroCreate o.Length)
     member val HasRes = false with get, set
     member val Res: obj = null with get, set
     member val Adj: float[] = Array.zeroCreate total
+    /// The output's cotangent and each traced operand's adjoint as exact-size arrays (`MatRule.VjpInto`).
+    member val G: float[] = if direct then Array.zeroCreate outLen else null
+    member val Z: float[][] = operands |> Array.map (fun o -> if o.First < 0 || not direct then null else Array.zeroCreate o.Length)
     member val Tan: float[] = Array.empty with get, set
     member val AdjT: float[] = Array.empty with get, set
     /// Room for width k in Tan and AdjT.
@@ -100,7 +115,7 @@ type internal MatNode(rule: MatRule, operands: MatOperand[], out: int, outLen: i
     let refs = operands |> Array.mapi (fun i o -> if o.First < 0 then VecRef.None else VecRef.Slots(offsets[i], o.Length))
     let outRef = VecRef.Slots(offOut, outLen)
     let stop = operands |> Array.fold (fun e o -> if o.First >= 0 then max e (o.First + o.Length) else e) (out + outLen)
-    let scratch = new ThreadLocal<MatScratch>(fun () -> MatScratch(operands, outLen, total))
+    let scratch = new ThreadLocal<MatScratch>(fun () -> MatScratch(operands, outLen, total, rule.Direct))
     static let noOps = Collections.Generic.List<int>()
 
     static let allZero (s: Span<float>) =
@@ -172,20 +187,33 @@ type internal MatNode(rule: MatRule, operands: MatOperand[], out: int, outLen: i
         m.Keep(sc, res)
         ReadOnlySpan<float>(sc.Y).CopyTo(v.Slice(out, outLen))
 
-    /// Adds the vjp of the output's adjoints a[Out ..] into the operands' adjoints.
+    /// Adds the vjp of the output's adjoints a[Out ..] into the operands' adjoints: each operand's
+    /// adjoint into zeros first (0 + z), then added into the graph's slots. A rule with `VjpInto`
+    /// (a product) runs on the scratch's exact-size arrays and allocates nothing.
     member m.Reverse(v: Span<float>, a: Span<float>) =
         if not (allZero (a.Slice(out, outLen))) then
             let sc = scratch.Value
-            let op = m.Build(v, sc)
-            let adj = sc.Adj
-            Array.Clear(adj, 0, offOut)
-            a.Slice(out, outLen).CopyTo(Span<float>(adj, offOut, outLen))
-            op.Vjp(Store(adj, noOps, false, 1))
-            for i in 0 .. operands.Length - 1 do
-                let o = operands[i]
-                if o.First >= 0 then
-                    let off = offsets[i]
-                    for e in 0 .. o.Length - 1 do a[o.First + e] <- a[o.First + e] + adj[off + e]
+            if rule.Direct then
+                m.Fill(v, sc)
+                for z in sc.Z do if not (isNull z) then Array.Clear z
+                a.Slice(out, outLen).CopyTo(Span<float> sc.G)
+                rule.VjpInto(sc.Xs, sc.G, sc.Z)
+                for i in 0 .. operands.Length - 1 do
+                    let o = operands[i]
+                    if o.First >= 0 then
+                        let z = sc.Z[i]
+                        for e in 0 .. o.Length - 1 do a[o.First + e] <- a[o.First + e] + (0.0 + z[e])
+            else
+                let op = m.Build(v, sc)
+                let adj = sc.Adj
+                Array.Clear(adj, 0, offOut)
+                a.Slice(out, outLen).CopyTo(Span<float>(adj, offOut, outLen))
+                op.Vjp(Store(adj, noOps, false, 1))
+                for i in 0 .. operands.Length - 1 do
+                    let o = operands[i]
+                    if o.First >= 0 then
+                        let off = offsets[i]
+                        for e in 0 .. o.Length - 1 do a[o.First + e] <- a[o.First + e] + adj[off + e]
 
     /// Tangents of the output (k directions per slot, s[slot·k + q]) from the operands'.
     member m.Tangent(v: Span<float>, s: Span<float>, k: int) =

@@ -18,19 +18,26 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
     let n = if tb then rb else cb
     /// z += op(A)·op(B) for the given A and B values.
     let push (aa: float[]) (bb: float[]) (z: float[]) = Dense.gemm ta aa ra ca tb bb rb cb 1.0 z
-    /// z (shaped like stored A) += the A-adjoint of cotangent g against B values bb.
-    let pullA (g: float[]) (bb: float[]) (z: float[]) =
-        if ta then Dense.gemm tb bb rb cb true g m n 1.0 z
-        else Dense.gemm false g m n (not tb) bb rb cb 1.0 z
-    /// z (shaped like stored B) += the B-adjoint of cotangent g against A values aa.
-    let pullB (aa: float[]) (g: float[]) (z: float[]) =
-        if tb then Dense.gemm true g m n ta aa ra ca 1.0 z
-        else Dense.gemm (not ta) aa ra ca false g m n 1.0 z
+    let pullA (g: float[]) (bb: float[]) (z: float[]) = GemmOp.PullA(ta, ra, ca, tb, rb, cb, g, bb, z)
+    let pullB (aa: float[]) (g: float[]) (z: float[]) = GemmOp.PullB(ta, ra, ca, tb, rb, cb, aa, g, z)
 
     /// Direction j of an interleaved array (w directions, direction-fastest), and the reverse.
     static let gather (src: float[]) (len: int) (w: int) (j: int) = Array.init len (fun e -> src[e * w + j])
     static let scatterAdd (dst: float[]) (z: float[]) (w: int) (j: int) =
         for e in 0 .. z.Length - 1 do dst[e * w + j] <- dst[e * w + j] + z[e]
+
+    /// z (shaped like stored A, exact size) += the A-adjoint of the m×n cotangent g against B values bb.
+    static member PullA(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int, g: float[], bb: float[], z: float[]) =
+        let m = if ta then ca else ra
+        let n = if tb then rb else cb
+        if ta then Dense.gemm tb bb rb cb true g m n 1.0 z
+        else Dense.gemm false g m n (not tb) bb rb cb 1.0 z
+    /// z (shaped like stored B, exact size) += the B-adjoint of the m×n cotangent g against A values aa.
+    static member PullB(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int, aa: float[], g: float[], z: float[]) =
+        let m = if ta then ca else ra
+        let n = if tb then rb else cb
+        if tb then Dense.gemm true g m n ta aa ra ca 1.0 z
+        else Dense.gemm (not ta) aa ra ca false g m n 1.0 z
 
     override _.Batched = true
     /// The operands as recorded (refs, values, stored shapes and transposes), for `Fn.Compile`,

@@ -234,8 +234,8 @@ module internal Lower =
                 | NodeKind.Vector ->
                     let k = t.Arg0[i]
                     let v = log.Vec k
-                    if v.Kind = IrVecKind.None then
-                        match MatNodes.ofOp t.Ops[k] with
+                    if v.Kind = IrVecKind.None || v.Kind = IrVecKind.MapDerivative || v.Kind = IrVecKind.ZipDerivative then
+                        match (if v.Kind = IrVecKind.None then MatNodes.ofOp t.Ops[k] else ValueSome(MatNodes.ofDerivative v)) with
                         | ValueNone -> reason <- sprintf "it uses %s, which the compiler does not lower to scalar code yet" (describe t.Ops[k])
                         | ValueSome(struct (rule, refs, data)) ->
                             // a matrix primitive stays one node (MatNode.fs): its operands as contiguous

@@ -63,6 +63,41 @@ type internal PrimRule(p: Prim) =
         res
     override _.Op(xs, y, res, refs, out) = PrimNode(p, Array.map (fun (x: float[]) -> Vec x) xs, Vec y, res, refs, out) :> VecOp
 
+/// Elementwise f⁽ᵐ⁾(x), m ≥ 1 (`Vec.MapDerivative`: a partial of an inner transform, recorded on the
+/// compiled trace): the value from `Derivatives`, the rules `MapOp`'s with the partials f⁽ᵐ⁺¹⁾ and
+/// f⁽ᵐ⁺²⁾ at the call's values — the numbers the eager trace records.
+[<Sealed>]
+type internal MapDerivativeRule(f: Fun1, c: float, m: int, n: int) =
+    inherit MatRule(sprintf "%O^(%d)" f m)
+    static let view (x: float[]) = { Arr = x; Off = 0; Len = x.Length }
+    override _.Residual = false
+    override _.Eval(xs, y) =
+        Derivatives.unary f c m (view xs[0]) n y
+        null
+    override _.Op(xs, _, _, refs, out) =
+        let d = Array.zeroCreate n
+        let d2 = Array.zeroCreate n
+        Derivatives.unary f c (m + 1) (view xs[0]) n d
+        Derivatives.unary f c (m + 2) (view xs[0]) n d2
+        MapOp(refs[0], d, d2, n, out) :> VecOp
+
+/// Elementwise ∂ⁱ⁺ʲf/∂xⁱ∂yʲ(x, y), i + j ≥ 1 (`Vec.ZipDerivative`; a length-1 operand broadcasts):
+/// the value from `Derivatives`, the rules `ZipOp`'s with the next orders' partials at the call's values.
+[<Sealed>]
+type internal ZipDerivativeRule(f: Fun2, i: int, j: int, n: int) =
+    inherit MatRule(sprintf "%O^(%d,%d)" f i j)
+    static let view (x: float[]) = { Arr = x; Off = 0; Len = x.Length }
+    override _.Residual = false
+    override _.Eval(xs, y) =
+        Derivatives.binary f i j (view xs[0]) (view xs[1]) n y
+        null
+    override _.Op(xs, _, _, refs, out) =
+        let part a b =
+            let p = Array.zeroCreate n
+            Derivatives.binary f a b (view xs[0]) (view xs[1]) n p
+            Partial.Of(view p)
+        ZipOp(refs[0], refs[1], part (i + 1) j, part i (j + 1), part (i + 2) j, part (i + 1) (j + 1), part i (j + 2), n, out) :> VecOp
+
 /// An operand of a matrix node: a contiguous range of the graph's slots (First ≥ 0), or constant
 /// data copied when recorded (First = −1, its values in Data).
 [<Struct>]
@@ -282,6 +317,14 @@ module internal MatNodes =
                                   p.Refs |> Array.mapi (fun i r -> if r.IsNone then p.Inputs[i].ToArray() else null)))
             | _ -> ValueNone
         | _ -> ValueNone
+
+    /// The rule of a logged derivative map or zip (`IrLog.MapDerivative`, `ZipDerivative`), its
+    /// operand refs and constant operands' values.
+    let ofDerivative (v: IrVec) : struct (MatRule * VecRef[] * float[][]) =
+        if v.Kind = IrVecKind.MapDerivative then
+            struct (MapDerivativeRule(enum<Fun1>(int v.Rule), v.C, v.Nnz, v.N) :> MatRule, [| v.X |], [| null |])
+        else
+            struct (ZipDerivativeRule(enum<Fun2>(int v.Rule), v.Nnz, int v.C, v.N) :> MatRule, [| v.X; v.Y |], [| v.XK; v.YK |])
 
     /// [first, last] cut at the output ranges of the nodes (sorted by Out) inside it: the scalar
     /// ranges and the nodes, in order.

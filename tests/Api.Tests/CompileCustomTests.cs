@@ -17,7 +17,7 @@ public class CompileCustomTests
     static double[] Random(Random r, int n, double lo = -1, double hi = 1) => Enumerable.Range(0, n).Select(_ => lo + (hi - lo) * r.NextDouble()).ToArray();
 
     /// <summary>Value, GradAndValue, Jvp, Hvp and Hessian of the compiled f bitwise those of the eager transforms.</summary>
-    static void AllEqualEager(Func<Vec, Real> f, CompiledFunction c, double[] x, double[] v, string what)
+    static void AllEqualEager(Func<Vec, Real> f, CompiledFunction c, double[] x, double[] v, string what, bool secondExact = true)
     {
         Bitwise(f(x).Value, c.Value(x), $"{what} Value");
         var (g, value) = Fn.GradAndValue(f)(x);
@@ -29,18 +29,36 @@ public class CompileCustomTests
         Bitwise(t.Value, tangent, $"{what} Jvp tangent");
         var hv = new double[x.Length];
         c.Hvp(x, v, hv);
-        Bitwise(Fn.Hvp(f)(x, v).ToArray(), hv, $"{what} Hvp");
-        Bitwise(Fn.Hessian(f)(x).ToMatrix(), c.Hessian(x), $"{what} Hessian");
+        if (secondExact)
+        {
+            Bitwise(Fn.Hvp(f)(x, v).ToArray(), hv, $"{what} Hvp");
+            Bitwise(Fn.Hessian(f)(x).ToMatrix(), c.Hessian(x), $"{what} Hessian");
+        }
+        else
+        {
+            Near(Fn.Hvp(f)(x, v).ToArray(), hv, $"{what} Hvp");
+            var h = Fn.Hessian(f)(x).ToMatrix();
+            Near(h.ToColumnMajorArray(), c.Hessian(x).ToColumnMajorArray(), $"{what} Hessian");
+        }
+    }
+
+    /// <summary>Equal to 1e-14 of the largest entry (sums of the same terms in another order).</summary>
+    static void Near(double[] expected, double[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var scale = expected.Max(Math.Abs);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-14 * scale, $"{what}[{i}]: eager {expected[i]:R}, compiled {actual[i]:R}");
     }
 
     /// <summary>f compiled at one random point, compiled (not eager), and checked against eager at five more.</summary>
-    static CompiledFunction Check(Func<Vec, Real> f, int n, int seed)
+    static CompiledFunction Check(Func<Vec, Real> f, int n, int seed, bool secondExact = true)
     {
         var r = new Random(seed);
         var c = Fn.Compile(f, Random(r, n));
         Assert.True(c.IsCompiled, c.NotCompiledReason);
         Assert.Null(c.NotCompiledReason);
-        for (var k = 0; k < 5; k++) AllEqualEager(f, c, Random(r, n), Random(r, n), $"point {k}");
+        for (var k = 0; k < 5; k++) AllEqualEager(f, c, Random(r, n), Random(r, n), $"point {k}", secondExact);
         Assert.Equal(1, c.Recordings);
         return c;
     }
@@ -208,5 +226,20 @@ public class CompileCustomTests
         Assert.Equal(3.0, c.Value(new[] { 0.5, 2.0 }));
         var e = Assert.Throws<InvalidOperationException>(() => c.Value(new[] { -1.0, 2.0 }));
         Assert.Contains("f returned 1 values at this x but 2 where the function was compiled", e.Message);
+    }
+
+    /// <summary>g with the maps and zips whose partials are derivative primitives (Pow, Atan2, Tanh, …).</summary>
+    static Real Inner(Vec u) =>
+        Vec.Sum(Vec.Pow(Vec.Exp(u), 1.5) + Vec.Pow(Vec.Exp(u), u * 0.1 + 1.0) + Vec.Atan2(u, Vec.Exp(u) + 1.0) + Vec.Tanh(u * u) + Vec.Hypot(u, u * 0.5 + 2.0));
+
+    [Fact]
+    public void AnInnerGradientOverDerivativeMapsAndZipsIsCompiled()
+    {
+        // Σ ∇g(x)ᵢ: the inner reverse sweep's partials are MapPrim / ZipPrim of order 1 on the recording
+        // trace, each one node of the compiled graph (before, the path fell back: "it uses ZipOp").
+        // Values, gradients and Jvp bitwise; Hvp and Hessian (third derivatives of g) to 1e-14: eager's
+        // Hvp is Jvp∘Grad over nested traces, which adds the same terms in another order
+        Check(x => Vec.Sum(Fn.Grad(Inner)(x)) + Vec.Dot(x, x), 3, 9, secondExact: false);
+        Check(x => Vec.Dot(Fn.Grad(Inner)(Vec.Sin(x)), x), 4, 10, secondExact: false);
     }
 }

@@ -195,6 +195,32 @@ public class CompileMatTests
     }
 
     [Fact]
+    public void AProductsTangentForAllDirectionsIsOneDgemmOnEverySide()
+    {
+        // x as a 3×2 matrix X; the tangent on a transposed left factor (Xᵀ·B), on a matrix right factor
+        // (A·X) and on a transposed right factor (A·Xᵀ): before, one dgemm per direction (6 here)
+        var b = RandomMat(new Random(5), 3, 4);
+        var a = RandomMat(new Random(6), 4, 3);
+        var a2 = RandomMat(new Random(7), 4, 2);
+        static Mat X(Vec x) => Mat.OfColumns(new[] { x[..3], x[3..] });
+        var cases = new (string, Func<Vec, Vec>)[]
+        {
+            ("Xᵀ·B", x => Mat.TransposeTimes(X(x), b).Data),
+            ("A·X", x => (a * X(x)).Data),
+            ("A·Xᵀ", x => Mat.TimesTranspose(a2, X(x)).Data),
+        };
+        var x0 = Random(new Random(8), 6);
+        foreach (var (name, f) in cases)
+        {
+            var before = GemmCount.Calls;
+            var jf = Fn.JacFwd(f)(x0).ToMatrix();
+            Assert.True(GemmCount.Calls - before <= 2, $"{name}: {GemmCount.Calls - before} dgemm calls (the value, then one for all 6 directions)");
+            var jr = Fn.JacRev(f)(x0).ToMatrix();
+            Same(jr, jf, name); // each entry one product of the same numbers
+        }
+    }
+
+    [Fact]
     public void OneCompiledFunctionWithProductsServesEightThreadsAtOnce()
     {
         var f = Logistic(300, 5, 26, out _, out _);

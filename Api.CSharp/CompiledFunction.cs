@@ -40,9 +40,9 @@ public sealed class CompiledFunction
     public int Recordings => _core.Recordings;
 
     /// <summary>
-    /// True when f is compiled; false when it uses primitives the compiler does not replay yet
-    /// (matrix products, solves, factorisations, custom rules), and every call runs the eager
-    /// transform instead (correct, at eager speed; see <see cref="NotCompiledReason"/>).
+    /// True when f is compiled; false when it reads values no guard can express (a traced vector's
+    /// <c>ToArray</c>) or uses an operation the compiler does not replay, and every call runs the
+    /// eager transform instead (correct, at eager speed; see <see cref="NotCompiledReason"/>).
     /// </summary>
     public bool IsCompiled => _core.Unsupported is null;
 

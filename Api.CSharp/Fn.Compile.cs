@@ -21,9 +21,13 @@ public static partial class Fn
     /// Whole-vector code — elementwise <c>Vec</c> / <c>Mat</c> maps and zips, broadcasts, slices, <c>Vec.Sum</c>,
     /// <c>Vec.Dot</c>, <c>Mat.Transpose</c> and the row, column, trace and diagonal gathers — is lowered to
     /// scalar code, each chain of elementwise operations with its sums fused into one pass over the elements.
-    /// Functions that use matrix products, solves, factorisations or custom rules are not compiled yet: the
-    /// compiled object then answers through the eager transforms (<see cref="CompiledFunction.IsCompiled"/>
-    /// is false, <see cref="CompiledFunction.NotCompiledReason"/> names the primitive).
+    /// Matrix products, solves, factorisations, custom rules (<see cref="CustomJvp(Func{Vec, Vec}, Func{Vec, Vec, Vec})"/>,
+    /// <see cref="CustomVjp(Func{Vec, Vec}, Func{Vec, Vec, Vec, Vec})"/>) and linear maps (a pullback or
+    /// linearisation applied to a traced vector) stay one node each, calling their own code at each call's
+    /// values: a custom rule's f, jvp and vjp run at every call, from several threads at once when the compiled
+    /// function is used so, and must be safe for that. A function that reads a traced vector's values
+    /// (<c>ToArray</c>) is not compiled: the compiled object then answers through the eager transforms
+    /// (<see cref="CompiledFunction.IsCompiled"/> is false, <see cref="CompiledFunction.NotCompiledReason"/> says why).
     /// </summary>
     /// <param name="f">The scalar function ℝⁿ → ℝ.</param>
     /// <param name="x0">The point to record at (length n ≥ 1); its length is the input length of every call.</param>

@@ -46,7 +46,7 @@ type internal Unsupported = { Reason: string }
 module internal GraphRecorder =
 
     /// Records f once at x on a trace that keeps rules, constants and guards, and returns the path's
-    /// graph, or the reason it cannot be compiled (matrix products, custom rules, …). Vector
+    /// graph, or the reason it cannot be compiled (a read of a traced vector's values, …). Vector
     /// primitives it can express in scalar nodes are lowered first (`Lower`).
     /// Exceptions of f (and escaped values, `(double)` of a traced Real) propagate.
     let record (owner: string) (f: Func<Vec, Real[]>) (x: float[]) : Choice<Graph, Unsupported> =
@@ -97,12 +97,12 @@ module internal GraphRecorder =
                                     for s in o.First .. o.First + o.Length - 1 do live[s] <- true
                         | NodeKind.Scalar ->
                             if low.Codes.Length <= i || low.Codes[i] = 0s then
-                                if isNull reason then reason <- "it applies a custom rule or another primitive the compiler cannot replay"
+                                if isNull reason then reason <- "it applies a primitive the compiler cannot replay"
                             if low.Arg0[i] >= 0 then live[low.Arg0[i]] <- true
                             if low.Arg1[i] >= 0 then live[low.Arg1[i]] <- true
                         | NodeKind.Input ->
                             if (low.Codes.Length <= i || low.Codes[i] <> IrLog.ConstantCode) && isNull reason then
-                                reason <- "it applies a custom rule or another primitive the compiler cannot replay"
+                                reason <- "it applies a primitive the compiler cannot replay"
                         | _ ->
                             if isNull reason then
                                 reason <- "Hybrid internal error: a vector node was left in the lowered graph"

@@ -37,9 +37,10 @@ type internal Lowered
 /// emitted after it; an op that cannot join (another length, or an operand computed from the
 /// region) closes the region and opens the next. A slice is a ref with an offset: no node; an
 /// element read is the slot of that element: no node. A matrix primitive (product, solve,
-/// Cholesky, LogDet) is not scalarised: it closes the open region and becomes one `MatNode` whose
-/// operands are contiguous slot ranges (copy nodes where the lowered elements are not) or constant
-/// data, and whose output is the next contiguous range of slots.
+/// Cholesky, LogDet), a custom rule or a linear map is not scalarised: it closes the open region
+/// and becomes one `MatNode` whose operands are contiguous slot ranges (copy nodes where the
+/// lowered elements are not) or constant data, and whose output is the next contiguous range of
+/// slots.
 module internal Lower =
 
     /// A constant operand vector (data y in a loss: `Vec.Dot(y, z)`, `(z − y)²`) of a region at least
@@ -233,8 +234,8 @@ module internal Lower =
                 | NodeKind.Vector ->
                     let k = t.Arg0[i]
                     let v = log.Vec k
-                    if v.Kind = IrVecKind.None then
-                        match MatNodes.ofOp t.Ops[k] with
+                    if v.Kind = IrVecKind.None || v.Kind = IrVecKind.MapDerivative || v.Kind = IrVecKind.ZipDerivative then
+                        match (if v.Kind = IrVecKind.None then MatNodes.ofOp t.Ops[k] else ValueSome(MatNodes.ofDerivative v)) with
                         | ValueNone -> reason <- sprintf "it uses %s, which the compiler does not lower to scalar code yet" (describe t.Ops[k])
                         | ValueSome(struct (rule, refs, data)) ->
                             // a matrix primitive stays one node (MatNode.fs): its operands as contiguous

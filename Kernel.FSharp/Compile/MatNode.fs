@@ -20,6 +20,13 @@ type internal MatRule(name: string) =
     abstract Residual: bool
     abstract Eval: xs: float[][] * y: float[] -> obj
     abstract Op: xs: float[][] * y: float[] * res: obj * refs: VecRef[] * out: VecRef -> VecOp
+    /// True when `VjpInto` is the reverse rule (else the passes run `Op(…).Vjp`).
+    abstract Direct: bool
+    default _.Direct = false
+    /// The reverse rule without building the op, allocation-free: adds the vjp of the output's
+    /// cotangent g (exact size) into zs[i] (exact size, zeroed; null for a constant operand).
+    abstract VjpInto: xs: float[][] * g: float[] * zs: float[][] -> unit
+    default _.VjpInto(_, _, _) = invalidOp "Hybrid internal error: this matrix rule has no direct reverse."
 
 /// C = op(A)·op(B) (`GemmOp`): the value is GemmOp.Record's dgemm into zeros.
 [<Sealed>]
@@ -31,9 +38,16 @@ type internal GemmRule(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int) =
         Dense.gemm ta xs[0] ra ca tb xs[1] rb cb 1.0 y
         null
     override _.Op(xs, y, _, refs, out) = GemmOp(refs[0], xs[0], ta, ra, ca, refs[1], xs[1], tb, rb, cb, y, out) :> VecOp
+    override _.Direct = true
+    /// GemmOp.Vjp's two products, into the scratch's arrays.
+    override _.VjpInto(xs, g, zs) =
+        if not (isNull zs[0]) then GemmOp.PullA(ta, ra, ca, tb, rb, cb, g, xs[1], zs[0])
+        if not (isNull zs[1]) then GemmOp.PullB(ta, ra, ca, tb, rb, cb, xs[0], g, zs[1])
 
-/// A primitive recorded as a bottom-level `PrimNode` (Solve, Inverse, Cholesky, LogDet): its value
-/// is `Prim.Eval`, its rules the node's.
+/// A primitive recorded as a bottom-level `PrimNode` (Solve, Inverse, Cholesky, LogDet, a custom
+/// rule, a linear map): its value is `Prim.Eval`, its rules the node's. A custom rule's f, jvp and
+/// vjp are the user's delegates, called at each call's values — from several threads at once when
+/// the compiled function is (as the eager transforms would).
 [<Sealed>]
 type internal PrimRule(p: Prim) =
     inherit MatRule(p.Name)
@@ -41,10 +55,48 @@ type internal PrimRule(p: Prim) =
     override _.Eval(xs, y) =
         let struct (v, res) = p.Eval(Array.map (fun (x: float[]) -> Vec x) xs)
         if v.Length <> y.Length then
-            invalidOp (sprintf "Hybrid internal error: %s gave %d values at this point but %d when recorded." p.Name v.Length y.Length)
+            match p with
+            | :? CustomPrim ->
+                invalidOp (sprintf "%s: f returned %d values at this x but %d where the function was compiled; a custom rule's output length must not depend on x." p.Name v.Length y.Length)
+            | _ -> invalidOp (sprintf "Hybrid internal error: %s gave %d values at this point but %d when recorded." p.Name v.Length y.Length)
         Array.blit v 0 y 0 y.Length
         res
     override _.Op(xs, y, res, refs, out) = PrimNode(p, Array.map (fun (x: float[]) -> Vec x) xs, Vec y, res, refs, out) :> VecOp
+
+/// Elementwise f⁽ᵐ⁾(x), m ≥ 1 (`Vec.MapDerivative`: a partial of an inner transform, recorded on the
+/// compiled trace): the value from `Derivatives`, the rules `MapOp`'s with the partials f⁽ᵐ⁺¹⁾ and
+/// f⁽ᵐ⁺²⁾ at the call's values — the numbers the eager trace records.
+[<Sealed>]
+type internal MapDerivativeRule(f: Fun1, c: float, m: int, n: int) =
+    inherit MatRule(sprintf "%O^(%d)" f m)
+    static let view (x: float[]) = { Arr = x; Off = 0; Len = x.Length }
+    override _.Residual = false
+    override _.Eval(xs, y) =
+        Derivatives.unary f c m (view xs[0]) n y
+        null
+    override _.Op(xs, _, _, refs, out) =
+        let d = Array.zeroCreate n
+        let d2 = Array.zeroCreate n
+        Derivatives.unary f c (m + 1) (view xs[0]) n d
+        Derivatives.unary f c (m + 2) (view xs[0]) n d2
+        MapOp(refs[0], d, d2, n, out) :> VecOp
+
+/// Elementwise ∂ⁱ⁺ʲf/∂xⁱ∂yʲ(x, y), i + j ≥ 1 (`Vec.ZipDerivative`; a length-1 operand broadcasts):
+/// the value from `Derivatives`, the rules `ZipOp`'s with the next orders' partials at the call's values.
+[<Sealed>]
+type internal ZipDerivativeRule(f: Fun2, i: int, j: int, n: int) =
+    inherit MatRule(sprintf "%O^(%d,%d)" f i j)
+    static let view (x: float[]) = { Arr = x; Off = 0; Len = x.Length }
+    override _.Residual = false
+    override _.Eval(xs, y) =
+        Derivatives.binary f i j (view xs[0]) (view xs[1]) n y
+        null
+    override _.Op(xs, _, _, refs, out) =
+        let part a b =
+            let p = Array.zeroCreate n
+            Derivatives.binary f a b (view xs[0]) (view xs[1]) n p
+            Partial.Of(view p)
+        ZipOp(refs[0], refs[1], part (i + 1) j, part i (j + 1), part (i + 2) j, part (i + 1) (j + 1), part i (j + 2), n, out) :> VecOp
 
 /// An operand of a matrix node: a contiguous range of the graph's slots (First ≥ 0), or constant
 /// data copied when recorded (First = −1, its values in Data).
@@ -56,13 +108,16 @@ type internal MatOperand = { First: int; Length: int; Data: float[] }
 /// belongs to, and compact derivative arrays (each traced operand, then the output; Width values
 /// per element) that the op's rules read and write through a `Store`.
 [<Sealed>]
-type internal MatScratch(operands: MatOperand[], outLen: int, total: int) =
+type internal MatScratch(operands: MatOperand[], outLen: int, total: int, direct: bool) =
     member val Xs: float[][] = operands |> Array.map (fun o -> if o.First < 0 then o.Data else Array.zeroCreate o.Length)
     member val Y: float[] = Array.zeroCreate outLen
     member val Kept: float[][] = operands |> Array.map (fun o -> if o.First < 0 then null else Array.zeroCreate o.Length)
     member val HasRes = false with get, set
     member val Res: obj = null with get, set
     member val Adj: float[] = Array.zeroCreate total
+    /// The output's cotangent and each traced operand's adjoint as exact-size arrays (`MatRule.VjpInto`).
+    member val G: float[] = if direct then Array.zeroCreate outLen else null
+    member val Z: float[][] = operands |> Array.map (fun o -> if o.First < 0 || not direct then null else Array.zeroCreate o.Length)
     member val Tan: float[] = Array.empty with get, set
     member val AdjT: float[] = Array.empty with get, set
     /// Room for width k in Tan and AdjT.
@@ -95,7 +150,7 @@ type internal MatNode(rule: MatRule, operands: MatOperand[], out: int, outLen: i
     let refs = operands |> Array.mapi (fun i o -> if o.First < 0 then VecRef.None else VecRef.Slots(offsets[i], o.Length))
     let outRef = VecRef.Slots(offOut, outLen)
     let stop = operands |> Array.fold (fun e o -> if o.First >= 0 then max e (o.First + o.Length) else e) (out + outLen)
-    let scratch = new ThreadLocal<MatScratch>(fun () -> MatScratch(operands, outLen, total))
+    let scratch = new ThreadLocal<MatScratch>(fun () -> MatScratch(operands, outLen, total, rule.Direct))
     static let noOps = Collections.Generic.List<int>()
 
     static let allZero (s: Span<float>) =
@@ -167,20 +222,33 @@ type internal MatNode(rule: MatRule, operands: MatOperand[], out: int, outLen: i
         m.Keep(sc, res)
         ReadOnlySpan<float>(sc.Y).CopyTo(v.Slice(out, outLen))
 
-    /// Adds the vjp of the output's adjoints a[Out ..] into the operands' adjoints.
+    /// Adds the vjp of the output's adjoints a[Out ..] into the operands' adjoints: each operand's
+    /// adjoint into zeros first (0 + z), then added into the graph's slots. A rule with `VjpInto`
+    /// (a product) runs on the scratch's exact-size arrays and allocates nothing.
     member m.Reverse(v: Span<float>, a: Span<float>) =
         if not (allZero (a.Slice(out, outLen))) then
             let sc = scratch.Value
-            let op = m.Build(v, sc)
-            let adj = sc.Adj
-            Array.Clear(adj, 0, offOut)
-            a.Slice(out, outLen).CopyTo(Span<float>(adj, offOut, outLen))
-            op.Vjp(Store(adj, noOps, false, 1))
-            for i in 0 .. operands.Length - 1 do
-                let o = operands[i]
-                if o.First >= 0 then
-                    let off = offsets[i]
-                    for e in 0 .. o.Length - 1 do a[o.First + e] <- a[o.First + e] + adj[off + e]
+            if rule.Direct then
+                m.Fill(v, sc)
+                for z in sc.Z do if not (isNull z) then Array.Clear z
+                a.Slice(out, outLen).CopyTo(Span<float> sc.G)
+                rule.VjpInto(sc.Xs, sc.G, sc.Z)
+                for i in 0 .. operands.Length - 1 do
+                    let o = operands[i]
+                    if o.First >= 0 then
+                        let z = sc.Z[i]
+                        for e in 0 .. o.Length - 1 do a[o.First + e] <- a[o.First + e] + (0.0 + z[e])
+            else
+                let op = m.Build(v, sc)
+                let adj = sc.Adj
+                Array.Clear(adj, 0, offOut)
+                a.Slice(out, outLen).CopyTo(Span<float>(adj, offOut, outLen))
+                op.Vjp(Store(adj, noOps, false, 1))
+                for i in 0 .. operands.Length - 1 do
+                    let o = operands[i]
+                    if o.First >= 0 then
+                        let off = offsets[i]
+                        for e in 0 .. o.Length - 1 do a[o.First + e] <- a[o.First + e] + adj[off + e]
 
     /// Tangents of the output (k directions per slot, s[slot·k + q]) from the operands'.
     member m.Tangent(v: Span<float>, s: Span<float>, k: int) =
@@ -241,11 +309,22 @@ module internal MatNodes =
                               [| (if a.IsNone then Array.copy av else null); (if b.IsNone then Array.copy bv else null) |]))
         | :? PrimNode as p ->
             match p.Prim with
-            | :? SolvePrim | :? CholeskyPrim | :? LogDetPrim ->
+            // the matrix primitives, and the opaque ones: a user rule (f called on the primal values,
+            // the user's jvp / vjp for the passes) and a linear map (a recorded pullback or
+            // linearisation applied to a traced vector) — each calls its own code at every point
+            | :? SolvePrim | :? CholeskyPrim | :? LogDetPrim | :? CustomPrim | :? LinearPrim ->
                 ValueSome(struct (PrimRule p.Prim :> MatRule, p.Refs,
                                   p.Refs |> Array.mapi (fun i r -> if r.IsNone then p.Inputs[i].ToArray() else null)))
             | _ -> ValueNone
         | _ -> ValueNone
+
+    /// The rule of a logged derivative map or zip (`IrLog.MapDerivative`, `ZipDerivative`), its
+    /// operand refs and constant operands' values.
+    let ofDerivative (v: IrVec) : struct (MatRule * VecRef[] * float[][]) =
+        if v.Kind = IrVecKind.MapDerivative then
+            struct (MapDerivativeRule(enum<Fun1>(int v.Rule), v.C, v.Nnz, v.N) :> MatRule, [| v.X |], [| null |])
+        else
+            struct (ZipDerivativeRule(enum<Fun2>(int v.Rule), v.Nnz, int v.C, v.N) :> MatRule, [| v.X; v.Y |], [| v.XK; v.YK |])
 
     /// [first, last] cut at the output ranges of the nodes (sorted by Out) inside it: the scalar
     /// ranges and the nodes, in order.

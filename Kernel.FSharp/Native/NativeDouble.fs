@@ -31,6 +31,11 @@ module internal NativeDouble =
     /// rows·columns in 64 bits.
     let private size (rows: int) (columns: int) = int64 rows * int64 columns
 
+    /// needLength for the rows×columns matrix `label`, its message formatted only on failure (the
+    /// product of a compiled gradient runs allocation-free).
+    let private needMatrix (name: string) (a: float[]) (rows: int) (columns: int) (label: string) =
+        if int64 a.Length <> size rows columns then needLength name a (size rows columns) (sprintf "%s (%dx%d)" label rows columns)
+
     /// A work array of `count` elements for `what`, or an ArgumentException when no array can hold it.
     let private alloc<'T> (param: string) (what: string) (count: int64) : 'T[] =
         if count < 0L || count > int64 Array.MaxLength then
@@ -189,13 +194,13 @@ module internal NativeDouble =
         nonNegative "columnsA" columnsA
         nonNegative "rowsB" rowsB
         nonNegative "columnsB" columnsB
-        needLength "a" a (size rowsA columnsA) (sprintf "A (%dx%d)" rowsA columnsA)
-        needLength "b" b (size rowsB columnsB) (sprintf "B (%dx%d)" rowsB columnsB)
+        needMatrix "a" a rowsA columnsA "A"
+        needMatrix "b" b rowsB columnsB "B"
         let m, k = if transposeA = Transpose.DontTranspose then rowsA, columnsA else columnsA, rowsA
         let kb, n = if transposeB = Transpose.DontTranspose then rowsB, columnsB else columnsB, rowsB
         if k <> kb then
             invalidArg "b" (sprintf "op(A) is %dx%d but op(B) is %dx%d: the inner dimensions %d and %d of op(A)*op(B) must agree." m k kb n k kb)
-        needLength "c" c (size m n) (sprintf "C = op(A)*op(B) (%dx%d)" m n)
+        needMatrix "c" c m n "C = op(A)*op(B)"
         if m > 0 && n > 0 then
             use pa = fixed a
             use pb = fixed b

@@ -18,19 +18,21 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
     let n = if tb then rb else cb
     /// z += op(A)·op(B) for the given A and B values.
     let push (aa: float[]) (bb: float[]) (z: float[]) = Dense.gemm ta aa ra ca tb bb rb cb 1.0 z
-    /// z (shaped like stored A) += the A-adjoint of cotangent g against B values bb.
-    let pullA (g: float[]) (bb: float[]) (z: float[]) =
+    let pullA (g: float[]) (bb: float[]) (z: float[]) = GemmOp.PullA(ta, ra, ca, tb, rb, cb, g, bb, z)
+    let pullB (aa: float[]) (g: float[]) (z: float[]) = GemmOp.PullB(ta, ra, ca, tb, rb, cb, aa, g, z)
+
+    /// z (shaped like stored A, exact size) += the A-adjoint of the m×n cotangent g against B values bb.
+    static member PullA(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int, g: float[], bb: float[], z: float[]) =
+        let m = if ta then ca else ra
+        let n = if tb then rb else cb
         if ta then Dense.gemm tb bb rb cb true g m n 1.0 z
         else Dense.gemm false g m n (not tb) bb rb cb 1.0 z
-    /// z (shaped like stored B) += the B-adjoint of cotangent g against A values aa.
-    let pullB (aa: float[]) (g: float[]) (z: float[]) =
+    /// z (shaped like stored B, exact size) += the B-adjoint of the m×n cotangent g against A values aa.
+    static member PullB(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int, aa: float[], g: float[], z: float[]) =
+        let m = if ta then ca else ra
+        let n = if tb then rb else cb
         if tb then Dense.gemm true g m n ta aa ra ca 1.0 z
         else Dense.gemm (not ta) aa ra ca false g m n 1.0 z
-
-    /// Direction j of an interleaved array (w directions, direction-fastest), and the reverse.
-    static let gather (src: float[]) (len: int) (w: int) (j: int) = Array.init len (fun e -> src[e * w + j])
-    static let scatterAdd (dst: float[]) (z: float[]) (w: int) (j: int) =
-        for e in 0 .. z.Length - 1 do dst[e * w + j] <- dst[e * w + j] + z[e]
 
     override _.Batched = true
     /// The operands as recorded (refs, values, stored shapes and transposes), for `Fn.Compile`,
@@ -51,26 +53,49 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
             if not b.IsNone then push av (Dense.read tan b) z
             Dense.write tan out z
         else
-            // k tangents at once: the (w·m)×n interleaved Ċ is one dgemm where the layout allows
-            // (tangent on a non-transposed A; tangent on a vector B), else a dgemm per direction.
+            // k tangents at once, one dgemm per side for all w directions: tangents are interleaved
+            // (element e, direction j at e·w + j), so Ȧ's stack as a (w·ra)×ca matrix whose row i·w + j
+            // is row i of direction j, and Ċ's as (w·m)×n likewise.
             let z = ExactBuffers.RentZeroed(m * n * w)
             if not a.IsNone then
                 let ta' = GemmOp.Copy(tan.Span a)
                 if not ta then Dense.gemm false ta' (w * ra) ca tb bv rb cb 1.0 z
                 else
-                    for j in 0 .. w - 1 do
-                        let zj = Array.zeroCreate (m * n)
-                        push (gather ta' (ra * ca) w j) bv zj
-                        scatterAdd z zj w j
+                    // Ȧⱼᵀ·op(B): Ȧ's tangents regrouped as the (w·ca)×ra matrix P, P[j + w·c, i] = Ȧⱼ[i, c],
+                    // whose product with op(B) is Ċ interleaved
+                    let p = ExactBuffers.Rent(ra * ca * w)
+                    for c in 0 .. ca - 1 do
+                        for i in 0 .. ra - 1 do
+                            let src = (i + ra * c) * w
+                            let dst = w * c + w * ca * i
+                            for j in 0 .. w - 1 do p[dst + j] <- ta'[src + j]
+                    Dense.gemm false p (w * ca) ra tb bv rb cb 1.0 z
+                    ExactBuffers.Return p
                 ExactBuffers.Return ta'
             if not b.IsNone then
                 let tb' = GemmOp.Copy(tan.Span b)
                 if not tb && cb = 1 then Dense.gemm false tb' w rb (not ta) av ra ca 1.0 z
                 else
-                    for j in 0 .. w - 1 do
-                        let zj = Array.zeroCreate (m * n)
-                        push av (gather tb' (rb * cb) w j) zj
-                        scatterAdd z zj w j
+                    // op(A)·[Ḃ₀ … Ḃ_w−1] in one product R (m × n·w, direction-major), added into Ċ interleaved:
+                    // Ḃ direction-major (rb × cb·w) when B is not transposed; for Bᵀ the interleaved Ḃ is the
+                    // (w·rb)×cb matrix M and R = op(A)·Mᵀ has column j + w·i
+                    let r = ExactBuffers.RentZeroed(m * n * w)
+                    if not tb then
+                        let d = ExactBuffers.Rent(rb * cb * w)
+                        for e in 0 .. rb * cb - 1 do
+                            for j in 0 .. w - 1 do d[e + rb * cb * j] <- tb'[e * w + j]
+                        Dense.gemm ta av ra ca false d rb (cb * w) 1.0 r
+                        ExactBuffers.Return d
+                        for j in 0 .. w - 1 do
+                            for e in 0 .. m * n - 1 do z[e * w + j] <- z[e * w + j] + r[e + m * n * j]
+                    else
+                        Dense.gemm ta av ra ca true tb' (w * rb) cb 1.0 r
+                        for i in 0 .. n - 1 do
+                            for j in 0 .. w - 1 do
+                                for c in 0 .. m - 1 do
+                                    let e = c + m * i
+                                    z[e * w + j] <- z[e * w + j] + r[c + m * j + m * w * i]
+                    ExactBuffers.Return r
                 ExactBuffers.Return tb'
             z.AsSpan().CopyTo(tan.Span out)
             ExactBuffers.Return z
@@ -87,8 +112,7 @@ type internal GemmOp(a: VecRef, av: float[], ta: bool, ra: int, ca: int, b: VecR
             Dense.addInto adj b z
 
     /// Derived from `GemmPrim`'s vjp rule for every direction at once (`PrimNode.DerivedVjpTangent`):
-    /// the rule's products, replayed forward with k tangents, are each one dgemm where the layout
-    /// allows (a tangent on a non-transposed left factor or on a vector right factor), as in `Jvp`.
+    /// the rule's products, replayed forward with k tangents, are each one dgemm, as in `Jvp`.
     override _.VjpTangent(adj, tan, adjT) =
         PrimNode.DerivedVjpTangent(GemmPrim(ta, ra, ca, tb, rb, cb), [| Vec av; Vec bv |], Vec cv, null, [| a; b |], out, adj, tan, adjT)
 

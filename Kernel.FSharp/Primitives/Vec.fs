@@ -364,6 +364,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
                     Derivatives.unary f c m xv n v
                     Derivatives.unary f c (m + 1) xv n d
                     if not (isNull d2) then Derivatives.unary f c (m + 2) xv n d2
+                if not (isNull t.Ir) then t.Ir.MapDerivative(t.NextOp, f, c, m, x.Ref, n)
                 Vec.Record(t, MapOp(x.Ref, d, d2, n, Vec.NextRef(t, n)), v, n)
 
     /// Elementwise ∂ⁱ⁺ʲf/∂xⁱ∂yʲ(x, y), i + j ≥ 1, for a binary rule (a length-1 side broadcasts):
@@ -392,6 +393,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
                     else Partial.Of 0.0, Partial.Of 0.0, Partial.Of 0.0
                 let xr = if x.Tid = 0 then VecRef.None else x.Ref
                 let yr = if y.Tid = 0 then VecRef.None else y.Ref
+                if not (isNull t.Ir) then t.Ir.ZipDerivative(t.NextOp, f, i, j, xr, Vec.IrValues x, yr, Vec.IrValues y, n)
                 Vec.Record(t, ZipOp(xr, yr, part (i + 1) j, part i (j + 1), hxx, hxy, hyy, n, Vec.NextRef(t, n)), v, n)
 
     /// A scalar op's output on t: the op node's own slot.

@@ -14,8 +14,8 @@ open System.Threading
 /// Vector primitives the compiler lowers to scalar nodes (elementwise maps and zips, Sum, Dot, the
 /// structural gathers) are logged by op index (`Vec k`): rule, operands (their refs, or the values of
 /// a constant operand) and length. An op without an entry is not lowered: a matrix primitive (a
-/// product, a solve, Cholesky, LogDet) is kept as one node of the compiled graph, read from the op
-/// itself (`MatNodes.ofOp`); any other (a custom rule, …) is not compiled.
+/// product, a solve, Cholesky, LogDet), a custom rule or a linear map is kept as one node of the
+/// compiled graph, read from the op itself (`MatNodes.ofOp`); any other is not compiled.
 [<Sealed; AllowNullLiteral>]
 type internal IrLog(traceId: int) =
     let mutable codes: int16[] = Array.zeroCreate 256
@@ -97,6 +97,14 @@ type internal IrLog(traceId: int) =
     /// (Transpose, row and column sums, Trace, Diag: `GatherSumOp`).
     member l.Gather(op: int, x: VecRef, n: int, nnz: int, outIx: int -> int, inIx: int -> int) =
         l.Op(op, { Kind = IrVecKind.Gather; Rule = 0s; C = 0.0; X = x; XK = null; Y = VecRef.None; YK = null; N = n; Nnz = nnz; OutIx = outIx; InIx = inIx })
+    /// Op `op` is elementwise f⁽ᵐ⁾(x), m ≥ 1, over n elements (c: PowC's exponent): a partial of an
+    /// inner transform on this trace (`Vec.MapDerivative`), kept as one node (`MatNodes.ofDerivative`).
+    member l.MapDerivative(op: int, f: Fun1, c: float, m: int, x: VecRef, n: int) =
+        l.Op(op, { Kind = IrVecKind.MapDerivative; Rule = int16 f; C = c; X = x; XK = null; Y = VecRef.None; YK = null; N = n; Nnz = m; OutIx = Unchecked.defaultof<_>; InIx = Unchecked.defaultof<_> })
+    /// Op `op` is elementwise ∂ⁱ⁺ʲf/∂xⁱ∂yʲ(x, y), i + j ≥ 1, over n elements (constant operands as
+    /// for Zip): a partial of an inner transform (`Vec.ZipDerivative`), kept as one node.
+    member l.ZipDerivative(op: int, f: Fun2, i: int, j: int, x: VecRef, xk: float[], y: VecRef, yk: float[], n: int) =
+        l.Op(op, { Kind = IrVecKind.ZipDerivative; Rule = int16 f; C = float j; X = x; XK = xk; Y = y; YK = yk; N = n; Nnz = i; OutIx = Unchecked.defaultof<_>; InIx = Unchecked.defaultof<_> })
     /// A decision taken at node count `at`: operand a is slot `sa` (or the constant ka when sa < 0), b likewise.
     member _.Guard(d: Decision, sa: int, ka: float, sb: int, kb: float, outcome: int, at: int) =
         guards.Add { Decision = d; SlotA = sa; ConstA = ka; SlotB = sb; ConstB = kb; Outcome = outcome; At = at }
@@ -109,10 +117,13 @@ and internal IrVecKind =
     | Sum = 3
     | Dot = 4
     | Gather = 5
+    | MapDerivative = 6
+    | ZipDerivative = 7
 
 /// A logged vector op: its kind, rule (a Fun1 or Fun2 as int16; C the constant of PowC), operands
 /// (a ref, or None with the constant values XK / YK) and its length N (the operands' for Sum, Dot;
-/// the outputs' for a gather, whose pairs are OutIx p ← InIx p, p < Nnz).
+/// the outputs' for a gather, whose pairs are OutIx p ← InIx p, p < Nnz). A derivative map's order
+/// m is Nnz; a derivative zip's orders (i, j) are Nnz and C.
 and [<Struct>] internal IrVec =
     { Kind: IrVecKind; Rule: int16; C: float; X: VecRef; XK: float[]; Y: VecRef; YK: float[]; N: int
       Nnz: int; OutIx: int -> int; InIx: int -> int }

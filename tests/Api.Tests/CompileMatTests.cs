@@ -170,6 +170,57 @@ public class CompileMatTests
     }
 
     [Fact]
+    public void ACompiledLogisticGradAndValueAllocatesNothingAfterWarmUp()
+    {
+        // before: GemmOp.Vjp copied the N-long cotangent of X·w and built its op and store per call (160 KB at
+        // N = 20 000), and the native dgemm formatted its shape messages before checking them (about 1 KB a call)
+        const int rows = 5000, d = 20;
+        var f = Logistic(rows, d, 27, out _, out _);
+        var w = Random(new Random(28), d, -0.1, 0.1);
+        var c = Fn.Compile(f, w);
+        Assert.True(c.IsCompiled, c.NotCompiledReason);
+        var grad = new double[d];
+        for (var k = 0; k < 3; k++) c.GradAndValue(w, grad); // the second use of a path compiles its IL
+        c.Value(w);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var k = 0; k < 10; k++) c.GradAndValue(w, grad);
+        var mid = GC.GetAllocatedBytesForCurrentThread();
+        for (var k = 0; k < 10; k++) c.Value(w);
+        var end = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(0, mid - before);
+        Assert.Equal(0, end - mid);
+        var (g, value) = Fn.GradAndValue(f)(w);
+        Bitwise(value.Value, c.GradAndValue(w, grad), "value");
+        Bitwise(g.ToArray(), grad, "gradient");
+    }
+
+    [Fact]
+    public void AProductsTangentForAllDirectionsIsOneDgemmOnEverySide()
+    {
+        // x as a 3×2 matrix X; the tangent on a transposed left factor (Xᵀ·B), on a matrix right factor
+        // (A·X) and on a transposed right factor (A·Xᵀ): before, one dgemm per direction (6 here)
+        var b = RandomMat(new Random(5), 3, 4);
+        var a = RandomMat(new Random(6), 4, 3);
+        var a2 = RandomMat(new Random(7), 4, 2);
+        static Mat X(Vec x) => Mat.OfColumns(new[] { x[..3], x[3..] });
+        var cases = new (string, Func<Vec, Vec>)[]
+        {
+            ("Xᵀ·B", x => Mat.TransposeTimes(X(x), b).Data),
+            ("A·X", x => (a * X(x)).Data),
+            ("A·Xᵀ", x => Mat.TimesTranspose(a2, X(x)).Data),
+        };
+        var x0 = Random(new Random(8), 6);
+        foreach (var (name, f) in cases)
+        {
+            var before = GemmCount.Calls;
+            var jf = Fn.JacFwd(f)(x0).ToMatrix();
+            Assert.True(GemmCount.Calls - before <= 2, $"{name}: {GemmCount.Calls - before} dgemm calls (the value, then one for all 6 directions)");
+            var jr = Fn.JacRev(f)(x0).ToMatrix();
+            Same(jr, jf, name); // each entry one product of the same numbers
+        }
+    }
+
+    [Fact]
     public void OneCompiledFunctionWithProductsServesEightThreadsAtOnce()
     {
         var f = Logistic(300, 5, 26, out _, out _);

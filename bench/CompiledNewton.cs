@@ -6,7 +6,8 @@ namespace Hybrid.Bench;
 /// Issue 8 ("used where it helps"): Newton.Minimize and Newton.MinimizeCG on the scalar-loop Rosenbrock,
 /// n = 100, from the classic start (−1.2, 1, −1.2, 1, …), with f compiled once per problem (the default,
 /// NewtonOptions.Compile) against the eager solver that records f at every iterate (Baseline). Both take the
-/// same iterates to the last bit (checked in setup and in tests/Api.Tests/CompiledSolverTests.cs).
+/// same iterates (Newton–CG to the last bit; dense Newton, whose compiled Hessian is edge pushing's, to rounding: checked in
+/// setup and in tests/Api.Tests/CompiledSolverTests.cs).
 [MemoryDiagnoser]
 public class CompiledNewton
 {
@@ -27,7 +28,8 @@ public class CompiledNewton
             var e = solve(Rosenbrock.Loop, x0, Eager);
             var c = solve(Rosenbrock.Loop, x0, Compiled);
             if (!c.Converged || !c.Compiled) throw new InvalidOperationException($"{name}: {c.Message} {c.NotCompiledReason}");
-            if (e.Iterations != c.Iterations || !e.Solution.SequenceEqual(c.Solution))
+            // Minimize's compiled Hessian is edge pushing's (eager's to rounding): the same iterations, the solution to rounding
+            if (e.Iterations != c.Iterations || e.Solution.Zip(c.Solution).Any(p => Math.Abs(p.First - p.Second) > 1e-12))
                 throw new InvalidOperationException($"{name}: compiled and eager iterates differ ({c.Iterations} vs {e.Iterations} iterations).");
             Console.WriteLine($"// {name}: {c.Iterations} iterations, {c.History.Sum(h => h.InnerIterations)} CG iterations; recordings compiled {c.Recordings}, eager {e.Recordings}");
         }

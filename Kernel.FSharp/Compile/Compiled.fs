@@ -17,6 +17,16 @@ module internal Compiler =
     /// path is compiled (else, the default, its IL joint passes, as `Hvp`'s: measured faster per
     /// product).
     let mutable HeldHvpOnTape = false
+    /// The dense Hessian by edge pushing (`EdgePush`) where it does less work than the block
+    /// passes (true, the default), or always by the block passes (false: H·eⱼ per unit direction,
+    /// the eager tape's sums to the last bit, then symmetrised).
+    let mutable HessianByEdges = true
+    /// What one entry update of edge pushing (a hash probe and an add, 5–10 ns) costs in lane
+    /// updates of the block passes (1.8 ns per 4-lane vector, bench/RESULTS.md): edge pushing is kept
+    /// for a path while W's updates stay below the block passes' n·Count·2 lane updates divided by
+    /// this, plus one per node (a matrix node's k×k result over its inputs is not counted: its size
+    /// is bounded by `EdgePush.fits`).
+    let mutable EdgeUpdateCost = 16L
 
 /// Per-thread scratch for compiled passes: four pinned arrays (values, adjoints, tangents, adjoint
 /// tangents), grown to the largest path used on the thread and then reused, so a call allocates
@@ -54,6 +64,8 @@ type internal Workspace() =
         if w.SB.Length < size then
             w.SB <- Array.zeroCreate size
             w.ATB <- Array.zeroCreate size
+    /// Edge pushing's sparse symmetric W (made on first use).
+    member val Edges: EdgeStore = null with get, set
     member _.A = a
     member _.S = s
     member _.AT = at
@@ -93,6 +105,16 @@ type internal Workspace() =
             w.HessiansOf <- null
             w
     static member Give(w: Workspace) = Workspace.idle <- w
+
+/// For tests: the method `CompiledCore.TryHessian` takes on this thread — 0 chosen by cost (the
+/// default), 1 edge pushing wherever it applies (matrix nodes that fit, finite partials) with no cap
+/// on its work, 2 the block passes only.
+[<AbstractClass; Sealed>]
+type internal HessianMethod =
+    [<ThreadStatic; DefaultValue>] static val mutable private forced: int
+    static member Forced
+        with get () = HessianMethod.forced
+        and set (v: int) = HessianMethod.forced <- v
 
 /// The compiled passes of a path (IL), emitted when the path is first reused; the tangent passes
 /// when first needed.
@@ -171,6 +193,8 @@ type internal Path(g: Graph, compileNow: bool) =
     do if compileNow then compile ()
     member _.Graph = g
     member _.IsCompiled = not (isNull code)
+    /// How this path's dense Hessian is computed: 0 not yet decided, 1 edge pushing, 2 block passes.
+    member val HessianBy = 0 with get, set
     member private p.Code =
         if isNull code && not tooLarge && Interlocked.Increment &uses >= 2 then
             lock p (fun () -> if isNull code && not tooLarge then compile ())
@@ -399,6 +423,8 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     member _.Unsupported = unsupported
     /// Nodes of the path at x0.
     member _.Nodes = if paths.Length > 0 then paths[0].Graph.Count else 0
+    /// How the path at x0 computes its dense Hessian: 0 not yet asked, 1 edge pushing, 2 block passes.
+    member _.HessianBy = if paths.Length > 0 then paths[0].HessianBy else 0
 
     /// A workspace holding x and the path whose guards x passes (null: none, the caller falls back);
     /// the workspace goes back if selecting the path (which may record f again) throws.
@@ -479,41 +505,62 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    /// The dense Hessian into h (n×n column-major), as the eager tape's: H·eⱼ for every unit
-    /// direction, carried `Block` directions at a time over the tape of partials, then symmetrised
-    /// (the mean of H[i, j] and H[j, i]).
+    /// The dense Hessian into h (n×n column-major). By edge pushing (`EdgePush`: one reverse sweep
+    /// carrying a sparse symmetric W) when the path's matrix nodes fit (`EdgePush.fits`) and W's
+    /// entry updates stay below the block passes' work (`Compiler.EdgeUpdateCost`; decided at the
+    /// path's first Hessian, kept while it holds): exactly symmetric, entries equal to the eager
+    /// tape's to rounding. Otherwise as the eager tape's: H·eⱼ for every unit direction, carried
+    /// `Block` directions at a time over the tape of partials, then symmetrised (the mean of
+    /// H[i, j] and H[j, i]).
     member c.TryHessian(x: ReadOnlySpan<float>, h: Span<float>) : bool =
         let struct (w, p) = c.Enter(x, Run.Full)
         try
             if isNull p then false
             else
                 let g = p.Graph
-                let count = g.Count
                 sweep w p 0 true
                 p.Partials(w, true)
-                let width = CompiledCore.Block(n, count, g.Mats.Length > 0)
-                w.EnsureBlock(count * width)
-                let s = w.SB
-                let at = w.ATB
-                let mutable first = 0
-                while first < n do
-                    let k = min width (n - first)
-                    Array.Clear(s, 0, n * width)
-                    for q in 0 .. k - 1 do s[(first + q) * width + q] <- 1.0
-                    Block.tangent g w.V s width w.D0 w.D1
-                    Array.Clear(at, 0, count * width)
-                    Block.reverseTangent g w.V w.A s at width w.D0 w.D1 w.H00 w.H01 w.H11
-                    for q in 0 .. k - 1 do
-                        for i in 0 .. n - 1 do h[i + (first + q) * n] <- at[i * width + q]
-                    first <- first + k
-                for i in 0 .. n - 1 do
-                    for j in i + 1 .. n - 1 do
-                        let mean = 0.5 * (h[i + j * n] + h[j + i * n])
-                        h[i + j * n] <- mean
-                        h[j + i * n] <- mean
+                if p.HessianBy = 0 then p.HessianBy <- if EdgePush.fits g (max n 256) then 1 else 2
+                let forced = HessianMethod.Forced
+                let tryEdges = Compiler.HessianByEdges && forced <> 2 && p.HessianBy = 1 && EdgePush.finite g w.D0 w.D1 w.H00 w.H01 w.H11
+                let edges =
+                    tryEdges
+                    && (let width = CompiledCore.Block(n, g.Count, g.Mats.Length > 0)
+                        let blocks = int64 ((n + width - 1) / width * width) * int64 g.Count * 2L
+                        let cap = if forced = 1 then Int64.MaxValue else blocks / Compiler.EdgeUpdateCost + int64 g.Count
+                        if isNull w.Edges then w.Edges <- EdgeStore()
+                        EdgePush.hessian g w.V w.A w.D0 w.D1 w.H00 w.H01 w.H11 w.Edges cap h)
+                if not edges then
+                    if tryEdges then p.HessianBy <- 2 // W's updates passed the block passes' work: blocks from now on
+                    c.BlockHessian(w, p, h)
                 true
         finally
             Workspace.Give w
+
+    /// The block passes of TryHessian (w swept with kept adjoints, the partials computed).
+    member private _.BlockHessian(w: Workspace, p: Path, h: Span<float>) =
+        let g = p.Graph
+        let count = g.Count
+        let width = CompiledCore.Block(n, count, g.Mats.Length > 0)
+        w.EnsureBlock(count * width)
+        let s = w.SB
+        let at = w.ATB
+        let mutable first = 0
+        while first < n do
+            let k = min width (n - first)
+            Array.Clear(s, 0, n * width)
+            for q in 0 .. k - 1 do s[(first + q) * width + q] <- 1.0
+            Block.tangent g w.V s width w.D0 w.D1
+            Array.Clear(at, 0, count * width)
+            Block.reverseTangent g w.V w.A s at width w.D0 w.D1 w.H00 w.H01 w.H11
+            for q in 0 .. k - 1 do
+                for i in 0 .. n - 1 do h[i + (first + q) * n] <- at[i * width + q]
+            first <- first + k
+        for i in 0 .. n - 1 do
+            for j in i + 1 .. n - 1 do
+                let mean = 0.5 * (h[i + j * n] + h[j + i * n])
+                h[i + j * n] <- mean
+                h[j + i * n] <- mean
 
     /// Lanes per block pass (a multiple of Block.Lanes): the n directions split evenly into as few
     /// blocks as keep one block's tangents near 8 MB and at most 64 directions each. A graph with

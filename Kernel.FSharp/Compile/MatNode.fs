@@ -27,6 +27,11 @@ type internal MatRule(name: string) =
     /// cotangent g (exact size) into zs[i] (exact size, zeroed; null for a constant operand).
     abstract VjpInto: xs: float[][] * g: float[] * zs: float[][] -> unit
     default _.VjpInto(_, _, _) = invalidOp "Hybrid internal error: this matrix rule has no direct reverse."
+    /// For edge pushing: when the node is y = op(M)·x, linear in operand `traced` (a vector, the
+    /// only operand that carries derivatives) with M constant, M as (values, transposed, rows,
+    /// columns stored) — its Jacobian, with no second-order term; ValueNone (the default) otherwise.
+    abstract LinearMap: xs: float[][] * traced: int -> struct (float[] * bool * int * int) voption
+    default _.LinearMap(_, _) = ValueNone
 
 /// C = op(A)·op(B) (`GemmOp`): the value is GemmOp.Record's dgemm into zeros.
 [<Sealed>]
@@ -43,6 +48,8 @@ type internal GemmRule(ta: bool, ra: int, ca: int, tb: bool, rb: int, cb: int) =
     override _.VjpInto(xs, g, zs) =
         if not (isNull zs[0]) then GemmOp.PullA(ta, ra, ca, tb, rb, cb, g, xs[1], zs[0])
         if not (isNull zs[1]) then GemmOp.PullB(ta, ra, ca, tb, rb, cb, xs[0], g, zs[1])
+    /// y = op(A)·b for a traced vector b and a constant A: J = op(A).
+    override _.LinearMap(xs, traced) = if traced = 1 && not tb && cb = 1 then ValueSome(struct (xs[0], ta, ra, ca)) else ValueNone
 
 /// A primitive recorded as a bottom-level `PrimNode` (Solve, Inverse, Cholesky, LogDet, a custom
 /// rule, a linear map): its value is `Prim.Eval`, its rules the node's. A custom rule's f, jvp and
@@ -120,6 +127,15 @@ type internal MatScratch(operands: MatOperand[], outLen: int, total: int, direct
     member val Z: float[][] = operands |> Array.map (fun o -> if o.First < 0 || not direct then null else Array.zeroCreate o.Length)
     member val Tan: float[] = Array.empty with get, set
     member val AdjT: float[] = Array.empty with get, set
+    /// The op `MatNode.EdgeJacobian` built, for the `EdgeSecond` that follows it.
+    member val EdgeOp: VecOp = Unchecked.defaultof<VecOp> with get, set
+    /// Edge pushing's exact-size arrays (BLAS takes whole arrays): outLen×k and k×k, made on first use.
+    member val EdgeRoom: float[] = null with get, set
+    member val EdgeR: float[] = null with get, set
+    member s.EnsureEdge(k: int) =
+        if isNull s.EdgeR then
+            s.EdgeRoom <- Array.zeroCreate (outLen * k)
+            s.EdgeR <- Array.zeroCreate (k * k)
     /// Room for width k in Tan and AdjT.
     member s.Ensure(k: int) =
         if s.Tan.Length < total * k then
@@ -151,6 +167,22 @@ type internal MatNode(rule: MatRule, operands: MatOperand[], out: int, outLen: i
     let outRef = VecRef.Slots(offOut, outLen)
     let stop = operands |> Array.fold (fun e o -> if o.First >= 0 then max e (o.First + o.Length) else e) (out + outLen)
     let scratch = new ThreadLocal<MatScratch>(fun () -> MatScratch(operands, outLen, total, rule.Direct))
+    // edge pushing: the distinct traced slots the node reads (ascending) and, per element of the
+    // compact operand arrays, its index among them
+    let inputs =
+        operands |> Array.collect (fun o -> if o.First < 0 then [||] else [| o.First .. o.First + o.Length - 1 |])
+        |> Array.distinct |> Array.sort
+    // the operand that carries derivatives when only one does (−1: none or several)
+    let traced =
+        let t = operands |> Array.indexed |> Array.filter (fun (_, o) -> o.First >= 0)
+        if t.Length = 1 then fst t[0] else -1
+    let columns =
+        let c = Array.zeroCreate offOut
+        for i in 0 .. operands.Length - 1 do
+            let o = operands[i]
+            if o.First >= 0 then
+                for e in 0 .. o.Length - 1 do c[offsets[i] + e] <- Array.BinarySearch(inputs, o.First + e)
+        c
     static let noOps = Collections.Generic.List<int>()
 
     static let allZero (s: Span<float>) =
@@ -286,6 +318,74 @@ type internal MatNode(rule: MatRule, operands: MatOperand[], out: int, outLen: i
                     let off = offsets[i] * k
                     let f = o.First * k
                     for e in 0 .. o.Length * k - 1 do at[f + e] <- at[f + e] + adjT[off + e]
+
+    /// The distinct traced slots the node reads, ascending (the columns of `EdgeJacobian`).
+    member _.Inputs = inputs
+    /// Doubles of scratch `EdgeJacobian` takes per direction (operand and output elements).
+    member _.Elements = total
+
+    /// For edge pushing (EdgePush.fs): the node's Jacobian J = ∂out/∂inputs at the values in v, by
+    /// the op's own tangent rule with the identity over `Inputs` (k = Inputs.Length directions: one
+    /// dgemm for a product). Returns (tan, adjT, off, k): J's row o (output element o) at
+    /// tan[(off + o)·k ..] (k values), and adjT, whose rows off + o the caller fills with the
+    /// matrix B = W_out,out·J before calling `EdgeSecond`.
+    member m.EdgeJacobian(v: Span<float>) : struct (float[] * float[] * int * int) =
+        let sc = scratch.Value
+        let op = m.Build(v, sc)
+        let k = inputs.Length
+        sc.Ensure k
+        let tan = sc.Tan
+        Array.Clear(tan, 0, offOut * k)
+        for e in 0 .. offOut - 1 do tan[e * k + columns[e]] <- 1.0
+        match (if traced >= 0 then rule.LinearMap(sc.Xs, traced) else ValueNone) with
+        | ValueSome(struct (mv, tm, rm, cm)) ->
+            // J = op(M) copied into the layout (rows of op(M)), not the product op(M)·I
+            let rows = if tm then cm else rm
+            if tm then Array.Copy(mv, 0, tan, offOut * k, rows * k)
+            else
+                for c in 0 .. k - 1 do
+                    for o in 0 .. rows - 1 do tan[(offOut + o) * k + c] <- mv[c * rm + o]
+        | ValueNone -> op.Jvp(Store(tan, noOps, false, k))
+        sc.EdgeOp <- op
+        struct (tan, sc.AdjT, offOut, k)
+
+    /// For edge pushing, at the values in v: y = op(M)·x when the node is linear in its one traced
+    /// operand, a vector whose slots are `Inputs` in order (`MatRule.LinearMap`), with room for an
+    /// outLen×k matrix and for a k×k one: (M, transposed, rows, columns stored, room, r);
+    /// ValueNone otherwise.
+    member m.EdgeLinear(v: Span<float>) : struct (float[] * bool * int * int * float[] * float[]) voption =
+        if traced < 0 then ValueNone
+        else
+            let sc = scratch.Value
+            m.Fill(v, sc)
+            match rule.LinearMap(sc.Xs, traced) with
+            | ValueSome(struct (mv, tm, rm, cm)) ->
+                sc.EnsureEdge inputs.Length
+                ValueSome(struct (mv, tm, rm, cm, sc.EdgeRoom, sc.EdgeR))
+            | ValueNone -> ValueNone
+
+    /// After `EdgeJacobian` and the caller's B: r (k×k, r[c·k + q], returned) ← Jᵀ·B + Σₒ āₒ ∇²φₒ, the node's
+    /// contribution to W over its inputs, by the op's own reverse-tangent rule (the tangent of its
+    /// vjp along the identity, with the output adjoints ā = a[Out ..] and adjoint tangents B): the
+    /// second-order rule the block passes use, for k directions at once. Symmetric up to rounding.
+    member _.EdgeSecond(a: Span<float>) : float[] =
+        let sc = scratch.Value
+        sc.EnsureEdge inputs.Length
+        let r = sc.EdgeR
+        let op = sc.EdgeOp
+        sc.EdgeOp <- Unchecked.defaultof<VecOp>
+        let k = inputs.Length
+        let adj = sc.Adj
+        let adjT = sc.AdjT
+        a.Slice(out, outLen).CopyTo(Span<float>(adj, offOut, outLen))
+        Array.Clear(adjT, 0, offOut * k)
+        op.VjpTangent(Store(adj, noOps, false, 1), Store(sc.Tan, noOps, false, k), Store(adjT, noOps, false, k))
+        Array.Clear(r, 0, k * k)
+        for e in 0 .. offOut - 1 do
+            let c = columns[e] * k
+            let o = e * k
+            for q in 0 .. k - 1 do r[c + q] <- r[c + q] + adjT[o + q]
+        r
 
     // the passes over the workspace's pinned arrays, from the addresses a compiled pass gets
     static member private At(p: nativeint, length: int) = Span<float>(NativePtr.toVoidPtr (NativePtr.ofNativeInt<float> p), length)

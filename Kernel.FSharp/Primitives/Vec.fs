@@ -12,14 +12,15 @@ open MathNet.Numerics.LinearAlgebra
 /// `EscapedValueException` on every read: its pooled storage may already hold another
 /// computation's numbers.
 [<Sealed; AllowNullLiteral>]
-type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: VecRef) =
+type Vec internal (arr: float[], off: int, len: int, tid: int, alive: TraceBox, r: VecRef) =
     do
         if isNull arr then nullArg "arr"
         if off < 0 || len < 0 || int64 off + int64 len > int64 arr.Length then
             invalidArg "len" (sprintf "A Vec of %d elements from offset %d does not fit in an array of %d." len off arr.Length)
     // `tid` is the trace's id when this vector was made and `alive` the trace's id box: the trace
-    // object is reused with a new id (or a negated one once closed), so `alive[0] <> tid` tells a
-    // stale vector in one comparison — and a kept vector holds the box, not the trace's node arrays
+    // object is reused with a new id (or a negated one once closed), so `alive.Id <> tid` tells a
+    // stale vector in one comparison — and a kept vector holds the box, which lets go of the trace
+    // (and its node arrays) when it closes
 
     /// A vector of trace t (null for a constant) over arr[off .. off + len − 1].
     internal new(arr: float[], off: int, len: int, trace: Trace, r: VecRef) =
@@ -31,7 +32,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         Vec(values, 0, values.Length, null, VecRef.None)
 
     /// Throws EscapedValueException when this vector's trace has closed.
-    member internal _.CheckLive() = if tid <> 0 && alive[0] <> tid then Traces.Escaped tid
+    member internal _.CheckLive() = if tid <> 0 && alive.Id <> tid then Traces.Escaped tid
     member internal x.Arr =
         x.CheckLive()
         arr
@@ -55,8 +56,8 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
              get (i: int) : Real =
             if uint i >= uint len then Vec.OutOfRange(i, len)
             if tid = 0 then Real arr[off + i]
-            elif alive[0] <> tid then Vec.Stale tid
-            elif r.Slot >= 0 then Real(arr[off + i], r.Slot + i, tid)
+            elif alive.Id <> tid then Vec.Stale tid
+            elif r.Slot >= 0 then Real(arr[off + i], r.Slot + i, tid, alive.Trace)
             else x.OpElement i
 
     static member private OutOfRange(i: int, len: int) : unit =
@@ -71,8 +72,8 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         let t = Traces.Find tid
         let e = r.Offset + i
         if not t.Nested then
-            if t.Kind = TraceKind.Reverse then Real(v, t.Push(NodeKind.Element, r.Op, e, 0.0, 0.0), tid)
-            else Real(v, t.Push(NodeKind.Scalar, -1, -1, (t.Tangents.Buffer r.Op)[e], 0.0), tid)
+            if t.Kind = TraceKind.Reverse then Real(v, t.Push(NodeKind.Element, r.Op, e, 0.0, 0.0), tid, t)
+            else Real(v, t.Push(NodeKind.Scalar, -1, -1, (t.Tangents.Buffer r.Op)[e], 0.0), tid, t)
         else
             // a nested op keeps its output one level down (and, forward, its tangent there)
             let node = t.Ops[r.Op] :?> PrimNode
@@ -85,7 +86,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
                     t.SetD0(s, d.I, d.Tid)
                     s
             t.SetLower(s, lower.I, lower.Tid)
-            Real(v, s, tid)
+            Real(v, s, tid, t)
 
     /// Elements [start, start + length) as a view (no copy, no tape node). Supports C# ranges.
     member x.Slice(start: int, length: int) =
@@ -403,7 +404,7 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: int[], r: 
         t.PushOp(o, 0) |> ignore
         if t.Kind = TraceKind.Forward then o.Jvp t.Tangents
         elif t.SecondOrder then t.SetHessian(slot, 0.0, 0.0, 0.0)
-        Real(value, slot, t.Id)
+        Real(value, slot, t.Id, t)
 
     /// Σₖ xₖ (one tape node).
     static member Sum(x: Vec) : Real =

@@ -35,11 +35,13 @@ type internal MapOp(x: VecRef, d: float[], d2: float[], n: int, out: VecRef) =
             let de = d[e]
             for j in e * w .. e * w + w - 1 do ty[j] <- de * tx[j]
     override _.Vjp(adj) =
-        let g = adj.Span out
+        // spans of exactly n elements, so the JIT drops the bounds checks in the loops
+        let g = (adj.Span out).Slice(0, n)
+        let ds = ReadOnlySpan<float>(d, 0, n)
         let mutable assign = false
-        let ax = adj.Target(x, &assign)
-        if assign then for k in 0 .. n - 1 do ax[k] <- d[k] * g[k]
-        else for k in 0 .. n - 1 do ax[k] <- ax[k] + d[k] * g[k]
+        let ax = (adj.Target(x, &assign)).Slice(0, n)
+        if assign then for k in 0 .. n - 1 do ax[k] <- ds[k] * g[k]
+        else for k in 0 .. n - 1 do ax[k] <- ax[k] + ds[k] * g[k]
     override _.VjpTangent(adj, tan, adjT) =
         let w = tan.Width
         let g = adj.Span out
@@ -59,17 +61,28 @@ type internal ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial
     /// Index of element e, direction j in a span that is broadcast (1 element) or not.
     static member inline private Ix(s: Span<float>, w: int, e: int, j: int) = if s.Length = w then j else e * w + j
     /// a[r] += d ⊙ g, or a sum into a broadcast r; assigns when r is an untouched whole buffer.
+    /// A partial that is one number (a constant, or a broadcast view) and one stored per element get
+    /// loops of their own, so no element tests the partial's kind or broadcast (the same products
+    /// and sums in the same order as `d[e]` would give).
     static member private Pull(adj: Store, r: VecRef, d: Partial, g: Span<float>, n: int) =
+        let one = d.IsConst || d.View.Len = 1
+        let c = if d.IsConst then d.Const elif d.View.Len = 1 then d.View.Arr[d.View.Off] else 0.0
+        let ds = if one then ReadOnlySpan<float>.Empty else ReadOnlySpan<float>(d.View.Arr, d.View.Off, n)
+        let g = g.Slice(0, n)
         if r.Length = 1 && n > 1 then
             let a = adj.Span r
             let mutable s = 0.0
-            for e in 0 .. n - 1 do s <- s + d[e] * g[e]
+            if one then for e in 0 .. n - 1 do s <- s + c * g[e]
+            else for e in 0 .. n - 1 do s <- s + ds[e] * g[e]
             a[0] <- a[0] + s
         else
             let mutable assign = false
-            let a = adj.Target(r, &assign)
-            if assign then for e in 0 .. n - 1 do a[e] <- d[e] * g[e]
-            else for e in 0 .. n - 1 do a[e] <- a[e] + d[e] * g[e]
+            let a = (adj.Target(r, &assign)).Slice(0, n)
+            if assign then
+                if one then for e in 0 .. n - 1 do a[e] <- c * g[e]
+                else for e in 0 .. n - 1 do a[e] <- ds[e] * g[e]
+            elif one then for e in 0 .. n - 1 do a[e] <- a[e] + c * g[e]
+            else for e in 0 .. n - 1 do a[e] <- a[e] + ds[e] * g[e]
     static member inline private At(s: Span<float>, w: int, e: int, j: int) =
         if s.Length = 0 then 0.0 elif s.Length = w then s[j] else s[e * w + j]
     override _.Batched = true

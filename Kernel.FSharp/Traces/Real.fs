@@ -8,7 +8,7 @@ open System.Runtime.CompilerServices
 /// The differentiable scalar that transforms feed to user functions and read back.
 ///
 /// A `Real` is its primal value `V` plus, when it belongs to an active trace, the trace's id and
-/// its slot there. A constant has trace id 0. Operations are carried out by the innermost trace
+/// its slot there (and, where the maker had it at hand, the trace itself). A constant has trace id 0. Operations are carried out by the innermost trace
 /// among the operands (the highest id, as ids grow with nesting); values of outer traces are
 /// constants to it. That is what keeps nested transforms free of perturbation confusion.
 ///
@@ -19,9 +19,14 @@ type Real =
     /// The slot on its trace, and the trace's id (0 for a constant): mechanisms, not for users.
     val internal I: int
     val internal Tid: int
+    /// The trace with id Tid when this value was made, or null (a constant, or a maker that did not
+    /// have it): lets the operators record without the thread-static read of `Traces.Top`. It is
+    /// only a hint: the operators use it only while its Id is still Tid, on the thread that opened it.
+    val internal T: Trace
     /// The constant v.
-    new(v: float) = { V = v; I = 0; Tid = 0 }
-    internal new(v: float, slot: int, tid: int) = { V = v; I = slot; Tid = tid }
+    new(v: float) = { V = v; I = 0; Tid = 0; T = null }
+    internal new(v: float, slot: int, tid: int) = { V = v; I = slot; Tid = tid; T = null }
+    internal new(v: float, slot: int, tid: int, trace: Trace) = { V = v; I = slot; Tid = tid; T = trace }
 
     /// The primal value as a plain double (a constant copy: no derivative flows through it).
     /// (While Fn.Compile records, reading it from a traced value pins the compiled path to that value.)
@@ -107,18 +112,40 @@ type Real =
             if s >= 0 then log.Guard(Decision.Same, s, x.V, -1, x.V, 1, IrRecording.Count)
 
     /// f(x) for a unary rule, on the innermost trace x belongs to. `c` is PowC's exponent.
-    /// The hot path — x of the thread's top trace, which is Plain — is one thread-static read, one
-    /// flag test and an unchecked push; the other bottom-level cases (forward, second order, a
-    /// recording for the compiler) share `Record1`, out of line so the operators stay small enough
-    /// for the JIT to inline into a user's loop.
+    /// The hot path — x carries its trace (`T`), still open (its Id is x's), at the bottom level
+    /// and on this thread (`Trace.OnThisThread`), and Plain — is a few compares and an unchecked
+    /// push, with no call: no thread-static read, around which the JIT would spill every live
+    /// register. The other bottom-level cases (forward, second order, a recording for the compiler)
+    /// share `Record1`, and every other case (no trace carried, nesting, escapes, another thread)
+    /// goes through `Apply1Top`; both out of line, so the operators stay small enough for the JIT
+    /// to inline into a user's loop.
+    /// (The value is computed once, before the branches: each use of a rule accessor is the whole
+    /// table's match in IL, which the JIT folds but counts against its inlining budget.)
     static member inline internal Apply1(f: Fun1, c: float, x: Real) : Real =
-        if x.Tid = 0 then Real(Rules.value1 f c x.V)
+        let v = Rules.value1 f c x.V
+        if x.Tid = 0 then Real v
         else
-            let t = Traces.Top
+            let t = x.T
+            if not (isNull t) && x.Tid = t.Id && not t.Nested && t.OnThisThread then
+                let d = Rules.d1<float> f c x.V v
+                if t.Plain then Real(v, t.PushScalar(x.I, -1, d, 0.0), x.Tid, t)
+                else Real.Record1(t, f, c, x, v, d)
+            else
+                // (through a byref: a call in tail position would get F#'s `.tail` prefix, and the
+                // JIT inlines no method that makes an explicit tail call — the operators would not be)
+                let mutable r = Real()
+                Real.Apply1Top(f, c, x, &r)
+                r
+
+    /// Apply1 for a value that does not carry its trace (or not usably): the innermost trace is
+    /// found through the thread's stack (`Traces.Top`, else `Slow1`, which throws for an escaped value).
+    static member internal Apply1Top(f: Fun1, c: float, x: Real, result: byref<Real>) =
+        let t = Traces.Top
+        result <-
             if not (isNull t) && x.Tid = t.Id && not t.Nested then
                 let v = Rules.value1 f c x.V
                 let d = Rules.d1<float> f c x.V v
-                if t.Plain then Real(v, t.PushScalar(x.I, -1, d, 0.0), x.Tid)
+                if t.Plain then Real(v, t.PushScalar(x.I, -1, d, 0.0), x.Tid, t)
                 else Real.Record1(t, f, c, x, v, d)
             else Real.Slow1(f, c, x)
 
@@ -128,20 +155,37 @@ type Real =
         if t.Kind = TraceKind.Reverse then
             let i = t.Push(NodeKind.Scalar, x.I, -1, d, 0.0)
             if t.SecondOrder then Real.Second1(t, i, f, c, x.V, v, d)
-            Real(v, i, t.Id)
-        else Real(v, t.Push(NodeKind.Scalar, -1, -1, d * t.D0[x.I], 0.0), t.Id)
+            Real(v, i, t.Id, t)
+        else Real(v, t.Push(NodeKind.Scalar, -1, -1, d * t.D0[x.I], 0.0), t.Id, t)
 
-    /// f(x, y) for a binary rule, on the innermost trace among x and y (the hot path as Apply1's).
+    /// f(x, y) for a binary rule, on the innermost trace among x and y (the hot path as Apply1's:
+    /// the trace carried by x, else by y; each operand must be of that trace or a constant).
     static member inline internal Apply2(f: Fun2, x: Real, y: Real) : Real =
-        if (x.Tid ||| y.Tid) = 0 then Real(Rules.value2 f x.V y.V)
+        let v = Rules.value2 f x.V y.V
+        if (x.Tid ||| y.Tid) = 0 then Real v
         else
-            let t = Traces.Top
+            let t = if isNull x.T then y.T else x.T
+            if not (isNull t) && (x.Tid = t.Id || x.Tid = 0) && (y.Tid = t.Id || y.Tid = 0) && not t.Nested && t.OnThisThread then
+                let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
+                let ix = if x.Tid = 0 then -1 else x.I
+                let iy = if y.Tid = 0 then -1 else y.I
+                if t.Plain then Real(v, t.PushScalar(ix, iy, dx, dy), x.Tid ||| y.Tid, t) // = t.Id: each is t.Id or 0
+                else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
+            else
+                let mutable r = Real()
+                Real.Apply2Top(f, x, y, &r) // (a byref, as in Apply1)
+                r
+
+    /// Apply2 for operands that do not carry their trace (or not usably), as Apply1Top.
+    static member internal Apply2Top(f: Fun2, x: Real, y: Real, result: byref<Real>) =
+        let t = Traces.Top
+        result <-
             if not (isNull t) && not t.Nested && (x.Tid = t.Id || x.Tid = 0) && (y.Tid = t.Id || y.Tid = 0) then
                 let v = Rules.value2 f x.V y.V
                 let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
                 let ix = if x.Tid = 0 then -1 else x.I
                 let iy = if y.Tid = 0 then -1 else y.I
-                if t.Plain then Real(v, t.PushScalar(ix, iy, dx, dy), x.Tid ||| y.Tid) // = t.Id: each is t.Id or 0
+                if t.Plain then Real(v, t.PushScalar(ix, iy, dx, dy), x.Tid ||| y.Tid, t)
                 else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
             else Real.Slow2(f, x, y)
 
@@ -150,11 +194,11 @@ type Real =
         if t.Kind = TraceKind.Reverse then
             let i = t.Push(NodeKind.Scalar, ix, iy, dx, dy)
             if t.SecondOrder then Real.Second2(t, i, f, xv, yv, v, dx, dy)
-            Real(v, i, t.Id)
+            Real(v, i, t.Id, t)
         else
             let tx = if ix < 0 then 0.0 else dx * t.D0[ix]
             let ty = if iy < 0 then 0.0 else dy * t.D0[iy]
-            Real(v, t.Push(NodeKind.Scalar, -1, -1, tx + ty, 0.0), t.Id)
+            Real(v, t.Push(NodeKind.Scalar, -1, -1, tx + ty, 0.0), t.Id, t)
 
     /// f(x, c) with c constant (no 0·∞ from an unused partial).
     static member inline internal Apply2L(f: Fun2, x: Real, c: float) : Real = Real.Apply2(f, x, Real c)
@@ -198,7 +242,7 @@ type Real =
                 t.SetD0(i, tan.I, tan.Tid)
                 i
         t.SetLower(i, lv.I, lv.Tid)
-        Real(lv.V, i, t.Id)
+        Real(lv.V, i, t.Id, t)
 
     /// The general path of Apply2.
     static member internal Slow2(f: Fun2, x: Real, y: Real) : Real =
@@ -228,7 +272,7 @@ type Real =
                 t.SetD0(i, tan.I, tan.Tid)
                 i
         t.SetLower(i, lv.I, lv.Tid)
-        Real(lv.V, i, t.Id)
+        Real(lv.V, i, t.Id, t)
 
     /// A new slot of trace t standing for x: an input (x constant or of a lower level: no argument,
     /// tangent `tan` in forward traces) or a copy (x of t itself: derivative 1).
@@ -241,13 +285,13 @@ type Real =
                     t.SetHessian(i, 0.0, 0.0, 0.0)
                     if not (isNull t.Ir) then t.Ir.Copied i
                 t.SetLower(i, (if t.Nested then t.PI[x.I] else 0), (if t.Nested then t.PT[x.I] else 0))
-                Real(x.V, i, t.Id)
+                Real(x.V, i, t.Id, t)
             else
                 let tx = Real.Tangent(t, x.I)
                 let i = t.Push(NodeKind.Scalar, -1, -1, tx.V, 0.0)
                 t.SetD0(i, tx.I, tx.Tid)
                 t.SetLower(i, (if t.Nested then t.PI[x.I] else 0), (if t.Nested then t.PT[x.I] else 0))
-                Real(x.V, i, t.Id)
+                Real(x.V, i, t.Id, t)
         else
             if x.Tid <> 0 && x.Tid > t.Id then Traces.Escaped x.Tid
             if x.Tid <> 0 then Traces.Find x.Tid |> ignore
@@ -257,7 +301,7 @@ type Real =
                 t.SetD0(i, tan.I, tan.Tid)
             elif not (isNull t.Ir) then t.Ir.Constant(i, x.V)
             t.SetLower(i, x.I, x.Tid)
-            Real(x.V, i, t.Id)
+            Real(x.V, i, t.Id, t)
 
     /// "value" (derivative information is not shown).
     override x.ToString() = x.V.ToString("R", Globalization.CultureInfo.InvariantCulture)

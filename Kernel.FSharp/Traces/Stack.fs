@@ -41,6 +41,10 @@ type internal Traces =
     [<ThreadStatic; DefaultValue>] static val mutable private stack: Trace[]
     [<ThreadStatic; DefaultValue>] static val mutable private depth: int
     [<ThreadStatic; DefaultValue>] static val mutable private opened: int
+    /// This thread's stack (`ThreadStack.current`, read once per thread; known = it was read).
+    [<ThreadStatic; DefaultValue>] static val mutable private stackLow: unativeint
+    [<ThreadStatic; DefaultValue>] static val mutable private stackSize: unativeint
+    [<ThreadStatic; DefaultValue>] static val mutable private stackKnown: bool
 
     /// Node slots a thread keeps in each of its idle traces (about 1.6 MB); larger ones are pooled.
     static member KeepCapacity = 1 <<< 16
@@ -70,6 +74,13 @@ type internal Traces =
             t <- DetachedTraces.Take()
             Traces.stack[d] <- t
         t.Reset(TraceIds.Next(), kind, d + 1, owner)
+        if not Traces.stackKnown then
+            let struct (low, size) = ThreadStack.current ()
+            Traces.stackLow <- low
+            Traces.stackSize <- size
+            Traces.stackKnown <- true
+        t.StackLow <- Traces.stackLow
+        t.StackSize <- Traces.stackSize
         Traces.depth <- d + 1
         Traces.top <- t
         Traces.opened <- Traces.opened + 1
@@ -91,7 +102,8 @@ type internal Traces =
         if d = 0 || not (obj.ReferenceEquals(Traces.stack[d - 1], t)) then
             invalidOp "Hybrid: traces closed out of order (a transform's function returned while an inner transform was still open)."
         t.Id <- -t.Id // stale from here on: its values are no longer found
-        t.Alive[0] <- t.Id
+        t.Alive.Id <- t.Id
+        t.Alive.Trace <- null
         if keep then Traces.stack[d - 1] <- null
         elif t.Capacity > Traces.KeepCapacity then
             // a trace that grew large does not stay with the thread: it goes to the process-wide

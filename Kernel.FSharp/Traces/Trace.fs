@@ -14,9 +14,14 @@ open System.Threading
 [<Sealed; AllowNullLiteral>]
 type internal Trace internal () =
     [<DefaultValue>] val mutable Id: int
-    /// A one-element box that always holds Id: what values of this trace keep to tell whether it is
-    /// still theirs, without keeping the trace (and its node arrays) alive.
-    [<DefaultValue>] val mutable Alive: int[]
+    /// A box that always holds Id, and the trace itself while it is open: what vectors of this trace
+    /// keep to tell whether it is still theirs (and to find it), without keeping the trace (and its
+    /// node arrays) alive once it has closed.
+    [<DefaultValue>] val mutable Alive: TraceBox
+    /// The stack of the thread that opened this trace (`ThreadStack`; Size 0 when unknown): a
+    /// `Real` carrying this trace may push onto it only from code whose frame lies in that range.
+    [<DefaultValue>] val mutable StackLow: unativeint
+    [<DefaultValue>] val mutable StackSize: unativeint
     [<DefaultValue>] val mutable Kind: TraceKind
     [<DefaultValue>] val mutable Depth: int
     /// False when this is the only trace on its thread: all lower values are constants.
@@ -67,8 +72,9 @@ type internal Trace internal () =
 
     member t.Reset(id: int, kind: TraceKind, depth: int, owner: string) =
         t.Id <- id
-        if isNull t.Alive then t.Alive <- [| 0 |]
-        t.Alive[0] <- id
+        if isNull t.Alive then t.Alive <- TraceBox()
+        t.Alive.Id <- id
+        t.Alive.Trace <- t
         t.Kind <- kind
         t.Depth <- depth
         t.Nested <- depth > 1
@@ -97,6 +103,10 @@ type internal Trace internal () =
         t.OpLengths.Clear()
         t.Tangents <- if kind = TraceKind.Forward then Store(t.D0, t.OpLengths, false) else null
         t.Refresh()
+
+    /// True when the running code is on the thread that opened this trace (an exact test: threads'
+    /// stacks do not overlap), without a thread-static read. False when the stack is not known.
+    member inline t.OnThisThread = ThreadStack.here () - t.StackLow < t.StackSize
 
     /// Recomputes `Plain` after a change of Kind, Nested, SecondOrder or Ir.
     member t.Refresh() =
@@ -232,3 +242,8 @@ type internal Trace internal () =
         for a in t.Rented do Buffers.Return a
         t.Rented.Clear()
         if not (isNull t.Tangents) then t.Tangents.Release()
+
+/// A trace's id, and the trace while it is open (null once closed): see `Trace.Alive`.
+and [<Sealed; AllowNullLiteral>] internal TraceBox() =
+    [<DefaultValue>] val mutable Id: int
+    [<DefaultValue>] val mutable Trace: Trace

@@ -156,4 +156,58 @@ public class EscapeTests
         Assert.Equal(3.0, (double)new Real(3.0));
         Assert.Throws<EscapedValueException>(() => (double)KeptReal());
     }
+
+    /// <summary>
+    /// A Real carries its trace so that operators record without a thread-static read; they may use
+    /// it only on the thread that opened the trace. Used on another thread while that trace is still
+    /// open, every operation throws there — and the owner's tape is untouched (its gradient is exact).
+    /// </summary>
+    [Fact]
+    public void ARealOfATraceStillOpenOnAnotherThreadThrowsThereAndLeavesTheTapeAlone()
+    {
+        var thrown = new List<string>();
+        var g = Fn.Grad((Vec x) =>
+        {
+            Real a = x[0], b = x[0] * x[1]; // an input element and an operation's result
+            var other = new Thread(() =>
+            {
+                foreach (var (name, op) in new (string, Func<Real>)[]
+                {
+                    ("a * a", () => a * a), ("b * a", () => b * a), ("a + 1", () => a + 1.0), ("2 * b", () => 2.0 * b),
+                    ("Exp(a)", () => Real.Exp(a)), ("-b", () => -b),
+                })
+                {
+                    try { op(); } catch (EscapedValueException) { lock (thrown) thrown.Add(name); }
+                }
+            });
+            other.Start();
+            other.Join();
+            return b * x[1];
+        })(new[] { 3.0, 5.0 });
+        Assert.Equal(new[] { "a * a", "b * a", "a + 1", "2 * b", "Exp(a)", "-b" }, thrown);
+        Assert.Equal(new[] { 25.0, 30.0 }, g.ToArray()); // ∇(x₀x₁²) = (x₁², 2x₀x₁): nothing from the other thread
+    }
+
+    /// <summary>
+    /// The operators' test that they run on a trace's own thread: true there (on Linux and Windows,
+    /// where the thread's stack range is known; elsewhere the operators take the thread-static path),
+    /// false on any other thread.
+    /// </summary>
+    [Fact]
+    public void ATraceKnowsItsOwnThreadByItsStack()
+    {
+        Trace? seen = null;
+        bool here = false, elsewhere = true;
+        Fn.Grad((Vec x) =>
+        {
+            seen = Traces.Top;
+            here = seen.OnThisThread;
+            var other = new Thread(() => elsewhere = seen.OnThisThread);
+            other.Start();
+            other.Join();
+            return Vec.Sum(x);
+        })(new[] { 1.0 });
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()) Assert.True(here, "the opening thread's frame is in the trace's stack range");
+        Assert.False(elsewhere, "another thread's frame is not");
+    }
 }

@@ -36,8 +36,9 @@ let private interpret (g: Graph) (x: float[]) (dir: float[]) =
     let out = if g.Outputs[0] >= 0 then v[g.Outputs[0]] else g.OutConst[0]
     { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub a 0 g.N; LeanOk = ok; LeanOut = out; LeanGrad = Array.sub a 0 g.N }
 
-/// The passes by the emitted IL, with the given loops rolled (none: straight-line).
-let private compiledWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
+/// The passes by the emitted IL, with the given loops rolled (none: straight-line), lanes of width w
+/// (0: none) in the lean passes.
+let private compiledWith (w: int) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
     let pin () = GC.AllocateArray<float>(g.Count, true)
     let v, a, s, at = pin (), pin (), pin (), pin ()
     let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
@@ -54,24 +55,26 @@ let private compiledWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: L
     // the sweep that keeps only the gradient
     let lean = pin ()
     if g.Outputs[0] >= 0 then lean[g.Outputs[0]] <- 1.0
-    let r = Emit.reverseWith lanes g loops false
+    let r = Emit.reverseAt w g loops false
     for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p lean, 0n, 0n)
     // the lean passes (Value, GradAndValue): values of loops in lanes only where later code reads them,
     // and the sweep reading those, over memory holding NaN except the inputs and the ranges it clears
     let vl = pin ()
     Array.fill vl g.N (g.Count - g.N) nan
     Array.blit x 0 vl 0 g.N
-    for f in Emit.forwardLeanWith lanes g loops do f.Invoke(p vl, 0n, 0n, 0n)
+    for f in Emit.forwardLeanAt w g loops do f.Invoke(p vl, 0n, 0n, 0n)
     let leanOk = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p vl))
     let al = pin ()
     Array.fill al 0 g.Count nan
-    for struct (start, length) in Emit.leanClearWith lanes g loops do Array.fill al start length 0.0
+    for struct (start, length) in Emit.leanClearAt w g loops do Array.fill al start length 0.0
     if g.Outputs[0] >= 0 then al[g.Outputs[0]] <- 1.0
     for k = r.Length - 1 downto 0 do r[k].Invoke(p vl, p al, 0n, 0n)
     let out = if g.Outputs[0] >= 0 then vl[g.Outputs[0]] else g.OutConst[0]
     { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub lean 0 g.N; LeanOk = leanOk; LeanOut = out; LeanGrad = Array.sub al 0 g.N }
 
-let private compiled g loops guardLoops x dir = compiledWith Emit.Lanes g loops guardLoops x dir
+/// The machine's lane width (0: lanes off).
+let private width () = if Emit.Lanes then Emit.laneWidth () else 0
+let private compiled g loops guardLoops x dir = compiledWith (width ()) g loops guardLoops x dir
 
 /// Jvp's joint pass (values with tangents, only what is read afterwards stored): the output's value
 /// and tangent, and the guards.
@@ -112,8 +115,10 @@ let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
     for (x, dir) in points do
         let reference = interpret g x dir
         sameRun (sprintf "%s, rolled as %A" what loops) reference (compiled g loops guardLoops x dir)
-        // the scalar loops (where Vector256 is not accelerated)
-        if Emit.Lanes then sameRun (sprintf "%s, rolled, lanes off" what) reference (compiledWith false g loops guardLoops x dir)
+        // the scalar loops (where Vector256 is not accelerated), and both lane widths whatever the
+        // machine's (Vector512 runs in software where it is not accelerated)
+        for w in [ 0; 4; 8 ] do
+            if w <> width () then sameRun (sprintf "%s, rolled, lanes of width %d" what w) reference (compiledWith w g loops guardLoops x dir)
         sameRun (what + ", straight-line") reference (compiled g [||] [||] x dir)
         let o = g.Outputs[0]
         for ls, lg in [ loops, guardLoops; [||], [||] ] do
@@ -181,6 +186,20 @@ let private sumAndDot (x: Vec) : Real = Vec.Sum x + Vec.Dot(x, x)
 let private quotient (x: Vec) : Real =
     let y = x[.. x.Length - 2]
     Vec.Sum(-(y / (1.0 + y * y))) + Vec.Dot(y, x[1 ..])
+
+/// Three overlapping slices, x[i], x[i+1] and x[i+2]: x's adjoint slots get terms from three trips.
+let private threeSlices (x: Vec) : Real =
+    let n = x.Length
+    let a = x[.. n - 3]
+    let b = x[1 .. n - 2]
+    let c = x[2 ..]
+    Vec.Sum(a * b + Vec.Square(c - a) * 0.5)
+
+/// Overlapping operands at stride 2: x[2i]·x[2i+2].
+let private strided2Overlap (x: Vec) : Real =
+    let mutable s = Real 0.0
+    for i in 0 .. x.Length / 2 - 2 do s <- s + x[2 * i] * x[2 * i + 2] - x[2 * i + 1]
+    s
 
 /// Operands at stride 2, without other rows.
 let private strided2 (x: Vec) : Real =
@@ -362,20 +381,54 @@ let tests =
                     Expect.isLessThanOrEqual (Loops.straightNodes g loops) (4 * perTrip + Loops.MinItems)
                         (sprintf "%A × %d: straight-line nodes (%d nodes, loops %A)" body trips g.Count loops)
         }
-        test "lanes: shapes whose loops run four trips at once, with 1 – 4 scalar trips after them; lanes = scalar = interpreter, bitwise" {
-            for name, f in [ "Rosenbrock (scalar loop)", rosenbrock; "sliced Rosenbrock (overlapping slices)", sliced
-                             "Sum and Dot (two chains)", sumAndDot; "÷, −x, overlapping product", quotient
-                             "stride 2", strided2; "stride 0 (a value before the loop)", broadcast ] do
-                let tails = Collections.Generic.HashSet<int>()
+        test "lanes: shapes whose loops run 4 (Vector256) or 8 (Vector512) trips at once, with 1 – W scalar trips after them; lanes = scalar = interpreter, bitwise" {
+            // (shifts: the offsets of the overlapping slices whose adjoints pass through registers)
+            for name, f, shifts in [ "Rosenbrock (scalar loop)", rosenbrock, [| 1 |]; "sliced Rosenbrock (overlapping slices)", sliced, [| 1 |]
+                                     "Sum and Dot (two chains)", sumAndDot, [||]; "÷, −x, overlapping product", quotient, [| 1 |]
+                                     "three overlapping slices", threeSlices, [| 2 |]; "overlapping at stride 2", strided2Overlap, [| 1 |]
+                                     "stride 2", strided2, [||]; "stride 0 (a value before the loop; the loop rotated: x[i] and x[i+1] in a trip)", broadcast, [| 1 |] ] do
+                let tails = Collections.Generic.Dictionary<int, Collections.Generic.HashSet<int>>()
+                for w in [ 4; 8 ] do tails[w] <- Collections.Generic.HashSet<int>()
                 for n in 38 .. 45 do
+                    // (the stride-2 loops have half the trips: more points so that every tail comes up)
+                    let n = if name.Contains "stride 2" then 2 * n else n
                     let g = record f (point n n -1.5 1.5)
-                    let lanes = Emit.Lanes
                     let loops = check (sprintf "%s, n = %d" name n) g (points n -1.5 1.5)
                     Expect.equal loops.Length 1 (sprintf "%s, n = %d: one loop" name n)
-                    if lanes then
-                        Expect.equal (Emit.laneLoops g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes (%A)" name n (Emit.laneReasons g loops))
-                        tails.Add(loops[0].Trips - 4 * ((loops[0].Trips - 1) / 4)) |> ignore
-                if Emit.Lanes then Expect.sequenceEqual (Seq.sort tails) [ 1; 2; 3; 4 ] (name + ": every count of scalar trips after the lanes")
+                    for w in [ 4; 8 ] do
+                        Expect.equal (Emit.laneLoopsAt w g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes of %d" name n w)
+                        Expect.sequenceEqual (Emit.laneShiftsAt w g loops).[0] shifts (sprintf "%s, n = %d, width %d: the shifts" name n w)
+                        tails[w].Add(loops[0].Trips - w * ((loops[0].Trips - 1) / w)) |> ignore
+                    if Emit.Lanes then Expect.equal (Emit.laneLoops g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes (%A)" name n (Emit.laneReasons g loops))
+                for w in [ 4; 8 ] do
+                    Expect.sequenceEqual (Seq.sort tails[w]) [ 1 .. w ] (sprintf "%s: every count of scalar trips after lanes of %d" name w)
+        }
+        test "lanes: NaN, ±∞, −0 and 0 among the inputs give the scalar loop's and the interpreter's bits, at both widths" {
+            let specials = [| nan; infinity; -infinity; -0.0; 0.0; 1e308; -1e-310 |]
+            for name, f in [ "sliced Rosenbrock", sliced; "÷, −x, overlapping product", quotient; "three overlapping slices", threeSlices
+                             "overlapping at stride 2", strided2Overlap; "stride 0", broadcast; "Sum and Dot", sumAndDot ] do
+                let n = 61
+                let g = record f (point 5 n -1.5 1.5)
+                let at (seed: int) (every: int) =
+                    let x = point seed n -1.5 1.5
+                    for i in 0 .. n - 1 do if (i * 7 + seed) % every = 0 then x[i] <- specials[(i + seed) % specials.Length]
+                    x, point (seed + 50) n -1.0 1.0
+                // a few specials (most slots finite), then many (NaN everywhere)
+                let loops = Loops.find g
+                let guardLoops = Loops.findGuards g
+                for x, dir in [ at 1 11; at 2 13; at 3 3; at 4 2 ] do
+                    let reference = interpret g x dir
+                    let scalar = compiledWith 0 g loops guardLoops x dir
+                    // the scalar IL and the interpreter may differ in a NaN's sign or payload (operand order)
+                    for i in 0 .. g.N - 1 do
+                        let e, a = reference.Grad[i], scalar.LeanGrad[i]
+                        if not (Double.IsNaN e && Double.IsNaN a) && BitConverter.DoubleToInt64Bits e <> BitConverter.DoubleToInt64Bits a then
+                            failtestf "%s: the scalar loop's gradient %d is %.17g, the interpreter's %.17g" name i a e
+                    for w in [ 4; 8 ] do
+                        Expect.equal (Emit.laneLoopsAt w g loops) 1 (sprintf "%s: the loop runs in lanes of %d" name w)
+                        let lanes = compiledWith w g loops guardLoops x dir
+                        sameBits (sprintf "%s, lanes of %d: the value" name w) [| scalar.LeanOut |] [| lanes.LeanOut |]
+                        sameBits (sprintf "%s, lanes of %d: the gradient" name w) scalar.LeanGrad lanes.LeanGrad
         }
         test "lanes: a loop whose rows lanes do not cover, or whose trips read other trips' nodes, stays scalar" {
             for name, f, n in [ "carried product (a × chain)", carried, 40; "strided with exp", strided, 60; "descending with sin", descending, 30 ] do

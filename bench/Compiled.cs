@@ -140,6 +140,42 @@ public class CompileTime
     [Benchmark(Description = "eager Fn.GradAndValue, for scale")]
     public Real Eager() => Fn.GradAndValue(f)(x).Value;
 
+    /// `dotnet run -c Release --project bench -- compile-parts [nodes …]`: where Fn.Compile's time
+    /// goes, per shape and size, the least of five: recording the graph, finding the loops, planning
+    /// the lanes (memory reads and a plan per loop, once per path), emitting the passes Fn.Compile
+    /// emits (forward, lean forward, guards, lean reverse: IL only, the JIT runs at the first call),
+    /// and the whole of Fn.Compile with its first GradAndValue.
+    public static void Parts(string[] args)
+    {
+        foreach (var nodes in args.Length > 0 ? args.Select(int.Parse).ToArray() : new[] { 1_000, 10_000, 100_000, 1_000_000 })
+            foreach (var shape in new[] { "scalar loop", "slices", "straight-line" })
+            {
+                var b = new CompileTime { Nodes = nodes, Shape = shape };
+                b.Setup();
+                var (f, x, g) = (b.f, b.x, b.g);
+                double Least(Action a)
+                {
+                    var least = double.MaxValue;
+                    for (var r = 0; r < 5; r++) { var t = Stopwatch.StartNew(); a(); least = Math.Min(least, t.Elapsed.TotalMilliseconds); }
+                    return least;
+                }
+                Graph Record() => ((Microsoft.FSharp.Core.FSharpChoice<Graph, Unsupported>.Choice1Of2)GraphRecorder.record("parts", v => new[] { f(v) }, x)).Item;
+                var graph = Record();
+                var loops = Loops.find(graph);
+                var il = Loops.straightNodes(graph, loops) <= Compiler.MaxCompiledNodes;
+                var record = Least(() => Record());
+                var find = Least(() => Loops.find(graph));
+                var plan = Least(() => Emit.laneReasons(graph, loops));
+                var emit = il ? Least(() =>
+                {
+                    var ls = Loops.find(graph); // (a fresh array: the lane plans are cached per loops array)
+                    Emit.forward(graph, ls); Emit.forwardLean(graph, ls); Emit.guards(graph, Loops.findGuards(graph)); Emit.reverse(graph, ls, false); Emit.leanClear(graph, ls);
+                }) - find : double.NaN;
+                var whole = Least(() => Fn.Compile(f, x).GradAndValue(x, g));
+                Console.WriteLine($"{graph.Count,8} nodes  {shape,-13} record {record,7:F1} ms  loops {find,6:F1} ms  lane plans {plan,6:F2} ms  emit {(il ? $"{emit,7:F1} ms" : "   (interpreted)")}  Fn.Compile + first call {whole,7:F1} ms");
+            }
+    }
+
     /// `dotnet run -c Release --project bench -- lanes [n …]`: the compiled sliced Rosenbrock's
     /// GradAndValue per call, lanes off, Vector256 with adjoints of overlapping slices through memory,
     /// Vector256 with them through registers, Vector512 (where accelerated), as ratios to the

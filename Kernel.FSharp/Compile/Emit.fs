@@ -1058,6 +1058,7 @@ module internal Emit =
         for (_, ss) in pl.Broadcast do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
         let r = il.DeclareLocal vo.T
         let acc = il.DeclareLocal vo.T
+        let zmask = il.DeclareLocal vo.T
         let sacc = il.DeclareLocal typeof<float>
         // a shift's slots t … t + W − 1 (lo) and those the group above passed on (hi)
         let lo = pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList
@@ -1131,21 +1132,23 @@ module internal Emit =
                     let konst (x: float) () =
                         il.Emit(OpCodes.Ldc_R8, x)
                         il.Emit(OpCodes.Call, vo.Create1)
-                    // the partials (as Interpreter.partials), and whether a zero adjoint must skip them
-                    let (d0: unit -> unit), (d1: unit -> unit), masked =
+                    // the partials (as Interpreter.partials), and whether a zero adjoint must skip them;
+                    // a partial of 1 is no product (1·w is w, bit for bit: the scalar sweep's product)
+                    let one = Some ignore
+                    let (d0: (unit -> unit) option), (d1: (unit -> unit) option), masked =
                         if code >= IrLog.Binary then
                             match enum<Fun2> (int (code - IrLog.Binary)) with
-                            | Fun2.Add -> konst 1.0, konst 1.0, false
-                            | Fun2.Sub -> konst 1.0, konst -1.0, false
-                            | Fun2.Mul -> (fun () -> op 1), (fun () -> op 0), true
+                            | Fun2.Add -> None, None, false
+                            | Fun2.Sub -> None, Some(konst -1.0), false
+                            | Fun2.Mul -> Some(fun () -> op 1), Some(fun () -> op 0), true
                             | _ ->
                                 // ÷: r = 1/y, (r, −(fz·r)) as the table's row
                                 konst 1.0 ()
                                 op 1
                                 il.Emit(OpCodes.Call, vo.Div)
                                 il.Emit(OpCodes.Stloc, r)
-                                (fun () -> il.Emit(OpCodes.Ldloc, r)),
-                                (fun () ->
+                                Some(fun () -> il.Emit(OpCodes.Ldloc, r)),
+                                Some(fun () ->
                                     il.Emit(OpCodes.Ldloc, vv[j])
                                     il.Emit(OpCodes.Ldloc, r)
                                     il.Emit(OpCodes.Call, vo.Mul)
@@ -1154,24 +1157,30 @@ module internal Emit =
                                 true
                         elif code >= IrLog.Unary then
                             match enum<Fun1> (int (code - IrLog.Unary)) with
-                            | Fun1.Neg -> konst -1.0, ignore, false
+                            | Fun1.Neg -> Some(konst -1.0), one, false
                             | _ ->
-                                (fun () ->
+                                Some(fun () ->
                                     konst 2.0 ()
                                     op 0
                                     il.Emit(OpCodes.Call, vo.Mul)),
-                                ignore, true
-                        else konst 1.0, ignore, false
-                    let term (d: unit -> unit) =
-                        d ()
+                                one, true
+                        else None, one, false
+                    if masked then
+                        // a zero adjoint is a symbolic zero: its lanes add nothing (the mask: lanes ≠ 0)
                         il.Emit(OpCodes.Ldloc, va[j])
-                        il.Emit(OpCodes.Call, vo.Mul)
-                        if masked then
-                            // a zero adjoint is a symbolic zero: its lanes add nothing
+                        il.Emit(OpCodes.Call, vo.Zero)
+                        il.Emit(OpCodes.Call, vo.Eq)
+                        il.Emit(OpCodes.Stloc, zmask)
+                    let term (d: (unit -> unit) option) =
+                        match d with
+                        | None -> il.Emit(OpCodes.Ldloc, va[j])
+                        | Some d ->
+                            d ()
                             il.Emit(OpCodes.Ldloc, va[j])
-                            il.Emit(OpCodes.Call, vo.Zero)
-                            il.Emit(OpCodes.Call, vo.Eq)
-                            il.Emit(OpCodes.Call, vo.AndNot)
+                            il.Emit(OpCodes.Call, vo.Mul)
+                            if masked then
+                                il.Emit(OpCodes.Ldloc, zmask)
+                                il.Emit(OpCodes.Call, vo.AndNot)
                     for (kk, d) in [ (0, d0); (1, d1) ] do
                         match pl.Src.[j].[kk] with
                         | Same j' ->

@@ -403,7 +403,7 @@ let tests =
                 for w in [ 4; 8 ] do
                     Expect.sequenceEqual (Seq.sort tails[w]) [ 1 .. w ] (sprintf "%s: every count of scalar trips after lanes of %d" name w)
         }
-        test "lanes: NaN, ±∞, −0 and 0 among the inputs give the scalar loop's and the interpreter's bits, at both widths" {
+        test "lanes: NaN, ±∞, −0 and 0 among the inputs give the scalar loop's bits (a NaN's payload aside), at both widths" {
             let specials = [| nan; infinity; -infinity; -0.0; 0.0; 1e308; -1e-310 |]
             for name, f in [ "sliced Rosenbrock", sliced; "÷, −x, overlapping product", quotient; "three overlapping slices", threeSlices
                              "overlapping at stride 2", strided2Overlap; "stride 0", broadcast; "Sum and Dot", sumAndDot ] do
@@ -419,16 +419,23 @@ let tests =
                 for x, dir in [ at 1 11; at 2 13; at 3 3; at 4 2 ] do
                     let reference = interpret g x dir
                     let scalar = compiledWith 0 g loops guardLoops x dir
-                    // the scalar IL and the interpreter may differ in a NaN's sign or payload (operand order)
-                    for i in 0 .. g.N - 1 do
-                        let e, a = reference.Grad[i], scalar.LeanGrad[i]
-                        if not (Double.IsNaN e && Double.IsNaN a) && BitConverter.DoubleToInt64Bits e <> BitConverter.DoubleToInt64Bits a then
-                            failtestf "%s: the scalar loop's gradient %d is %.17g, the interpreter's %.17g" name i a e
+                    // every bit but a NaN's sign and payload, which IEEE leaves open and the JIT's
+                    // operand order decides (an add of two NaNs gives its first operand's): the scalar
+                    // IL and the interpreter differ there too
+                    let sameBitsOrNaN (what: string) (expected: float[]) (actual: float[]) =
+                        for i in 0 .. expected.Length - 1 do
+                            let e, a = expected[i], actual[i]
+                            if not (Double.IsNaN e && Double.IsNaN a) && BitConverter.DoubleToInt64Bits e <> BitConverter.DoubleToInt64Bits a then
+                                failtestf "%s: slot %d is %.17g, expected %.17g" what i a e
+                    sameBitsOrNaN (name + ": the scalar loop's gradient against the interpreter's") reference.Grad scalar.LeanGrad
+                    Expect.isTrue (Array.exists Double.IsNaN scalar.LeanGrad || Array.exists Double.IsInfinity scalar.LeanGrad
+                                   || Array.exists (fun v -> BitConverter.DoubleToInt64Bits v = BitConverter.DoubleToInt64Bits -0.0) x)
+                        (name + ": special values reach the gradient")
                     for w in [ 4; 8 ] do
                         Expect.equal (Emit.laneLoopsAt w g loops) 1 (sprintf "%s: the loop runs in lanes of %d" name w)
                         let lanes = compiledWith w g loops guardLoops x dir
-                        sameBits (sprintf "%s, lanes of %d: the value" name w) [| scalar.LeanOut |] [| lanes.LeanOut |]
-                        sameBits (sprintf "%s, lanes of %d: the gradient" name w) scalar.LeanGrad lanes.LeanGrad
+                        sameBitsOrNaN (sprintf "%s, lanes of %d: the value" name w) [| scalar.LeanOut |] [| lanes.LeanOut |]
+                        sameBitsOrNaN (sprintf "%s, lanes of %d: the gradient" name w) scalar.LeanGrad lanes.LeanGrad
         }
         test "lanes: a loop whose rows lanes do not cover, or whose trips read other trips' nodes, stays scalar" {
             for name, f, n in [ "carried product (a × chain)", carried, 40; "strided with exp", strided, 60; "descending with sin", descending, 30 ] do

@@ -105,27 +105,139 @@ public class CompiledSecondOrder
     public Matrix<double> CompiledHessian() { compiled!.Hessian(x, hm); return hm; }
 }
 
-/// Issue 8: the cost of Fn.Compile itself (record, build the graph, emit IL) plus the first
-/// GradAndValue (which JITs the emitted passes), by graph size; budget ≤ 100 ms at 10⁵ nodes.
-/// (Rosenbrock's loop records 8 nodes per term.)
+/// Issue 8: the cost of Fn.Compile itself (record, build the graph, find the loops, plan the lanes,
+/// emit IL) plus the first GradAndValue (which JITs the emitted passes), by graph size and shape:
+/// Rosenbrock's scalar loop (8 nodes per term), its slices (8 lowered nodes per element) and a
+/// straight-line graph (a loop whose constants differ trip to trip: nothing rolls; past
+/// `Compiler.MaxCompiledNodes` straight-line nodes it stays interpreted). Budget ≤ 100 ms at 10⁵ nodes.
 public class CompileTime
 {
-    [Params(1_000, 10_000, 100_000)] public int Nodes;
+    [Params(1_000, 10_000, 100_000, 1_000_000)] public int Nodes;
+    [Params("scalar loop", "slices", "straight-line")] public string Shape = "";
 
     double[] x = [], g = [];
+    Func<Vec, Real> f = Rosenbrock.Loop;
+
+    /// Σ sin(x_i)·(1 + i/1000): 3 nodes per element, a different constant each (nothing rolls).
+    public static Real Straight(Vec x)
+    {
+        Real s = 0.0;
+        for (var i = 0; i < x.Length; i++) s += Real.Sin(x[i]) * (1.0 + i * 1e-3);
+        return s;
+    }
 
     [GlobalSetup]
     public void Setup()
     {
-        x = Rosenbrock.Point(Nodes / 8 + 1);
+        (f, var perElement) = Shape switch { "slices" => (Rosenbrock.Sliced, 8), "straight-line" => ((Func<Vec, Real>)Straight, 3), _ => (Rosenbrock.Loop, 8) };
+        x = Rosenbrock.Point(Nodes / perElement + 1);
         g = new double[x.Length];
     }
 
     [Benchmark(Description = "Fn.Compile + first GradAndValue")]
-    public double CompileAndFirstCall() => Fn.Compile(Rosenbrock.Loop, x).GradAndValue(x, g);
+    public double CompileAndFirstCall() => Fn.Compile(f, x).GradAndValue(x, g);
 
     [Benchmark(Description = "eager Fn.GradAndValue, for scale")]
-    public Real Eager() => Fn.GradAndValue(Rosenbrock.Loop)(x).Value;
+    public Real Eager() => Fn.GradAndValue(f)(x).Value;
+
+    /// `dotnet run -c Release --project bench -- compile-parts [nodes …]`: where Fn.Compile's time
+    /// goes, per shape and size, the least of five: recording the graph, finding the loops, planning
+    /// the lanes (memory reads and a plan per loop, once per path), emitting the passes Fn.Compile
+    /// emits (forward, lean forward, guards, lean reverse: IL only, the JIT runs at the first call),
+    /// and the whole of Fn.Compile with its first GradAndValue.
+    public static void Parts(string[] args)
+    {
+        foreach (var nodes in args.Length > 0 ? args.Select(int.Parse).ToArray() : new[] { 1_000, 10_000, 100_000, 1_000_000 })
+            foreach (var shape in new[] { "scalar loop", "slices", "straight-line" })
+            {
+                var b = new CompileTime { Nodes = nodes, Shape = shape };
+                b.Setup();
+                var (f, x, g) = (b.f, b.x, b.g);
+                double Least(Action a)
+                {
+                    var least = double.MaxValue;
+                    for (var r = 0; r < 5; r++) { var t = Stopwatch.StartNew(); a(); least = Math.Min(least, t.Elapsed.TotalMilliseconds); }
+                    return least;
+                }
+                Graph Record() => ((Microsoft.FSharp.Core.FSharpChoice<Graph, Unsupported>.Choice1Of2)GraphRecorder.record("parts", v => new[] { f(v) }, x)).Item;
+                var graph = Record();
+                var loops = Loops.find(graph);
+                var il = Loops.straightNodes(graph, loops) <= Compiler.MaxCompiledNodes;
+                var record = Least(() => Record());
+                var find = Least(() => Loops.find(graph));
+                var plan = Least(() => Emit.laneReasons(graph, loops));
+                var emit = il ? Least(() =>
+                {
+                    var ls = Loops.find(graph); // (a fresh array: the lane plans are cached per loops array)
+                    Emit.forward(graph, ls); Emit.forwardLean(graph, ls); Emit.guards(graph, Loops.findGuards(graph)); Emit.reverse(graph, ls, false); Emit.leanClear(graph, ls);
+                }) - find : double.NaN;
+                var whole = Least(() => Fn.Compile(f, x).GradAndValue(x, g));
+                Console.WriteLine($"{graph.Count,8} nodes  {shape,-13} record {record,7:F1} ms  loops {find,6:F1} ms  lane plans {plan,6:F2} ms  emit {(il ? $"{emit,7:F1} ms" : "   (interpreted)")}  Fn.Compile + first call {whole,7:F1} ms");
+            }
+    }
+
+    /// `dotnet run -c Release --project bench -- lanes [n …]`: the compiled sliced Rosenbrock's
+    /// GradAndValue per call, lanes off, Vector256 with adjoints of overlapping slices through memory,
+    /// Vector256 with them through registers, Vector512 (where accelerated), as ratios to the
+    /// hand-written floor measured in the same batches (a quick look, without BenchmarkDotNet).
+    public static void LaneReport(string[] args)
+    {
+        var lanes = Emit.Lanes;
+        var wide = Emit.Wide;
+        var shifts = Emit.Shifts;
+        try
+        {
+            foreach (var n in args.Length > 0 ? args.Select(int.Parse).ToArray() : new[] { 100, 10_000, 1_000_000 })
+            {
+                var x = Rosenbrock.Point(n);
+                var g = new double[n];
+                var configs = new (string Name, bool Lanes, bool Wide, bool Shifts)[]
+                {
+                    ("scalar loop", false, false, true), ("Vector256, memory", true, false, false),
+                    ("Vector256, shift", true, false, true), ("Vector512, shift", true, true, true),
+                };
+                var compiled = configs.Select(cfg =>
+                {
+                    (Emit.Lanes, Emit.Wide, Emit.Shifts) = (cfg.Lanes, cfg.Wide, cfg.Shifts);
+                    var c = Fn.Compile(Rosenbrock.Sliced, x);
+                    c.GradAndValue(x, g);
+                    c.GradAndValue(x, g); // the second use emits the IL
+                    return c;
+                }).ToArray();
+                var calls = Math.Max(3, 2_000_000 / n);
+                var warm = Stopwatch.StartNew();
+                while (warm.ElapsedMilliseconds < 1000) { foreach (var c in compiled) c.GradAndValue(x, g); Rosenbrock.ValueAndGradient(x, g); }
+                double Batch(Action call)
+                {
+                    var t = Stopwatch.StartNew();
+                    for (var k = 0; k < calls; k++) call();
+                    return t.Elapsed.TotalMilliseconds * 1000 / calls;
+                }
+                // interleaved batches, per configuration the median of its ratios to the floor's batch beside it
+                var ratios = configs.Select(_ => new List<double>()).ToArray();
+                var floors = new List<double>();
+                for (var b = 0; b < 21; b++)
+                    for (var k = 0; k < compiled.Length; k++)
+                    {
+                        var floor = Batch(() => Rosenbrock.ValueAndGradient(x, g));
+                        var c = compiled[k];
+                        ratios[k].Add(Batch(() => c.GradAndValue(x, g)) / floor);
+                        floors.Add(floor);
+                    }
+                floors.Sort();
+                Console.WriteLine($"n = {n}: floor {floors[floors.Count / 2]:F2} µs (median); Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+                for (var k = 0; k < configs.Length; k++)
+                {
+                    ratios[k].Sort();
+                    Console.WriteLine($"  {configs[k].Name,-20} {ratios[k][ratios[k].Count / 2],6:F2}×  (quartiles {ratios[k][5]:F2}–{ratios[k][15]:F2})");
+                }
+            }
+        }
+        finally
+        {
+            (Emit.Lanes, Emit.Wide, Emit.Shifts) = (lanes, wide, shifts);
+        }
+    }
 
     /// `dotnet run -c Release --project bench -- compile-time`: wall-clock compile times, IL (loops
     /// rolled, or every node straight-line) and interpreted, and the per-call cost of each, without

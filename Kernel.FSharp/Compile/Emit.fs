@@ -565,45 +565,88 @@ module internal Emit =
     // ------------------------------------------------------------------------------ SIMD lanes
     //
     // A loop whose trips are independent but for carried chains (the running sums s = s + eᵢ of
-    // Vec.Sum, Vec.Dot and of a user's `s += …`) runs four trips at once in Vector256<double> lanes:
-    // the *lane* nodes (those that do not depend on the previous trip) of trips t … t + 3 as one
-    // vector each, then the *chain* nodes (those that do: + − and copies only) lane by lane in trip
-    // order — the same sums in the same order, so values are bitwise the scalar loop's. The reverse
-    // sweep recomputes the lane nodes' values in registers (the lean forward pass does not store them:
-    // nothing but the loop reads them), takes the chain's adjoints lane by lane in descending trip
-    // order, then the lane nodes' in vectors, and adds their terms into the operands' adjoints in an
-    // order that gives every slot its terms in the scalar sweep's order (a slot read by overlapping
-    // slices, x[i] and x[i+1], gets the higher trip's terms first, as the scalar sweep gives them): a
-    // loop where no such order exists stays scalar. So lanes are bitwise equal to the interpreter.
-    // The last 1 – 4 trips run as the scalar loop (they may be read by the code after the loop).
+    // Vec.Sum, Vec.Dot and of a user's `s += …`) runs W trips at once in vector lanes (W = 4 in
+    // Vector256<double>, 8 in Vector512<double>): the *lane* nodes (those that do not depend on the
+    // previous trip) of trips t … t + W − 1 as one vector each, then the *chain* nodes (those that do:
+    // + − and copies only) lane by lane in trip order — the same sums in the same order, so values are
+    // bitwise the scalar loop's. The reverse sweep recomputes the lane nodes' values in registers (the
+    // lean forward pass does not store them: nothing but the loop reads them), takes the chain's
+    // adjoints lane by lane in descending trip order, then the lane nodes' in vectors, and adds their
+    // terms into the operands' adjoints in an order that gives every slot its terms in the scalar
+    // sweep's order (a slot read by overlapping slices, x[i] and x[i+1], gets the higher trip's terms
+    // first, as the scalar sweep gives them): a loop where no such order exists stays scalar. So lanes
+    // are bitwise equal to the interpreter. Overlapping slices of one stride (x[i], x[i+1], x[i+2])
+    // pass their adjoint slots from group to group in registers (a *shift*: each slot loaded once and
+    // stored once, when complete), not by storing a vector and reloading an overlapping one (which
+    // stalls store forwarding). The last 1 – W trips run as the scalar loop (they may be read by the
+    // code after the loop).
 
-    /// Trips per vector.
-    let [<Literal>] private Width = 4
+    /// The vector operations of one lane width: Vector256 (4 trips) or Vector512 (8 trips).
+    type private VOps =
+        { Width: int
+          T: Type
+          Create1: MethodInfo
+          CreateN: MethodInfo
+          CreateLongN: MethodInfo
+          AsDouble: MethodInfo
+          Load: MethodInfo
+          Store: MethodInfo
+          Get: MethodInfo
+          Eq: MethodInfo
+          AndNot: MethodInfo
+          Xor: MethodInfo
+          Select: MethodInfo
+          Shuffle: MethodInfo
+          Zero: MethodInfo
+          Add: MethodInfo
+          Sub: MethodInfo
+          Mul: MethodInfo
+          Div: MethodInfo }
+
+    let private vopsOf (statics: Type) (generic: Type) (w: int) =
+        let vt = generic.MakeGenericType(typeof<float>)
+        let vl = generic.MakeGenericType(typeof<int64>)
+        let gm (name: string) (args: int) (pred: MethodInfo -> bool) (t: Type) =
+            statics.GetMethods()
+            |> Array.find (fun m -> m.Name = name && m.IsGenericMethodDefinition && m.GetParameters().Length = args && pred m)
+            |> fun m -> m.MakeGenericMethod(t)
+        let vm name args pred = gm name args pred typeof<float>
+        let op (name: string) = vt.GetMethod(name, [| vt; vt |])
+        { Width = w
+          T = vt
+          Create1 = statics.GetMethod("Create", [| typeof<float> |])
+          CreateN = statics.GetMethod("Create", Array.create w typeof<float>)
+          CreateLongN = statics.GetMethod("Create", Array.create w typeof<int64>)
+          AsDouble = gm "AsDouble" 1 (fun _ -> true) typeof<int64>
+          Load = vm "Load" 1 (fun _ -> true)
+          Store = vm "Store" 2 (fun m -> m.GetParameters().[1].ParameterType.IsPointer)
+          Get = vm "GetElement" 2 (fun _ -> true)
+          Eq = vm "Equals" 2 (fun _ -> true)
+          AndNot = vm "AndNot" 2 (fun _ -> true)
+          Xor = vm "Xor" 2 (fun _ -> true)
+          Select = vm "ConditionalSelect" 3 (fun _ -> true)
+          Shuffle = statics.GetMethod("Shuffle", [| vt; vl |])
+          Zero = vt.GetProperty("Zero").GetGetMethod()
+          Add = op "op_Addition"
+          Sub = op "op_Subtraction"
+          Mul = op "op_Multiply"
+          Div = op "op_Division" }
+
+    let private v256 = vopsOf typeof<Vector256> typedefof<Vector256<float>> 4
+    let private v512 = vopsOf typeof<Vector512> typedefof<Vector512<float>> 8
+
     /// Loops run in lanes where they can (decided at emit time: Vector256 accelerated, i.e. AVX2 or
     /// AVX-512; else every loop is scalar). Settable for tests.
     let mutable Lanes = Vector256.IsHardwareAccelerated
-
-    let private vt = typeof<Vector256<float>>
-    let private vMethod (name: string) (args: int) (pred: MethodInfo -> bool) =
-        typeof<Vector256>.GetMethods()
-        |> Array.find (fun m -> m.Name = name && m.IsGenericMethodDefinition && m.GetParameters().Length = args && pred m)
-        |> fun m -> m.MakeGenericMethod(typeof<float>)
-    let private vCreate1 = typeof<Vector256>.GetMethod("Create", [| typeof<float> |])
-    let private vCreate4 = typeof<Vector256>.GetMethod("Create", [| typeof<float>; typeof<float>; typeof<float>; typeof<float> |])
-    let private vLoad = vMethod "Load" 1 (fun _ -> true)
-    let private vStore = vMethod "Store" 2 (fun m -> m.GetParameters().[1].ParameterType.IsPointer)
-    let private vGet = vMethod "GetElement" 2 (fun _ -> true)
-    let private vEquals = vMethod "Equals" 2 (fun _ -> true)
-    let private vAndNot = vMethod "AndNot" 2 (fun _ -> true)
-    let private vXor = vMethod "Xor" 2 (fun _ -> true)
-    let private vAnd = vMethod "BitwiseAnd" 2 (fun _ -> true)
-    let private vSelect = vMethod "ConditionalSelect" 3 (fun _ -> true)
-    let private vZero = vt.GetProperty("Zero").GetGetMethod()
-    let private vOp (name: string) = vt.GetMethod(name, [| vt; vt |])
-    let private vAdd = vOp "op_Addition"
-    let private vSub = vOp "op_Subtraction"
-    let private vMul = vOp "op_Multiply"
-    let private vDiv = vOp "op_Division"
+    /// Trips per vector where loops run in lanes: 8 (Vector512) where it is accelerated and
+    /// `Wide` allows it, else 4 (Vector256). The *At forms below take the width explicitly, so tests
+    /// exercise both widths on any machine (Vector512 runs, slower, where it is not accelerated).
+    let mutable Wide = false
+    let laneWidth () = if Wide && Vector512.IsHardwareAccelerated then 8 else 4
+    /// Overlapping slices pass their adjoints through registers (see `Shift`); off, through memory
+    /// as before (for benchmarks comparing the two).
+    let mutable Shifts = true
+    let private vopsFor (w: int) = if w = 8 then v512 else v256
 
     /// Where an operand of a loop body node comes from.
     type private Src =
@@ -618,11 +661,20 @@ module internal Emit =
         /// Anything else (another trip's node at another stride): the loop stays scalar.
         | Other
 
+    /// Memory sites of one stride whose slots overlap from trip to trip (x[i], x[i+1], …): bases
+    /// B + St·d for the offsets d (in trips, ascending, 0 ≤ d < W), each with its sites (body node,
+    /// operand) in the scalar sweep's order. Slot B + St·u gets its terms from trips u − d, d
+    /// ascending (the higher trip's first, as the scalar sweep gives them); a group of trips
+    /// t … t + W − 1 completes slots t + DMax … t + DMax + W − 1 and passes those of t … t + DMax − 1
+    /// on to the next (lower) group in a register.
+    type private Shift = { B: int; St: int; DMax: int; Keys: (int * (int * int) list) list }
+
     type private LanePlan =
         { Lp: Loop
-          /// Trips run four at a time, from trip 0 (a multiple of 4, at least 8).
+          Ops: VOps
+          /// Trips run W at a time, from trip 0 (a multiple of W, at least 2W).
           Trips: int
-          /// The scalar trips after them (1 to 4).
+          /// The scalar trips after them (1 to W).
           Tail: Loop
           Src: Src[][]
           Chain: bool[]
@@ -630,9 +682,12 @@ module internal Emit =
           Carried: int[]
           /// Lane nodes that chain nodes read.
           FromChain: bool[]
-          /// The lane nodes' memory sites at stride ≠ 0, grouped by (base, stride), groups in the order
-          /// their terms are added, each group's sites (body node, operand) in the scalar sweep's order.
+          /// The lane nodes' memory sites at stride ≠ 0 added through memory, grouped by (base,
+          /// stride), groups in the order their terms are added, each group's sites (body node,
+          /// operand) in the scalar sweep's order.
           Strided: (int * int * (int * int) list) list
+          /// The lane nodes' sites of overlapping slices, through registers.
+          Shifts: Shift list
           /// The lane nodes' sites at stride 0, by slot.
           Broadcast: (int * (int * int) list) list }
 
@@ -684,14 +739,14 @@ module internal Emit =
         for o in g.Outputs do mark o
         r
 
-    /// How lp runs in lanes, or None (it stays scalar).
-    let private lanePlan (lanes: bool) (g: Graph) (memRead: bool[]) (lp: Loop) : Choice<LanePlan, string> =
+    /// How lp runs in lanes of width w (4 or 8), or why it stays scalar.
+    let private lanePlan (w: int) (g: Graph) (memRead: bool[]) (lp: Loop) : Choice<LanePlan, string> =
         let p = lp.Period
-        let groups = (lp.Trips - 1) / Width
-        if not lanes then Choice2Of2 "lanes are off"
-        elif groups < 2 then Choice2Of2 "fewer than 9 trips"
+        let groups = (lp.Trips - 1) / w
+        if w = 0 then Choice2Of2 "lanes are off"
+        elif groups < 2 then Choice2Of2 (sprintf "fewer than %d trips" (2 * w + 1))
         else
-        let t4 = groups * Width
+        let t4 = groups * w
         let src = Array.init p (fun j -> [| srcOf g lp j 0; srcOf g lp j 1 |])
         let code j = g.Code[lp.First + j]
         let chain = Array.zeroCreate<bool> p
@@ -737,11 +792,12 @@ module internal Emit =
                     match src[j][k] with
                     | Ext(b, st) -> yield (j, k, b, st)
                     | _ -> () ]
-        let range (b: int) (st: int) = let e = b + st * (t4 - 1) in struct (min b e, max b e)
-        let overlap (b1, s1) (b2, s2) =
-            let struct (l1, h1) = range b1 s1
-            let struct (l2, h2) = range b2 s2
+        let rangeOver (trips: int) (b: int) (st: int) = let e = b + st * (trips - 1) in struct (min b e, max b e)
+        let overlapOver (trips: int) (b1, s1) (b2, s2) =
+            let struct (l1, h1) = rangeOver trips b1 s1
+            let struct (l2, h2) = rangeOver trips b2 s2
             l1 <= h2 && l2 <= h1
+        let overlap = overlapOver t4
         let laneSites = sites |> List.filter (fun (j, _, _, _) -> not chain[j])
         let chainSites = sites |> List.filter (fun (j, _, _, _) -> chain[j])
         let groupsOf = laneSites |> List.groupBy (fun (_, _, b, st) -> (b, st))
@@ -757,7 +813,7 @@ module internal Emit =
                         if (b1 - b2) % s1 = 0 then
                             // b1 + s·t1 = b2 + s·t2 at t2 = t1 + d
                             let d = (b1 - b2) / s1
-                            if abs d < Width then
+                            if abs d < w then
                                 if d > 0 then edges.Add(struct (y, x)) else edges.Add(struct (x, y))
                     else fail (sprintf "memory sites (%d, %d) and (%d, %d) overlap at different strides" b1 s1 b2 s2)
         // chain sites' terms come first: a slot they share with a lane site must get no lane term of a later trip
@@ -767,7 +823,7 @@ module internal Emit =
                     if sc = sl && sc <> 0 then
                         if (bc - bl) % sc = 0 then
                             let d = (bc - bl) / sc
-                            if (d > 0 && d < Width) || (d = 0 && jc <= jl) then fail (sprintf "chain node %d and lane node %d add into a slot in the wrong order" jc jl)
+                            if (d > 0 && d < w) || (d = 0 && jc <= jl) then fail (sprintf "chain node %d and lane node %d add into a slot in the wrong order" jc jl)
                     else fail (sprintf "chain node %d and lane node %d add into overlapping slots at different strides" jc jl)
         if not ok then Choice2Of2 why
         else
@@ -786,27 +842,63 @@ module internal Emit =
         if order.Count < strided.Length then Choice2Of2 "no order of the memory sites gives every slot its terms in the scalar order"
         else
         let sitesOf (key: int * int) = groupsOf |> List.find (fun (k, _) -> k = key) |> snd |> List.map (fun (j, k, _, _) -> (j, k))
+        // the shifts: keys of one stride and residue, at offsets 0 … < w trips from the lowest, that
+        // no chain site reaches (a chain node adds into memory while the shift holds slots in registers)
+        let classOf (x: int) = let (b, st) = keys[x] in (st, ((b % abs st) + abs st) % abs st)
+        let shifts, inMemory =
+            order |> List.ofSeq |> List.groupBy classOf
+            |> List.partition (fun ((st, _), xs) ->
+                Shifts && xs.Length >= 2
+                && (let bases = xs |> List.map (fun x -> fst keys[x])
+                    let b0 = if st > 0 then List.min bases else List.max bases
+                    let dmax = bases |> List.map (fun b -> (b - b0) / st) |> List.max
+                    dmax < w
+                    && chainSites |> List.forall (fun (_, _, bc, sc) ->
+                        (sc = st && (bc - b0) % st <> 0) || not (overlapOver (lp.Trips + dmax) (bc, sc) (b0, st)))))
+        let memoryKeys = Collections.Generic.HashSet(inMemory |> List.collect snd)
         Choice1Of2
             { Lp = lp
+              Ops = vopsFor w
               Trips = t4
               Tail = { lp with First = lp.First + t4 * p; Trips = lp.Trips - t4 }
               Src = src
               Chain = chain
               Carried = Array.ofList carried
               FromChain = fromChain
-              Strided = [ for x in order -> let (b, st) = keys[x] in (b, st, sitesOf (b, st)) ]
+              Strided = [ for x in order do if memoryKeys.Contains x then let (b, st) = keys[x] in yield (b, st, sitesOf (b, st)) ]
+              Shifts =
+                [ for ((st, _), xs) in shifts ->
+                    let bases = xs |> List.map (fun x -> fst keys[x])
+                    let b0 = if st > 0 then List.min bases else List.max bases
+                    let ks = xs |> List.map (fun x -> let (b, _) = keys[x] in ((b - b0) / st, sitesOf keys[x])) |> List.sortBy fst
+                    { B = b0; St = st; DMax = fst (List.last ks); Keys = ks } ]
               Broadcast = [ for (b, st) in keys do if st = 0 then yield (b, sitesOf (b, 0)) ] }
 
-    /// The lane plans of a path's loops (by first node).
-    let private lanePlans (lanes: bool) (g: Graph) (loops: Loop[]) =
-        let plans = Collections.Generic.Dictionary<int, LanePlan>()
-        if lanes && loops.Length > 0 then
-            let reads = memReads g loops
-            for lp in loops |> Array.filter (fun l -> not l.Data) do
-                match lanePlan lanes g reads lp with
-                | Choice1Of2 pl -> plans[lp.First] <- pl
-                | Choice2Of2 _ -> ()
-        plans
+    /// The lane plans of a path's loops at width w (0: none), by first node — computed once per
+    /// (loops, width) and kept with the loops (the lean forward, the lean reverse and the clear
+    /// ranges all read them).
+    let private planCache = Runtime.CompilerServices.ConditionalWeakTable<Loop[], Collections.Generic.Dictionary<int, Graph * Collections.Generic.Dictionary<int, LanePlan>>>()
+    let private lanePlans (w: int) (g: Graph) (loops: Loop[]) =
+        let compute () =
+            let plans = Collections.Generic.Dictionary<int, LanePlan>()
+            if w > 0 && loops.Length > 0 then
+                let reads = memReads g loops
+                for lp in loops |> Array.filter (fun l -> not l.Data) do
+                    match lanePlan w g reads lp with
+                    | Choice1Of2 pl -> plans[lp.First] <- pl
+                    | Choice2Of2 _ -> ()
+            plans
+        if w = 0 || loops.Length = 0 then compute ()
+        else
+            let byWidth = planCache.GetValue(loops, fun _ -> Collections.Generic.Dictionary())
+            lock byWidth (fun () ->
+                let key = if Shifts then w else -w
+                match byWidth.TryGetValue key with
+                | true, (g', plans) when obj.ReferenceEquals(g', g) -> plans
+                | _ ->
+                    let plans = compute ()
+                    byWidth[key] <- (g, plans)
+                    plans)
 
     /// The distinct non-zero strides of a plan's memory operands.
     let private laneStrides (pl: LanePlan) =
@@ -816,27 +908,52 @@ module internal Emit =
                 | Ext(_, st) when st <> 0 -> yield st
                 | _ -> () |] |> Array.distinct
 
-    /// Operand src of a lane node, four trips as a vector (memory in argument arg, at trip offset Off).
-    let private vecOperand (il: ILGenerator) (c: Ctx) (arg: int16) (vv: LocalBuilder[]) (src: Src) =
+    /// The constant vector of longs ks (as doubles with `asDouble`: a mask).
+    let private vConst (il: ILGenerator) (vo: VOps) (asDouble: bool) (ks: int64[]) =
+        for k in ks do il.Emit(OpCodes.Ldc_I8, k)
+        il.Emit(OpCodes.Call, vo.CreateLongN)
+        if asDouble then il.Emit(OpCodes.Call, vo.AsDouble)
+
+    /// Slots b + st·(t + k), k = 0 … W − 1, of argument arg (t: the group's trip offset) as a vector.
+    let private vLoadAt (il: ILGenerator) (c: Ctx) (vo: VOps) (arg: int16) (b: int) (st: int) =
+        if st = 1 then
+            address il c arg b 1
+            il.Emit(OpCodes.Call, vo.Load)
+        else
+            for k in 0 .. vo.Width - 1 do load il c arg (b + st * k) st
+            il.Emit(OpCodes.Call, vo.CreateN)
+
+    /// The vector in local v into slots b + st·(t + k), k = 0 … W − 1, of argument arg.
+    let private vStoreAt (il: ILGenerator) (c: Ctx) (vo: VOps) (arg: int16) (b: int) (st: int) (v: LocalBuilder) =
+        if st = 1 then
+            il.Emit(OpCodes.Ldloc, v)
+            address il c arg b 1
+            il.Emit(OpCodes.Call, vo.Store)
+        else
+            for k in 0 .. vo.Width - 1 do
+                address il c arg (b + st * k) st
+                il.Emit(OpCodes.Ldloc, v)
+                il.Emit(OpCodes.Ldc_I4, k)
+                il.Emit(OpCodes.Call, vo.Get)
+                il.Emit(OpCodes.Stind_R8)
+
+    /// Operand src of a lane node, W trips as a vector (memory in argument arg, at trip offset Off).
+    let private vecOperand (il: ILGenerator) (c: Ctx) (vo: VOps) (arg: int16) (vv: LocalBuilder[]) (src: Src) =
         match src with
         | Konst k ->
             il.Emit(OpCodes.Ldc_R8, k)
-            il.Emit(OpCodes.Call, vCreate1)
+            il.Emit(OpCodes.Call, vo.Create1)
         | Same j -> il.Emit(OpCodes.Ldloc, vv[j])
         | Ext(b, 0) ->
             load il c arg b 0
-            il.Emit(OpCodes.Call, vCreate1)
-        | Ext(b, 1) ->
-            address il c arg b 1
-            il.Emit(OpCodes.Call, vLoad)
-        | Ext(b, st) ->
-            for k in 0 .. Width - 1 do load il c arg (b + st * k) st
-            il.Emit(OpCodes.Call, vCreate4)
+            il.Emit(OpCodes.Call, vo.Create1)
+        | Ext(b, st) -> vLoadAt il c vo arg b st
         | _ -> invalidOp "Hybrid internal error: a lane operand without a value"
 
-    /// The values of the lane nodes of four trips into vv (ascending).
+    /// The values of the lane nodes of W trips into vv (ascending).
     let private laneValues (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) =
-        let op (j: int) (k: int) = vecOperand il c V vv pl.Src.[j].[k]
+        let vo = pl.Ops
+        let op (j: int) (k: int) = vecOperand il c vo V vv pl.Src.[j].[k]
         for j in 0 .. pl.Lp.Period - 1 do
             if not pl.Chain[j] then
                 let code = g.Code[pl.Lp.First + j]
@@ -845,25 +962,25 @@ module internal Emit =
                     op j 1
                     il.Emit(OpCodes.Call,
                         match enum<Fun2> (int (code - IrLog.Binary)) with
-                        | Fun2.Add -> vAdd
-                        | Fun2.Sub -> vSub
-                        | Fun2.Mul -> vMul
-                        | _ -> vDiv)
+                        | Fun2.Add -> vo.Add
+                        | Fun2.Sub -> vo.Sub
+                        | Fun2.Mul -> vo.Mul
+                        | _ -> vo.Div)
                 elif code >= IrLog.Unary then
                     op j 0
                     match enum<Fun1> (int (code - IrLog.Unary)) with
                     | Fun1.Neg ->
                         // −x flips the sign bit, as the scalar neg does (0 − x would give +0 at x = 0)
                         il.Emit(OpCodes.Ldc_R8, -0.0)
-                        il.Emit(OpCodes.Call, vCreate1)
-                        il.Emit(OpCodes.Call, vXor)
+                        il.Emit(OpCodes.Call, vo.Create1)
+                        il.Emit(OpCodes.Call, vo.Xor)
                     | _ ->
                         il.Emit(OpCodes.Dup)
-                        il.Emit(OpCodes.Call, vMul)
+                        il.Emit(OpCodes.Call, vo.Mul)
                 elif code = IrLog.CopyCode then op j 0
                 else
                     il.Emit(OpCodes.Ldc_R8, g.K0[pl.Lp.First + j])
-                    il.Emit(OpCodes.Call, vCreate1)
+                    il.Emit(OpCodes.Call, vo.Create1)
                 il.Emit(OpCodes.Stloc, vv[j])
 
     /// The value (arg V) or tangent (arg S) of a chain node's operand in lane k: lane nodes' vectors
@@ -876,7 +993,7 @@ module internal Emit =
         | Same j ->
             il.Emit(OpCodes.Ldloc, vv[j])
             il.Emit(OpCodes.Ldc_I4, k)
-            il.Emit(OpCodes.Call, vGet)
+            il.Emit(OpCodes.Call, pl.Ops.Get)
         | Prev j -> il.Emit(OpCodes.Ldloc, carry[j])
         | Ext(b, st) -> load il c arg (b + st * k) st
         | _ -> invalidOp "Hybrid internal error: a chain operand without a value"
@@ -890,11 +1007,12 @@ module internal Emit =
     /// scratch vector: ÷ computes r = 1/y here), as code pushing each, and whether a zero adjoint
     /// must skip them (they are not constants).
     let private lanePartials (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (r: LocalBuilder) (j: int) =
+        let vo = pl.Ops
         let code = g.Code[pl.Lp.First + j]
-        let op (k: int) = vecOperand il c V vv pl.Src.[j].[k]
+        let op (k: int) = vecOperand il c vo V vv pl.Src.[j].[k]
         let konst (x: float) () =
             il.Emit(OpCodes.Ldc_R8, x)
-            il.Emit(OpCodes.Call, vCreate1)
+            il.Emit(OpCodes.Call, vo.Create1)
         if code >= IrLog.Binary then
             match enum<Fun2> (int (code - IrLog.Binary)) with
             | Fun2.Add -> konst 1.0, konst 1.0, false
@@ -904,15 +1022,15 @@ module internal Emit =
                 // ÷: r = 1/y, (r, −(fz·r)) as the table's row
                 konst 1.0 ()
                 op 1
-                il.Emit(OpCodes.Call, vDiv)
+                il.Emit(OpCodes.Call, vo.Div)
                 il.Emit(OpCodes.Stloc, r)
                 (fun () -> il.Emit(OpCodes.Ldloc, r)),
                 (fun () ->
                     il.Emit(OpCodes.Ldloc, vv[j])
                     il.Emit(OpCodes.Ldloc, r)
-                    il.Emit(OpCodes.Call, vMul)
+                    il.Emit(OpCodes.Call, vo.Mul)
                     konst -0.0 ()
-                    il.Emit(OpCodes.Call, vXor)),
+                    il.Emit(OpCodes.Call, vo.Xor)),
                 true
         elif code >= IrLog.Unary then
             match enum<Fun1> (int (code - IrLog.Unary)) with
@@ -921,7 +1039,7 @@ module internal Emit =
                 (fun () ->
                     konst 2.0 ()
                     op 0
-                    il.Emit(OpCodes.Call, vMul)),
+                    il.Emit(OpCodes.Call, vo.Mul)),
                 ignore, true
         else konst 1.0, ignore, false
 
@@ -929,27 +1047,29 @@ module internal Emit =
     /// node's first partials times its operands' tangents, summed, as `tangentOf` — a constant's
     /// tangent 0, an operand that is a constant (or none) a term 0.
     let private laneTangents (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (tv: LocalBuilder[]) (r: LocalBuilder) =
+        let vo = pl.Ops
         for j in 0 .. pl.Lp.Period - 1 do
             if not pl.Chain[j] then
-                if g.Code[pl.Lp.First + j] = IrLog.ConstantCode then il.Emit(OpCodes.Call, vZero)
+                if g.Code[pl.Lp.First + j] = IrLog.ConstantCode then il.Emit(OpCodes.Call, vo.Zero)
                 else
                     let d0, d1, _ = lanePartials g il c pl vv r j
                     let term (k: int) (d: unit -> unit) =
                         match pl.Src.[j].[k] with
-                        | Konst _ | NoOp -> il.Emit(OpCodes.Call, vZero)
+                        | Konst _ | NoOp -> il.Emit(OpCodes.Call, vo.Zero)
                         | s ->
                             d ()
-                            vecOperand il c S tv s
-                            il.Emit(OpCodes.Call, vMul)
+                            vecOperand il c vo S tv s
+                            il.Emit(OpCodes.Call, vo.Mul)
                     term 0 d0
                     term 1 d1
-                    il.Emit(OpCodes.Call, vAdd)
+                    il.Emit(OpCodes.Call, vo.Add)
                 il.Emit(OpCodes.Stloc, tv[j])
 
-    /// A counted loop over a plan's groups of four trips (ascending or descending), stepping the
-    /// offsets of the strides by four trips.
-    let private groupLoop (il: ILGenerator) (c: Ctx) (pl: LanePlan) (strides: int[]) (descending: bool) (body: unit -> unit) =
-        countedLoop il c strides (pl.Trips / Width) Width descending ignore body ignore
+    /// A counted loop over a plan's groups of W trips (ascending or descending), stepping the
+    /// offsets of the strides by W trips.
+    let private groupLoop (il: ILGenerator) (c: Ctx) (pl: LanePlan) (strides: int[]) (descending: bool)
+                          (before: unit -> unit) (body: unit -> unit) (after: unit -> unit) =
+        countedLoop il c strides (pl.Trips / pl.Ops.Width) pl.Ops.Width descending before body after
 
     let private vecLocals (il: ILGenerator) (pl: LanePlan) (pick: int -> bool) (t: Type) =
         Array.init pl.Lp.Period (fun j -> if pick j then il.DeclareLocal t else null)
@@ -962,19 +1082,20 @@ module internal Emit =
     let private laneAdjointTangents (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (tv: LocalBuilder[])
                                     (va: LocalBuilder[]) (vat: LocalBuilder[]) (r: LocalBuilder) (hs: LocalBuilder[])
                                     (d0: unit -> unit) (d1: unit -> unit) (j: int) (apply: int -> (unit -> unit)[] -> unit) =
+        let vo = pl.Ops
         let code = g.Code[pl.Lp.First + j]
         let src = pl.Src.[j]
         let h00, h01, h11, mask = hs[0], hs[1], hs[2], hs[3]
         let konst (x: float) =
             il.Emit(OpCodes.Ldc_R8, x)
-            il.Emit(OpCodes.Call, vCreate1)
+            il.Emit(OpCodes.Call, vo.Create1)
         // the second partials (as `hessian`: the row's, 0 elsewhere), each times w
         let set (loc: LocalBuilder) (h: unit -> unit) =
             h ()
             il.Emit(OpCodes.Ldloc, va[j])
-            il.Emit(OpCodes.Call, vMul)
+            il.Emit(OpCodes.Call, vo.Mul)
             il.Emit(OpCodes.Stloc, loc)
-        let zero () = il.Emit(OpCodes.Call, vZero)
+        let zero () = il.Emit(OpCodes.Call, vo.Zero)
         set h00 zero
         il.Emit(OpCodes.Ldloc, h00)
         il.Emit(OpCodes.Stloc, h01)
@@ -986,50 +1107,52 @@ module internal Emit =
             set h01 (fun () ->
                 il.Emit(OpCodes.Ldloc, r)
                 il.Emit(OpCodes.Ldloc, r)
-                il.Emit(OpCodes.Call, vMul)
+                il.Emit(OpCodes.Call, vo.Mul)
                 konst -0.0
-                il.Emit(OpCodes.Call, vXor))
+                il.Emit(OpCodes.Call, vo.Xor))
             set h11 (fun () ->
                 konst 2.0
                 il.Emit(OpCodes.Ldloc, vv[j])
                 il.Emit(OpCodes.Ldloc, r)
-                il.Emit(OpCodes.Call, vMul)
+                il.Emit(OpCodes.Call, vo.Mul)
                 il.Emit(OpCodes.Ldloc, r)
-                il.Emit(OpCodes.Call, vMul)
-                il.Emit(OpCodes.Call, vMul))
+                il.Emit(OpCodes.Call, vo.Mul)
+                il.Emit(OpCodes.Call, vo.Mul))
         elif code = IrLog.Unary + int16 Fun1.Square then
             // 2, or the NaN value (the row's NaN rule)
             set h00 (fun () ->
                 il.Emit(OpCodes.Ldloc, vv[j])
                 il.Emit(OpCodes.Ldloc, vv[j])
-                il.Emit(OpCodes.Call, vEquals)
+                il.Emit(OpCodes.Call, vo.Eq)
                 konst 2.0
                 il.Emit(OpCodes.Ldloc, vv[j])
-                il.Emit(OpCodes.Call, vSelect))
+                il.Emit(OpCodes.Call, vo.Select))
         // the lanes where w = gt = 0 add nothing
+        // ((w = 0) ? (gt = 0) : none), i.e. both
         il.Emit(OpCodes.Ldloc, va[j])
         zero ()
-        il.Emit(OpCodes.Call, vEquals)
+        il.Emit(OpCodes.Call, vo.Eq)
         il.Emit(OpCodes.Ldloc, vat[j])
         zero ()
-        il.Emit(OpCodes.Call, vEquals)
-        il.Emit(OpCodes.Call, vAnd)
+        il.Emit(OpCodes.Call, vo.Eq)
+        zero ()
+        il.Emit(OpCodes.Call, vo.Select)
         il.Emit(OpCodes.Stloc, mask)
         let masked (t: unit -> unit) () =
             t ()
             il.Emit(OpCodes.Ldloc, mask)
-            il.Emit(OpCodes.Call, vAndNot)
+            il.Emit(OpCodes.Call, vo.AndNot)
         let present (s: Src) = match s with Konst _ | NoOp -> false | _ -> true
         let product (h: LocalBuilder) (s: Src) () =
             if present s then
                 il.Emit(OpCodes.Ldloc, h)
-                vecOperand il c S tv s
-                il.Emit(OpCodes.Call, vMul)
+                vecOperand il c vo S tv s
+                il.Emit(OpCodes.Call, vo.Mul)
             else zero ()
         let dgt (d: unit -> unit) () =
             d ()
             il.Emit(OpCodes.Ldloc, vat[j])
-            il.Emit(OpCodes.Call, vMul)
+            il.Emit(OpCodes.Call, vo.Mul)
         if present src[0] then apply 0 [| masked (dgt d0); masked (product h00 src[0]); masked (product h01 src[1]) |]
         if present src[1] then apply 1 [| masked (dgt d1); masked (product h01 src[0]); masked (product h11 src[1]) |]
 
@@ -1039,17 +1162,18 @@ module internal Emit =
     /// tangents too (in S, as `tangentOf`: the chain's lane by lane, partials 1 and ±1), stored alike;
     /// with `chainTangents` also every chain node's tangent (for the joint second-order sweep).
     let private laneForwardWith (g: Graph) (il: ILGenerator) (pl: LanePlan) (tangents: bool) (chainTangents: bool) (tail: Loop -> unit) =
+        let vo = pl.Ops
         let lp = pl.Lp
         let p = lp.Period
         let c = straight V 0 [||]
-        let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vt
+        let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
         let h = vecLocals il pl (fun j -> pl.Chain[j]) typeof<float>
         let carry = vecLocals il pl (fun j -> Array.contains j pl.Carried) typeof<float>
         let pick (yes: int -> bool) (t: Type) = if tangents then vecLocals il pl yes t else [||]
-        let tv = pick (fun j -> not pl.Chain[j]) vt
+        let tv = pick (fun j -> not pl.Chain[j]) vo.T
         let th = pick (fun j -> pl.Chain[j]) typeof<float>
         let tcarry = pick (fun j -> Array.contains j pl.Carried) typeof<float>
-        let r = if tangents then il.DeclareLocal vt else null
+        let r = if tangents then il.DeclareLocal vo.T else null
         for j in pl.Carried do
             load il c V (lp.First - p + j) 0
             il.Emit(OpCodes.Stloc, carry[j])
@@ -1057,10 +1181,10 @@ module internal Emit =
                 load il c S (lp.First - p + j) 0
                 il.Emit(OpCodes.Stloc, tcarry[j])
         let strides = if chainTangents then Array.distinct (Array.append (laneStrides pl) [| p |]) else laneStrides pl
-        groupLoop il c pl strides false (fun () ->
+        groupLoop il c pl strides false ignore (fun () ->
             laneValues g il c pl vv
             if tangents then laneTangents g il c pl vv tv r
-            for k in 0 .. Width - 1 do
+            for k in 0 .. vo.Width - 1 do
                 for j in 0 .. p - 1 do
                     if pl.Chain[j] then
                         let operand = chainOperand il c pl vv h carry k
@@ -1094,7 +1218,7 @@ module internal Emit =
                     il.Emit(OpCodes.Stloc, carry[j])
                     if tangents then
                         il.Emit(OpCodes.Ldloc, th[j])
-                        il.Emit(OpCodes.Stloc, tcarry[j]))
+                        il.Emit(OpCodes.Stloc, tcarry[j])) ignore
         for j in pl.Carried do
             address il c V (lp.First + (pl.Trips - 1) * p + j) 0
             il.Emit(OpCodes.Ldloc, carry[j])
@@ -1107,41 +1231,282 @@ module internal Emit =
 
     let private laneForward (g: Graph) (il: ILGenerator) (pl: LanePlan) = laneForwardWith g il pl false false (scalarForwardLoop g il)
 
-    /// The lean reverse of a lane loop: the scalar trips after the lane trips first (`tail`), then
-    /// the lane trips, four at a time from the last. With `second`, the adjoint tangents too (Hvp's
+    /// The lean reverse of a lane loop: the scalar trips after the lane trips first (as before), then
+    /// the lane trips, W at a time from the last.
+    let private laneReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) =
+        scalarReverseLoop g false il pl.Tail
+        let lp = pl.Lp
+        let p = lp.Period
+        let vo = pl.Ops
+        let width = vo.Width
+        let c = straight A 0 [||]
+        let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
+        let va = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
+        let h = vecLocals il pl (fun j -> pl.Chain[j]) typeof<float>
+        let carry = vecLocals il pl (fun j -> Array.contains j pl.Carried) typeof<float>
+        let la = Array.init p (fun j -> if pl.FromChain[j] then Array.init width (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let terms = Collections.Generic.Dictionary<struct (int * int), LocalBuilder>()
+        for (_, _, ss) in pl.Strided do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
+        for sh in pl.Shifts do for (_, ss) in sh.Keys do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
+        for (_, ss) in pl.Broadcast do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
+        let r = il.DeclareLocal vo.T
+        let acc = il.DeclareLocal vo.T
+        let zmask = il.DeclareLocal vo.T
+        let sacc = il.DeclareLocal typeof<float>
+        // a shift's slots t … t + W − 1 (lo) and those the group above passed on (hi)
+        let lo = pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList
+        let hi = pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList
+        let lowLanes (d: int) = Array.init width (fun k -> if k < d then -1L else 0L)
+        let rotate (d: int) = Array.init width (fun k -> int64 ((k + d) % width))
+        // the carried nodes' adjoints in the last lane trip, as the scalar trips left them
+        for j in pl.Carried do
+            load il c A (lp.First + (pl.Trips - 1) * p + j) 0
+            il.Emit(OpCodes.Stloc, carry[j])
+        // a shift's slots above the lane trips (the scalar trips' terms are in), lanes d < DMax
+        for (x, sh) in List.indexed pl.Shifts do
+            for k in 0 .. width - 1 do
+                if k < sh.DMax then load il c A (sh.B + sh.St * (pl.Trips + k)) 0 else il.Emit(OpCodes.Ldc_R8, 0.0)
+            il.Emit(OpCodes.Call, vo.CreateN)
+            il.Emit(OpCodes.Stloc, hi[x])
+        groupLoop il c pl (laneStrides pl) true ignore (fun () ->
+            laneValues g il c pl vv
+            for j in 0 .. p - 1 do
+                if pl.FromChain[j] then
+                    for k in 0 .. width - 1 do
+                        il.Emit(OpCodes.Ldc_R8, 0.0)
+                        il.Emit(OpCodes.Stloc, la[j][k])
+            // the chain, lane by lane from the last trip (+, − and copies: constant partials, no zero test)
+            for k = width - 1 downto 0 do
+                for j in 0 .. p - 1 do
+                    if pl.Chain[j] then
+                        if Array.contains j pl.Carried then il.Emit(OpCodes.Ldloc, carry[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
+                        il.Emit(OpCodes.Stloc, h[j])
+                for j = p - 1 downto 0 do
+                    if pl.Chain[j] then
+                        let code = g.Code[lp.First + j]
+                        let ds = if code = IrLog.Binary + int16 Fun2.Sub then [ 1.0; -1.0 ] else [ 1.0; 1.0 ]
+                        for (kk, d) in List.indexed ds do
+                            // target + d·w
+                            let term () =
+                                il.Emit(OpCodes.Ldc_R8, d)
+                                il.Emit(OpCodes.Ldloc, h[j])
+                                il.Emit(OpCodes.Mul)
+                                il.Emit(OpCodes.Add)
+                            let into (loc: LocalBuilder) =
+                                il.Emit(OpCodes.Ldloc, loc)
+                                term ()
+                                il.Emit(OpCodes.Stloc, loc)
+                            match pl.Src.[j].[kk] with
+                            | Same j' when pl.Chain[j'] -> into h[j']
+                            | Same j' -> into la.[j'].[k]
+                            | Prev j' ->
+                                // the previous trip's node: this is its only term (0 + d·w, as the sweep's)
+                                il.Emit(OpCodes.Ldc_R8, 0.0)
+                                term ()
+                                il.Emit(OpCodes.Stloc, carry[j'])
+                            | Ext(b, st) ->
+                                address il c A (b + st * k) st
+                                load il c A (b + st * k) st
+                                term ()
+                                il.Emit(OpCodes.Stind_R8)
+                            | _ -> ()
+            // the lane nodes, descending, W trips at once
+            for j in 0 .. p - 1 do
+                if not pl.Chain[j] then
+                    if pl.FromChain[j] then
+                        for k in 0 .. width - 1 do il.Emit(OpCodes.Ldloc, la[j][k])
+                        il.Emit(OpCodes.Call, vo.CreateN)
+                    else il.Emit(OpCodes.Call, vo.Zero)
+                    il.Emit(OpCodes.Stloc, va[j])
+            for j = p - 1 downto 0 do
+                if not pl.Chain[j] then
+                    let code = g.Code[lp.First + j]
+                    let op (k: int) = vecOperand il c vo V vv pl.Src.[j].[k]
+                    let konst (x: float) () =
+                        il.Emit(OpCodes.Ldc_R8, x)
+                        il.Emit(OpCodes.Call, vo.Create1)
+                    // the partials (as Interpreter.partials), and whether a zero adjoint must skip them;
+                    // a partial of 1 is no product (1·w is w, bit for bit: the scalar sweep's product)
+                    let one = Some ignore
+                    let (d0: (unit -> unit) option), (d1: (unit -> unit) option), masked =
+                        if code >= IrLog.Binary then
+                            match enum<Fun2> (int (code - IrLog.Binary)) with
+                            | Fun2.Add -> None, None, false
+                            | Fun2.Sub -> None, Some(konst -1.0), false
+                            | Fun2.Mul -> Some(fun () -> op 1), Some(fun () -> op 0), true
+                            | _ ->
+                                // ÷: r = 1/y, (r, −(fz·r)) as the table's row
+                                konst 1.0 ()
+                                op 1
+                                il.Emit(OpCodes.Call, vo.Div)
+                                il.Emit(OpCodes.Stloc, r)
+                                Some(fun () -> il.Emit(OpCodes.Ldloc, r)),
+                                Some(fun () ->
+                                    il.Emit(OpCodes.Ldloc, vv[j])
+                                    il.Emit(OpCodes.Ldloc, r)
+                                    il.Emit(OpCodes.Call, vo.Mul)
+                                    konst -0.0 ()
+                                    il.Emit(OpCodes.Call, vo.Xor)),
+                                true
+                        elif code >= IrLog.Unary then
+                            match enum<Fun1> (int (code - IrLog.Unary)) with
+                            | Fun1.Neg -> Some(konst -1.0), one, false
+                            | _ ->
+                                Some(fun () ->
+                                    konst 2.0 ()
+                                    op 0
+                                    il.Emit(OpCodes.Call, vo.Mul)),
+                                one, true
+                        else None, one, false
+                    if masked then
+                        // a zero adjoint is a symbolic zero: its lanes add nothing (the mask: lanes ≠ 0)
+                        il.Emit(OpCodes.Ldloc, va[j])
+                        il.Emit(OpCodes.Call, vo.Zero)
+                        il.Emit(OpCodes.Call, vo.Eq)
+                        il.Emit(OpCodes.Stloc, zmask)
+                    let term (d: (unit -> unit) option) =
+                        match d with
+                        | None -> il.Emit(OpCodes.Ldloc, va[j])
+                        | Some d ->
+                            d ()
+                            il.Emit(OpCodes.Ldloc, va[j])
+                            il.Emit(OpCodes.Call, vo.Mul)
+                            if masked then
+                                il.Emit(OpCodes.Ldloc, zmask)
+                                il.Emit(OpCodes.Call, vo.AndNot)
+                    for (kk, d) in [ (0, d0); (1, d1) ] do
+                        match pl.Src.[j].[kk] with
+                        | Same j' ->
+                            il.Emit(OpCodes.Ldloc, va[j'])
+                            term d
+                            il.Emit(OpCodes.Call, vo.Add)
+                            il.Emit(OpCodes.Stloc, va[j'])
+                        | Ext _ ->
+                            term d
+                            il.Emit(OpCodes.Stloc, terms[struct (j, kk)])
+                        | _ -> ()
+            // the terms into memory, each slot's in the scalar sweep's order
+            for (b, st, ss) in pl.Strided do
+                vLoadAt il c vo A b st
+                for (j, k) in ss do
+                    il.Emit(OpCodes.Ldloc, terms[struct (j, k)])
+                    il.Emit(OpCodes.Call, vo.Add)
+                il.Emit(OpCodes.Stloc, acc)
+                vStoreAt il c vo A b st acc
+            // the shifts: slots t … t + W − 1 loaded (untouched so far), each offset's terms added in
+            // order (offset d's vector is slots t + d … t + d + W − 1: lo's lanes ≥ d, hi's < d),
+            // slots t + DMax … stored complete, lo passed on to the group below
+            for (x, sh) in List.indexed pl.Shifts do
+                vLoadAt il c vo A sh.B sh.St
+                il.Emit(OpCodes.Stloc, lo[x])
+                for (d, ss) in sh.Keys do
+                    let add () =
+                        for (j, k) in ss do
+                            il.Emit(OpCodes.Ldloc, terms[struct (j, k)])
+                            il.Emit(OpCodes.Call, vo.Add)
+                    if d = 0 then
+                        il.Emit(OpCodes.Ldloc, lo[x])
+                        add ()
+                        il.Emit(OpCodes.Stloc, lo[x])
+                    else
+                        vConst il vo true (lowLanes d)
+                        il.Emit(OpCodes.Ldloc, hi[x])
+                        il.Emit(OpCodes.Ldloc, lo[x])
+                        il.Emit(OpCodes.Call, vo.Select)
+                        vConst il vo false (rotate d)
+                        il.Emit(OpCodes.Call, vo.Shuffle)
+                        add ()
+                        il.Emit(OpCodes.Stloc, acc)
+                        if d = sh.DMax then vStoreAt il c vo A (sh.B + sh.St * d) sh.St acc
+                        else
+                            // back into lo (lanes ≥ d) and hi (lanes < d)
+                            il.Emit(OpCodes.Ldloc, acc)
+                            vConst il vo false (rotate (width - d))
+                            il.Emit(OpCodes.Call, vo.Shuffle)
+                            il.Emit(OpCodes.Stloc, acc)
+                            vConst il vo true (lowLanes d)
+                            il.Emit(OpCodes.Ldloc, lo[x])
+                            il.Emit(OpCodes.Ldloc, acc)
+                            il.Emit(OpCodes.Call, vo.Select)
+                            il.Emit(OpCodes.Stloc, lo[x])
+                            vConst il vo true (lowLanes d)
+                            il.Emit(OpCodes.Ldloc, acc)
+                            il.Emit(OpCodes.Ldloc, hi[x])
+                            il.Emit(OpCodes.Call, vo.Select)
+                            il.Emit(OpCodes.Stloc, hi[x])
+                il.Emit(OpCodes.Ldloc, lo[x])
+                il.Emit(OpCodes.Stloc, hi[x])
+            for (b, ss) in pl.Broadcast do
+                load il c A b 0
+                il.Emit(OpCodes.Stloc, sacc)
+                for k = width - 1 downto 0 do
+                    for (j, kk) in ss do
+                        il.Emit(OpCodes.Ldloc, sacc)
+                        il.Emit(OpCodes.Ldloc, terms[struct (j, kk)])
+                        il.Emit(OpCodes.Ldc_I4, k)
+                        il.Emit(OpCodes.Call, vo.Get)
+                        il.Emit(OpCodes.Add)
+                        il.Emit(OpCodes.Stloc, sacc)
+                address il c A b 0
+                il.Emit(OpCodes.Ldloc, sacc)
+                il.Emit(OpCodes.Stind_R8)) ignore
+        // a shift's lowest slots (trips 0 … DMax − 1 of offset 0: no lower trip adds to them)
+        for (x, sh) in List.indexed pl.Shifts do
+            for k in 0 .. sh.DMax - 1 do
+                address il c A (sh.B + sh.St * k) 0
+                il.Emit(OpCodes.Ldloc, hi[x])
+                il.Emit(OpCodes.Ldc_I4, k)
+                il.Emit(OpCodes.Call, vo.Get)
+                il.Emit(OpCodes.Stind_R8)
+        // trip 0's carried terms belong to the nodes before the loop
+        for j in pl.Carried do
+            let b = lp.First - p + j
+            address il c A b 0
+            load il c A b 0
+            il.Emit(OpCodes.Ldloc, carry[j])
+            il.Emit(OpCodes.Add)
+            il.Emit(OpCodes.Stind_R8)
+
+    /// Hvp's joint sweep of a lane loop: the scalar trips after the lane trips first (`tail`), then
+    /// the lane trips, W at a time from the last, as the lean reverse before its register shifts (the
+    /// adjoints of overlapping slices through memory; to fold into `laneReverse`). With `second`, the adjoint tangents too (Hvp's
     /// joint sweep, in AT, as `reverseTangent`: every operand's at + d·gt + h·s + h·s, the second
     /// partials times the adjoint, where the adjoint or the adjoint tangent is not zero), the lane
     /// nodes' tangents recomputed with their values and the chain nodes' read from memory (the
     /// joint forward pass stores them).
-    let private laneReverseWith (g: Graph) (il: ILGenerator) (pl: LanePlan) (second: bool) (tail: Loop -> unit) =
+    let private laneJointReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) (second: bool) (tail: Loop -> unit) =
+        let vo = pl.Ops
         tail pl.Tail
         let lp = pl.Lp
         let p = lp.Period
         let c = straight A 0 [||]
-        let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vt
-        let va = vecLocals il pl (fun j -> not pl.Chain[j]) vt
+        // the memory sites at stride ≠ 0 in an order that gives every slot its terms in the scalar
+        // sweep's order: the plan's, and its shifted slices' by ascending offset (the higher trip's first)
+        let strided = pl.Strided @ [ for sh in pl.Shifts do for (d, ss) in sh.Keys -> (sh.B + sh.St * d, sh.St, ss) ]
+        let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
+        let va = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
         let h = vecLocals il pl (fun j -> pl.Chain[j]) typeof<float>
         let carry = vecLocals il pl (fun j -> Array.contains j pl.Carried) typeof<float>
-        let la = Array.init p (fun j -> if pl.FromChain[j] then Array.init Width (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let la = Array.init p (fun j -> if pl.FromChain[j] then Array.init vo.Width (fun _ -> il.DeclareLocal typeof<float>) else null)
         let terms = Collections.Generic.Dictionary<struct (int * int), LocalBuilder>()
-        for (_, _, ss) in pl.Strided do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vt
-        for (_, ss) in pl.Broadcast do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vt
-        let r = il.DeclareLocal vt
-        let acc = il.DeclareLocal vt
+        for (_, _, ss) in strided do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
+        for (_, ss) in pl.Broadcast do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
+        let r = il.DeclareLocal vo.T
+        let acc = il.DeclareLocal vo.T
         let sacc = il.DeclareLocal typeof<float>
         // second order: tangents, adjoint tangents (lane nodes' vectors, chain nodes' scalars, the
         // carried ones and the three terms each carried node last got), each memory site's three terms
         let pick (yes: int -> bool) (t: Type) = if second then vecLocals il pl yes t else [||]
-        let tv = pick (fun j -> not pl.Chain[j]) vt
-        let vat = pick (fun j -> not pl.Chain[j]) vt
+        let tv = pick (fun j -> not pl.Chain[j]) vo.T
+        let vat = pick (fun j -> not pl.Chain[j]) vo.T
         let hat = pick (fun j -> pl.Chain[j]) typeof<float>
         let catc = pick (fun j -> Array.contains j pl.Carried) typeof<float>
         let cterms = Array.init p (fun j -> if second && Array.contains j pl.Carried then Array.init 3 (fun _ -> il.DeclareLocal typeof<float>) else null)
-        let lat = Array.init p (fun j -> if second && pl.FromChain[j] then Array.init Width (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let lat = Array.init p (fun j -> if second && pl.FromChain[j] then Array.init vo.Width (fun _ -> il.DeclareLocal typeof<float>) else null)
         let termsAt = Collections.Generic.Dictionary<struct (int * int), LocalBuilder[]>()
         if second then
-            for KeyValue(key, _) in terms do termsAt[key] <- Array.init 3 (fun _ -> il.DeclareLocal vt)
-        let hs = if second then Array.init 4 (fun _ -> il.DeclareLocal vt) else [||]
+            for KeyValue(key, _) in terms do termsAt[key] <- Array.init 3 (fun _ -> il.DeclareLocal vo.T)
+        let hs = if second then Array.init 4 (fun _ -> il.DeclareLocal vo.T) else [||]
         let st6 = if second then Array.init 6 (fun _ -> il.DeclareLocal typeof<float>) else [||]
         let present (src: Src) = match src with Konst _ | NoOp -> false | _ -> true
         // the chain nodes' tangents are in memory at stride Period
@@ -1153,19 +1518,19 @@ module internal Emit =
             if second then
                 load il c AT (lp.First + (pl.Trips - 1) * p + j) 0
                 il.Emit(OpCodes.Stloc, catc[j])
-        groupLoop il c pl strides true (fun () ->
+        groupLoop il c pl strides true ignore (fun () ->
             laneValues g il c pl vv
             if second then laneTangents g il c pl vv tv r
             for j in 0 .. p - 1 do
                 if pl.FromChain[j] then
-                    for k in 0 .. Width - 1 do
+                    for k in 0 .. vo.Width - 1 do
                         il.Emit(OpCodes.Ldc_R8, 0.0)
                         il.Emit(OpCodes.Stloc, la[j][k])
                         if second then
                             il.Emit(OpCodes.Ldc_R8, 0.0)
                             il.Emit(OpCodes.Stloc, lat[j][k])
             // the chain, lane by lane from the last trip (+, − and copies: constant partials, no zero test)
-            for k = Width - 1 downto 0 do
+            for k = vo.Width - 1 downto 0 do
                 for j in 0 .. p - 1 do
                     if pl.Chain[j] then
                         if Array.contains j pl.Carried then il.Emit(OpCodes.Ldloc, carry[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
@@ -1213,7 +1578,7 @@ module internal Emit =
                                 | Same j' ->
                                     il.Emit(OpCodes.Ldloc, tv[j'])
                                     il.Emit(OpCodes.Ldc_I4, k)
-                                    il.Emit(OpCodes.Call, vGet)
+                                    il.Emit(OpCodes.Call, vo.Get)
                                 | Ext(b, st) -> load il c S (b + st * k) st
                                 | _ -> invalidOp "Hybrid internal error: a chain operand without a tangent"
                             il.Emit(OpCodes.Ldc_R8, 0.0)
@@ -1283,15 +1648,15 @@ module internal Emit =
             for j in 0 .. p - 1 do
                 if not pl.Chain[j] then
                     if pl.FromChain[j] then
-                        for k in 0 .. Width - 1 do il.Emit(OpCodes.Ldloc, la[j][k])
-                        il.Emit(OpCodes.Call, vCreate4)
-                    else il.Emit(OpCodes.Call, vZero)
+                        for k in 0 .. vo.Width - 1 do il.Emit(OpCodes.Ldloc, la[j][k])
+                        il.Emit(OpCodes.Call, vo.CreateN)
+                    else il.Emit(OpCodes.Call, vo.Zero)
                     il.Emit(OpCodes.Stloc, va[j])
                     if second then
                         if pl.FromChain[j] then
-                            for k in 0 .. Width - 1 do il.Emit(OpCodes.Ldloc, lat[j][k])
-                            il.Emit(OpCodes.Call, vCreate4)
-                        else il.Emit(OpCodes.Call, vZero)
+                            for k in 0 .. vo.Width - 1 do il.Emit(OpCodes.Ldloc, lat[j][k])
+                            il.Emit(OpCodes.Call, vo.CreateN)
+                        else il.Emit(OpCodes.Call, vo.Zero)
                         il.Emit(OpCodes.Stloc, vat[j])
             for j = p - 1 downto 0 do
                 if not pl.Chain[j] then
@@ -1299,19 +1664,19 @@ module internal Emit =
                     let term (d: unit -> unit) =
                         d ()
                         il.Emit(OpCodes.Ldloc, va[j])
-                        il.Emit(OpCodes.Call, vMul)
+                        il.Emit(OpCodes.Call, vo.Mul)
                         if masked then
                             // a zero adjoint is a symbolic zero: its lanes add nothing
                             il.Emit(OpCodes.Ldloc, va[j])
-                            il.Emit(OpCodes.Call, vZero)
-                            il.Emit(OpCodes.Call, vEquals)
-                            il.Emit(OpCodes.Call, vAndNot)
+                            il.Emit(OpCodes.Call, vo.Zero)
+                            il.Emit(OpCodes.Call, vo.Eq)
+                            il.Emit(OpCodes.Call, vo.AndNot)
                     for (kk, d) in [ (0, d0); (1, d1) ] do
                         match pl.Src.[j].[kk] with
                         | Same j' ->
                             il.Emit(OpCodes.Ldloc, va[j'])
                             term d
-                            il.Emit(OpCodes.Call, vAdd)
+                            il.Emit(OpCodes.Call, vo.Add)
                             il.Emit(OpCodes.Stloc, va[j'])
                         | Ext _ ->
                             term d
@@ -1324,7 +1689,7 @@ module internal Emit =
                                 il.Emit(OpCodes.Ldloc, vat[j'])
                                 for q in t do
                                     q ()
-                                    il.Emit(OpCodes.Call, vAdd)
+                                    il.Emit(OpCodes.Call, vo.Add)
                                 il.Emit(OpCodes.Stloc, vat[j'])
                             | Ext _ ->
                                 t |> Array.iteri (fun q e ->
@@ -1333,38 +1698,38 @@ module internal Emit =
                             | _ -> ())
             // the terms into memory, each slot's in the scalar sweep's order
             let flush (arg: int16) (each: int * int -> (unit -> unit) list) =
-                for (b, st, ss) in pl.Strided do
+                for (b, st, ss) in strided do
                     if st = 1 then
                         address il c arg b 1
-                        il.Emit(OpCodes.Call, vLoad)
+                        il.Emit(OpCodes.Call, vo.Load)
                     else
-                        for k in 0 .. Width - 1 do load il c arg (b + st * k) st
-                        il.Emit(OpCodes.Call, vCreate4)
+                        for k in 0 .. vo.Width - 1 do load il c arg (b + st * k) st
+                        il.Emit(OpCodes.Call, vo.CreateN)
                     for (j, k) in ss do
                         for t in each (j, k) do
                             t ()
-                            il.Emit(OpCodes.Call, vAdd)
+                            il.Emit(OpCodes.Call, vo.Add)
                     if st = 1 then
                         address il c arg b 1
-                        il.Emit(OpCodes.Call, vStore)
+                        il.Emit(OpCodes.Call, vo.Store)
                     else
                         il.Emit(OpCodes.Stloc, acc)
-                        for k in 0 .. Width - 1 do
+                        for k in 0 .. vo.Width - 1 do
                             address il c arg (b + st * k) st
                             il.Emit(OpCodes.Ldloc, acc)
                             il.Emit(OpCodes.Ldc_I4, k)
-                            il.Emit(OpCodes.Call, vGet)
+                            il.Emit(OpCodes.Call, vo.Get)
                             il.Emit(OpCodes.Stind_R8)
                 for (b, ss) in pl.Broadcast do
                     load il c arg b 0
                     il.Emit(OpCodes.Stloc, sacc)
-                    for k = Width - 1 downto 0 do
+                    for k = vo.Width - 1 downto 0 do
                         for (j, kk) in ss do
                             for t in each (j, kk) do
                                 il.Emit(OpCodes.Ldloc, sacc)
                                 t ()
                                 il.Emit(OpCodes.Ldc_I4, k)
-                                il.Emit(OpCodes.Call, vGet)
+                                il.Emit(OpCodes.Call, vo.Get)
                                 il.Emit(OpCodes.Add)
                                 il.Emit(OpCodes.Stloc, sacc)
                     address il c arg b 0
@@ -1372,7 +1737,7 @@ module internal Emit =
                     il.Emit(OpCodes.Stind_R8)
             flush A (fun (j, k) -> [ fun () -> il.Emit(OpCodes.Ldloc, terms[struct (j, k)]) ])
             if second then
-                flush AT (fun (j, k) -> [ for loc in termsAt[struct (j, k)] -> fun () -> il.Emit(OpCodes.Ldloc, loc) ]))
+                flush AT (fun (j, k) -> [ for loc in termsAt[struct (j, k)] -> fun () -> il.Emit(OpCodes.Ldloc, loc) ])) ignore
         // trip 0's carried terms belong to the nodes before the loop
         for j in pl.Carried do
             let b = lp.First - p + j
@@ -1389,37 +1754,37 @@ module internal Emit =
                     il.Emit(OpCodes.Add)
                 il.Emit(OpCodes.Stind_R8)
 
-    let private laneReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) = laneReverseWith g il pl false (scalarReverseLoop g false il)
-
     /// The adjoint sweep, pieces in reverse order (run them from the last). A chunk (a loop's trip)
     /// keeps its own nodes' adjoints in locals (loaded once: what later pieces, trips and the seed put
     /// there), adds into other slots in memory, and — with `keep`, for the second-order passes over
     /// the tape, which read them — writes each back when its node's turn comes. Without `keep`, only
-    /// the inputs' adjoints, the gradient, are left in memory complete, and loops run in lanes where
-    /// they can (reading the values `forwardLean` leaves; memory zero where `leanClear` says).
-    let reverseWith (lanes: bool) (g: Graph) (loops: Loop[]) (keep: bool) : PassFn[] =
+    /// the inputs' adjoints, the gradient, are left in memory complete, and loops run in lanes of
+    /// width w (0: none) where they can (reading the values `forwardLeanAt` leaves; memory zero where
+    /// `leanClearAt` says).
+    let reverseAt (w: int) (g: Graph) (loops: Loop[]) (keep: bool) : PassFn[] =
         if keep then scalarReverse g loops true
         else
-            let plans = lanePlans lanes g loops
+            let plans = lanePlans w g loops
             build "Hybrid.Compiled.Reverse" g loops 96 (reverseChunk g false) (fun il lp ->
                 match plans.TryGetValue lp.First with
                 | true, pl -> laneReverse g il pl
                 | _ -> scalarReverseLoop g false il lp) matReverse
 
     /// The values for `Value` and the lean reverse sweep: `forward`'s, but loops running in lanes
-    /// store only what code after them reads (the rest of their values are left as they were).
-    let forwardLeanWith (lanes: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
-        let plans = lanePlans lanes g loops
+    /// (of width w; 0: none) store only what code after them reads (the rest of their values are
+    /// left as they were).
+    let forwardLeanAt (w: int) (g: Graph) (loops: Loop[]) : PassFn[] =
+        let plans = lanePlans w g loops
         build "Hybrid.Compiled.Forward" g loops 40 (forwardChunk g) (fun il lp ->
             match plans.TryGetValue lp.First with
             | true, pl -> laneForward g il pl
             | _ -> scalarForwardLoop g il lp) matForward
 
-    /// The adjoint slots the lean reverse sweep reads before it writes them, as (start, length)
-    /// ranges: it needs them zero (with the seed) and leaves the rest — a lane loop's trips but its
-    /// last four or fewer — unread.
-    let leanClearWith (lanes: bool) (g: Graph) (loops: Loop[]) : struct (int * int)[] =
-        let plans = lanePlans lanes g loops
+    /// The adjoint slots the lean reverse sweep (lanes of width w) reads before it writes them, as
+    /// (start, length) ranges: it needs them zero (with the seed) and leaves the rest — a lane
+    /// loop's trips but its last W or fewer — unread.
+    let leanClearAt (w: int) (g: Graph) (loops: Loop[]) : struct (int * int)[] =
+        let plans = lanePlans w g loops
         let r = ResizeArray<struct (int * int)>()
         let mutable s = 0
         for lp in loops do
@@ -1432,19 +1797,35 @@ module internal Emit =
         if g.Count > s then r.Add(struct (s, g.Count - s))
         r.ToArray()
 
-    /// `reverseWith`, `forwardLeanWith`, `leanClearWith` with lanes where `Lanes` allows them (the
-    /// *With forms take the switch, for tests comparing lanes with the scalar loops).
+    let private widthOf (lanes: bool) = if lanes then laneWidth () else 0
+    /// `reverseAt`, `forwardLeanAt`, `leanClearAt` at the machine's width with lanes on, none with
+    /// them off (for tests comparing lanes with the scalar loops).
+    let reverseWith (lanes: bool) g loops keep = reverseAt (widthOf lanes) g loops keep
+    let forwardLeanWith (lanes: bool) g loops = forwardLeanAt (widthOf lanes) g loops
+    let leanClearWith (lanes: bool) g loops = leanClearAt (widthOf lanes) g loops
+
+    /// `reverseWith`, `forwardLeanWith`, `leanClearWith` with lanes where `Lanes` allows them.
     let reverse (g: Graph) (loops: Loop[]) (keep: bool) = reverseWith Lanes g loops keep
     let forwardLean (g: Graph) (loops: Loop[]) = forwardLeanWith Lanes g loops
     let leanClear (g: Graph) (loops: Loop[]) = leanClearWith Lanes g loops
 
-    /// Loops of g that run in lanes in the lean passes (for tests and benchmarks).
-    let laneLoops (g: Graph) (loops: Loop[]) = (lanePlans Lanes g loops).Count
+    /// Loops of g that run in lanes (of width w) in the lean passes (for tests and benchmarks).
+    let laneLoopsAt (w: int) (g: Graph) (loops: Loop[]) = (lanePlans w g loops).Count
+    let laneLoops (g: Graph) (loops: Loop[]) = laneLoopsAt (widthOf Lanes) g loops
+
+    /// Per loop, the offsets of the overlapping slices whose adjoints pass through registers, at
+    /// width w (for tests).
+    let laneShiftsAt (w: int) (g: Graph) (loops: Loop[]) : int[][] =
+        let plans = lanePlans w g loops
+        loops |> Array.map (fun lp ->
+            match plans.TryGetValue lp.First with
+            | true, pl -> pl.Shifts |> List.map (fun sh -> sh.DMax) |> Array.ofList
+            | _ -> [||])
 
     /// Per loop, why it stays scalar (null: it runs in lanes). For tests and benchmarks.
     let laneReasons (g: Graph) (loops: Loop[]) : string[] =
         let reads = memReads g loops
-        loops |> Array.map (fun lp -> match lanePlan Lanes g reads lp with Choice1Of2 _ -> null | Choice2Of2 why -> why)
+        loops |> Array.map (fun lp -> match lanePlan (widthOf Lanes) g reads lp with Choice1Of2 _ -> null | Choice2Of2 why -> why)
 
     /// Node n's tangent, on the stack: its first partials (values through cv) times its operands'
     /// tangents (through cs), summed; 0 for a constant. Shared by the tangent and Jvp passes.
@@ -1594,13 +1975,13 @@ module internal Emit =
     /// own code), both held in locals for the rest of the chunk or trip — one visit per node, the
     /// same numbers as `forward` then `tangent`; and only the values and tangents read afterwards
     /// are stored (`readFromMemory`: the outputs', the guards' operands, what other pieces read).
-    /// A loop that runs in lanes (`lanes`, as the lean passes') takes four trips at once, values and
+    /// A loop that runs in lanes (of width w, as the lean passes') takes W trips at once, values and
     /// tangents, storing neither but the last lane trip's carried ones. s[0 .. N−1] seeded by the caller.
     /// With `joint` (Hvp's forward pass, for `reverseJoint`): every value and tangent stored but
     /// the lane trips' (which the joint sweep recomputes), their chain nodes' tangents stored.
-    let forwardTangentWith (lanes: bool) (joint: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
+    let forwardTangentAt (w: int) (joint: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
         let stored = if joint then Array.create g.Count true else readFromMemory g loops
-        let plans = lanePlans lanes g loops
+        let plans = lanePlans w g loops
         let node (il: ILGenerator) (l: Locals) (cv: Ctx) (cs: Ctx) (n: Site) =
             let i = n.I
             let keep = stored[i]
@@ -1640,6 +2021,8 @@ module internal Emit =
                     | _ -> scalarLoop il lp)
             (fun m -> PassFn(fun pv _ ps _ -> m.ForwardAt pv; m.TangentAt(pv, ps)))
 
+    /// `forwardTangentAt` at the machine's width with lanes on, none with them off.
+    let forwardTangentWith (lanes: bool) (joint: bool) g loops = forwardTangentAt (widthOf lanes) joint g loops
     /// `forwardTangentWith` (not joint) with lanes where `Lanes` allows them.
     let forwardTangent (g: Graph) (loops: Loop[]) = forwardTangentWith Lanes false g loops
 
@@ -1683,8 +2066,8 @@ module internal Emit =
     /// adjoints in registers (as the lean `reverse`), loops in lanes run four trips at once (the
     /// lane nodes' values and tangents recomputed). Only the inputs' adjoints and adjoint tangents
     /// are left complete in memory; memory zero where `leanClear` says, for both.
-    let reverseJointWith (lanes: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
-        let plans = lanePlans lanes g loops
+    let reverseJointAt (w: int) (g: Graph) (loops: Loop[]) : PassFn[] =
+        let plans = lanePlans w g loops
         let scalarLoop (il: ILGenerator) (lp: Loop) = scalarReverseLoopOf g (jointNode g) il lp
         build "Hybrid.Compiled.ReverseJoint" g loops 220
             (fun il first last ->
@@ -1694,10 +2077,12 @@ module internal Emit =
                 for i = last downto first do jointNode g il l c (site i))
             (fun il lp ->
                 match plans.TryGetValue lp.First with
-                | true, pl -> laneReverseWith g il pl true (scalarLoop il)
+                | true, pl -> laneJointReverse g il pl true (scalarLoop il)
                 | _ -> scalarLoop il lp)
             (fun m -> PassFn(fun pv pa ps pat -> m.ReverseAt(pv, pa); m.ReverseTangentAt(pv, pa, ps, pat)))
 
+    /// `reverseJointAt` at the machine's width with lanes on, none with them off.
+    let reverseJointWith (lanes: bool) g loops = reverseJointAt (widthOf lanes) g loops
     /// Hvp's two passes with lanes where `Lanes` allows them.
     let forwardJoint (g: Graph) (loops: Loop[]) = forwardTangentWith Lanes true g loops
     let reverseJoint (g: Graph) (loops: Loop[]) = reverseJointWith Lanes g loops

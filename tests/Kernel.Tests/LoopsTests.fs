@@ -36,8 +36,9 @@ let private interpret (g: Graph) (x: float[]) (dir: float[]) =
     let out = if g.Outputs[0] >= 0 then v[g.Outputs[0]] else g.OutConst[0]
     { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub a 0 g.N; LeanOk = ok; LeanOut = out; LeanGrad = Array.sub a 0 g.N }
 
-/// The passes by the emitted IL, with the given loops rolled (none: straight-line).
-let private compiledWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
+/// The passes by the emitted IL, with the given loops rolled (none: straight-line), lanes of width w
+/// (0: none) in the lean passes.
+let private compiledWith (w: int) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
     let pin () = GC.AllocateArray<float>(g.Count, true)
     let v, a, s, at = pin (), pin (), pin (), pin ()
     let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
@@ -54,28 +55,31 @@ let private compiledWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: L
     // the sweep that keeps only the gradient
     let lean = pin ()
     if g.Outputs[0] >= 0 then lean[g.Outputs[0]] <- 1.0
-    let r = Emit.reverseWith lanes g loops false
+    let r = Emit.reverseAt w g loops false
     for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p lean, 0n, 0n)
     // the lean passes (Value, GradAndValue): values of loops in lanes only where later code reads them,
     // and the sweep reading those, over memory holding NaN except the inputs and the ranges it clears
     let vl = pin ()
     Array.fill vl g.N (g.Count - g.N) nan
     Array.blit x 0 vl 0 g.N
-    for f in Emit.forwardLeanWith lanes g loops do f.Invoke(p vl, 0n, 0n, 0n)
+    for f in Emit.forwardLeanAt w g loops do f.Invoke(p vl, 0n, 0n, 0n)
     let leanOk = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p vl))
     let al = pin ()
     Array.fill al 0 g.Count nan
-    for struct (start, length) in Emit.leanClearWith lanes g loops do Array.fill al start length 0.0
+    for struct (start, length) in Emit.leanClearAt w g loops do Array.fill al start length 0.0
     if g.Outputs[0] >= 0 then al[g.Outputs[0]] <- 1.0
     for k = r.Length - 1 downto 0 do r[k].Invoke(p vl, p al, 0n, 0n)
     let out = if g.Outputs[0] >= 0 then vl[g.Outputs[0]] else g.OutConst[0]
     { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub lean 0 g.N; LeanOk = leanOk; LeanOut = out; LeanGrad = Array.sub al 0 g.N }
 
-let private compiled g loops guardLoops x dir = compiledWith Emit.Lanes g loops guardLoops x dir
+/// The machine's lane width (0: lanes off).
+let private width () = if Emit.Lanes then Emit.laneWidth () else 0
+let private compiled g loops guardLoops x dir = compiledWith (width ()) g loops guardLoops x dir
 
-/// Jvp's joint pass (values with tangents, only what is read afterwards stored), over memory holding
-/// NaN but the inputs: the output's value and tangent, the guards, and the values and tangents left.
-let private jvpPassWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
+/// Jvp's joint pass (values with tangents, only what is read afterwards stored, lanes of width w; 0:
+/// none), over memory holding NaN but the inputs: the output's value and tangent, the guards, and
+/// the values and tangents left.
+let private jvpPassWith (w: int) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
     let pin () = GC.AllocateArray<float>(g.Count, true)
     let v, s = pin (), pin ()
     let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
@@ -83,30 +87,31 @@ let private jvpPassWith (lanes: bool) (g: Graph) (loops: Loop[]) (guardLoops: Lo
     Array.fill s 0 g.Count nan
     Array.blit x 0 v 0 g.N
     Array.blit dir 0 s 0 g.N
-    for f in Emit.forwardTangentWith lanes false g loops do f.Invoke(p v, 0n, p s, 0n)
+    for f in Emit.forwardTangentAt w false g loops do f.Invoke(p v, 0n, p s, 0n)
     let ok = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p v))
     let o = g.Outputs[0]
     ok, (if o >= 0 then [| v[o]; s[o] |] else [||]), v, s
 
-let private jvpPass (lanes: bool) g loops guardLoops x dir =
-    let ok, out, _, _ = jvpPassWith lanes g loops guardLoops x dir
+let private jvpPass (w: int) g loops guardLoops x dir =
+    let ok, out, _, _ = jvpPassWith w g loops guardLoops x dir
     ok, out
 
-/// Hvp's joint passes (values with tangents, then adjoints with adjoint tangents), over memory holding
-/// NaN but the inputs and the ranges the sweep clears: the inputs' adjoints and adjoint tangents.
-let private hvpJoint (lanes: bool) (g: Graph) (loops: Loop[]) (x: float[]) (dir: float[]) =
+/// Hvp's joint passes (values with tangents, then adjoints with adjoint tangents; lanes of width w),
+/// over memory holding NaN but the inputs and the ranges the sweep clears: the inputs' adjoints and
+/// adjoint tangents.
+let private hvpJoint (w: int) (g: Graph) (loops: Loop[]) (x: float[]) (dir: float[]) =
     let pin () = GC.AllocateArray<float>(g.Count, true)
     let v, a, s, at = pin (), pin (), pin (), pin ()
     let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
     for arr in [ v; a; s; at ] do Array.fill arr 0 g.Count nan
     Array.blit x 0 v 0 g.N
     Array.blit dir 0 s 0 g.N
-    for f in Emit.forwardTangentWith lanes true g loops do f.Invoke(p v, 0n, p s, 0n)
-    for struct (start, length) in Emit.leanClearWith lanes g loops do
+    for f in Emit.forwardTangentAt w true g loops do f.Invoke(p v, 0n, p s, 0n)
+    for struct (start, length) in Emit.leanClearAt w g loops do
         Array.fill a start length 0.0
         Array.fill at start length 0.0
     if g.Outputs[0] >= 0 then a[g.Outputs[0]] <- 1.0
-    let r = Emit.reverseJointWith lanes g loops
+    let r = Emit.reverseJointAt w g loops
     for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p a, p s, p at)
     Array.sub a 0 g.N, Array.sub at 0 g.N
 
@@ -136,17 +141,20 @@ let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
     for (x, dir) in points do
         let reference = interpret g x dir
         sameRun (sprintf "%s, rolled as %A" what loops) reference (compiled g loops guardLoops x dir)
-        // the scalar loops (where Vector256 is not accelerated)
-        if Emit.Lanes then sameRun (sprintf "%s, rolled, lanes off" what) reference (compiledWith false g loops guardLoops x dir)
+        // the scalar loops (where Vector256 is not accelerated), and both lane widths whatever the
+        // machine's (Vector512 runs in software where it is not accelerated)
+        for w in [ 0; 4; 8 ] do
+            if w <> width () then sameRun (sprintf "%s, rolled, lanes of width %d" what w) reference (compiledWith w g loops guardLoops x dir)
         sameRun (what + ", straight-line") reference (compiled g [||] [||] x dir)
         let o = g.Outputs[0]
-        for lanes, ls, lg in [ Emit.Lanes, loops, guardLoops; false, loops, guardLoops; false, [||], [||] ] do
-            let ok, out = jvpPass lanes g ls lg x dir
-            Expect.equal ok reference.Ok (sprintf "%s, Jvp's joint pass (lanes %b, %d loops): guards" what lanes ls.Length)
-            sameBits (sprintf "%s, Jvp's joint pass (lanes %b, %d loops): the output's value and tangent" what lanes ls.Length) (if o >= 0 then [| reference.V[o]; reference.S[o] |] else [||]) out
-            let grad, hv = hvpJoint lanes g ls x dir
-            sameBits (sprintf "%s, Hvp's joint passes (lanes %b, %d loops): the gradient" what lanes ls.Length) (Array.sub reference.A 0 g.N) grad
-            sameBits (sprintf "%s, Hvp's joint passes (lanes %b, %d loops): H·v" what lanes ls.Length) (Array.sub reference.AT 0 g.N) hv
+        // Jvp's and Hvp's joint passes at both lane widths and none, and straight-line
+        for w, ls, lg in [ 4, loops, guardLoops; 8, loops, guardLoops; 0, loops, guardLoops; 0, [||], [||] ] do
+            let ok, out = jvpPass w g ls lg x dir
+            Expect.equal ok reference.Ok (sprintf "%s, Jvp's joint pass (lanes of %d, %d loops): guards" what w ls.Length)
+            sameBits (sprintf "%s, Jvp's joint pass (lanes of %d, %d loops): the output's value and tangent" what w ls.Length) (if o >= 0 then [| reference.V[o]; reference.S[o] |] else [||]) out
+            let grad, hv = hvpJoint w g ls x dir
+            sameBits (sprintf "%s, Hvp's joint passes (lanes of %d, %d loops): the gradient" what w ls.Length) (Array.sub reference.A 0 g.N) grad
+            sameBits (sprintf "%s, Hvp's joint passes (lanes of %d, %d loops): H·v" what w ls.Length) (Array.sub reference.AT 0 g.N) hv
     loops
 
 let private point (seed: int) (n: int) (lo: float) (hi: float) =
@@ -208,6 +216,20 @@ let private sumAndDot (x: Vec) : Real = Vec.Sum x + Vec.Dot(x, x)
 let private quotient (x: Vec) : Real =
     let y = x[.. x.Length - 2]
     Vec.Sum(-(y / (1.0 + y * y))) + Vec.Dot(y, x[1 ..])
+
+/// Three overlapping slices, x[i], x[i+1] and x[i+2]: x's adjoint slots get terms from three trips.
+let private threeSlices (x: Vec) : Real =
+    let n = x.Length
+    let a = x[.. n - 3]
+    let b = x[1 .. n - 2]
+    let c = x[2 ..]
+    Vec.Sum(a * b + Vec.Square(c - a) * 0.5)
+
+/// Overlapping operands at stride 2: x[2i]·x[2i+2].
+let private strided2Overlap (x: Vec) : Real =
+    let mutable s = Real 0.0
+    for i in 0 .. x.Length / 2 - 2 do s <- s + x[2 * i] * x[2 * i + 2] - x[2 * i + 1]
+    s
 
 /// Operands at stride 2, without other rows.
 let private strided2 (x: Vec) : Real =
@@ -389,31 +411,72 @@ let tests =
                     Expect.isLessThanOrEqual (Loops.straightNodes g loops) (4 * perTrip + Loops.MinItems)
                         (sprintf "%A × %d: straight-line nodes (%d nodes, loops %A)" body trips g.Count loops)
         }
-        test "lanes: shapes whose loops run four trips at once, with 1 – 4 scalar trips after them; lanes = scalar = interpreter, bitwise" {
-            for name, f in [ "Rosenbrock (scalar loop)", rosenbrock; "sliced Rosenbrock (overlapping slices)", sliced
-                             "Sum and Dot (two chains)", sumAndDot; "÷, −x, overlapping product", quotient
-                             "stride 2", strided2; "stride 0 (a value before the loop)", broadcast ] do
-                let tails = Collections.Generic.HashSet<int>()
+        test "lanes: shapes whose loops run 4 (Vector256) or 8 (Vector512) trips at once, with 1 – W scalar trips after them; lanes = scalar = interpreter, bitwise" {
+            // (shifts: the offsets of the overlapping slices whose adjoints pass through registers)
+            for name, f, shifts in [ "Rosenbrock (scalar loop)", rosenbrock, [| 1 |]; "sliced Rosenbrock (overlapping slices)", sliced, [| 1 |]
+                                     "Sum and Dot (two chains)", sumAndDot, [||]; "÷, −x, overlapping product", quotient, [| 1 |]
+                                     "three overlapping slices", threeSlices, [| 2 |]; "overlapping at stride 2", strided2Overlap, [| 1 |]
+                                     "stride 2", strided2, [||]; "stride 0 (a value before the loop; the loop rotated: x[i] and x[i+1] in a trip)", broadcast, [| 1 |] ] do
+                let tails = Collections.Generic.Dictionary<int, Collections.Generic.HashSet<int>>()
+                for w in [ 4; 8 ] do tails[w] <- Collections.Generic.HashSet<int>()
                 for n in 38 .. 45 do
+                    // (the stride-2 loops have half the trips: more points so that every tail comes up)
+                    let n = if name.Contains "stride 2" then 2 * n else n
                     let g = record f (point n n -1.5 1.5)
-                    let lanes = Emit.Lanes
                     let loops = check (sprintf "%s, n = %d" name n) g (points n -1.5 1.5)
                     Expect.equal loops.Length 1 (sprintf "%s, n = %d: one loop" name n)
-                    if lanes then
-                        Expect.equal (Emit.laneLoops g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes (%A)" name n (Emit.laneReasons g loops))
+                    for w in [ 4; 8 ] do
+                        Expect.equal (Emit.laneLoopsAt w g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes of %d" name n w)
                         // Jvp's pass runs the lane trips in lanes too: it stores none of their values or
                         // tangents but the last lane trip's carried ones (the scalar loop stores a carried
                         // node's every trip)
                         let lp = loops[0]
-                        let laneEnd = lp.First + ((lp.Trips - 1) / 4 * 4 - 1) * lp.Period
+                        let laneEnd = lp.First + ((lp.Trips - 1) / w * w - 1) * lp.Period
                         let (x, dir) = (points n -1.5 1.5).Head
-                        let stores (lanes: bool) =
-                            let _, _, v, s = jvpPassWith lanes g loops [||] x dir
+                        let stores (w: int) =
+                            let _, _, v, s = jvpPassWith w g loops [||] x dir
                             [ lp.First .. laneEnd - 1 ] |> List.filter (fun i -> not (Double.IsNaN v[i] && Double.IsNaN s[i])) |> List.length
-                        Expect.equal (stores true) 0 (sprintf "%s, n = %d: Jvp's lane trips store nothing" name n)
-                        Expect.isGreaterThan (stores false) 0 (sprintf "%s, n = %d: Jvp's scalar loop stores its carried nodes" name n)
-                        tails.Add(loops[0].Trips - 4 * ((loops[0].Trips - 1) / 4)) |> ignore
-                if Emit.Lanes then Expect.sequenceEqual (Seq.sort tails) [ 1; 2; 3; 4 ] (name + ": every count of scalar trips after the lanes")
+                        Expect.equal (stores w) 0 (sprintf "%s, n = %d: Jvp's lane trips (width %d) store nothing" name n w)
+                        Expect.isGreaterThan (stores 0) 0 (sprintf "%s, n = %d: Jvp's scalar loop stores its carried nodes" name n)
+                        Expect.sequenceEqual (Emit.laneShiftsAt w g loops).[0] shifts (sprintf "%s, n = %d, width %d: the shifts" name n w)
+                        tails[w].Add(loops[0].Trips - w * ((loops[0].Trips - 1) / w)) |> ignore
+                    if Emit.Lanes then Expect.equal (Emit.laneLoops g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes (%A)" name n (Emit.laneReasons g loops))
+                for w in [ 4; 8 ] do
+                    Expect.sequenceEqual (Seq.sort tails[w]) [ 1 .. w ] (sprintf "%s: every count of scalar trips after lanes of %d" name w)
+        }
+        test "lanes: NaN, ±∞, −0 and 0 among the inputs give the scalar loop's bits (a NaN's payload aside), at both widths" {
+            let specials = [| nan; infinity; -infinity; -0.0; 0.0; 1e308; -1e-310 |]
+            for name, f in [ "sliced Rosenbrock", sliced; "÷, −x, overlapping product", quotient; "three overlapping slices", threeSlices
+                             "overlapping at stride 2", strided2Overlap; "stride 0", broadcast; "Sum and Dot", sumAndDot ] do
+                let n = 61
+                let g = record f (point 5 n -1.5 1.5)
+                let at (seed: int) (every: int) =
+                    let x = point seed n -1.5 1.5
+                    for i in 0 .. n - 1 do if (i * 7 + seed) % every = 0 then x[i] <- specials[(i + seed) % specials.Length]
+                    x, point (seed + 50) n -1.0 1.0
+                // a few specials (most slots finite), then many (NaN everywhere)
+                let loops = Loops.find g
+                let guardLoops = Loops.findGuards g
+                for x, dir in [ at 1 11; at 2 13; at 3 3; at 4 2 ] do
+                    let reference = interpret g x dir
+                    let scalar = compiledWith 0 g loops guardLoops x dir
+                    // every bit but a NaN's sign and payload, which IEEE leaves open and the JIT's
+                    // operand order decides (an add of two NaNs gives its first operand's): the scalar
+                    // IL and the interpreter differ there too
+                    let sameBitsOrNaN (what: string) (expected: float[]) (actual: float[]) =
+                        for i in 0 .. expected.Length - 1 do
+                            let e, a = expected[i], actual[i]
+                            if not (Double.IsNaN e && Double.IsNaN a) && BitConverter.DoubleToInt64Bits e <> BitConverter.DoubleToInt64Bits a then
+                                failtestf "%s: slot %d is %.17g, expected %.17g" what i a e
+                    sameBitsOrNaN (name + ": the scalar loop's gradient against the interpreter's") reference.Grad scalar.LeanGrad
+                    Expect.isTrue (Array.exists Double.IsNaN scalar.LeanGrad || Array.exists Double.IsInfinity scalar.LeanGrad
+                                   || Array.exists (fun v -> BitConverter.DoubleToInt64Bits v = BitConverter.DoubleToInt64Bits -0.0) x)
+                        (name + ": special values reach the gradient")
+                    for w in [ 4; 8 ] do
+                        Expect.equal (Emit.laneLoopsAt w g loops) 1 (sprintf "%s: the loop runs in lanes of %d" name w)
+                        let lanes = compiledWith w g loops guardLoops x dir
+                        sameBitsOrNaN (sprintf "%s, lanes of %d: the value" name w) [| scalar.LeanOut |] [| lanes.LeanOut |]
+                        sameBitsOrNaN (sprintf "%s, lanes of %d: the gradient" name w) scalar.LeanGrad lanes.LeanGrad
         }
         test "lanes: a loop whose rows lanes do not cover, or whose trips read other trips' nodes, stays scalar" {
             for name, f, n in [ "carried product (a × chain)", carried, 40; "strided with exp", strided, 60; "descending with sin", descending, 30 ] do

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Hybrid.Kernel;
+
+namespace Hybrid.Bench;
+
+/// `dotnet run -c Release --project bench -- probe-hvp`: the compiled second-order passes of the
+/// scalar-loop Rosenbrock (n = 100) one by one, best of many batches (a quick look, not a benchmark).
+public static class HvpProbe
+{
+    public static void Run()
+    {
+        const int n = 100;
+        var x = Rosenbrock.Point(n);
+        var dir = Rosenbrock.Point(n, seed: 2);
+        var f = new Func<Vec, Real[]>(v => new[] { Rosenbrock.Loop(v) });
+        var g = ((Microsoft.FSharp.Core.FSharpChoice<Graph, Unsupported>.Choice1Of2)GraphRecorder.record("probe", f, x)).Item;
+        var loops = Loops.find(g);
+        Console.WriteLine($"nodes {g.Count}, loops {loops.Length}, lane loops {Emit.laneLoops(g, loops)}: {string.Join("; ", Emit.laneReasons(g, loops))}");
+        double[] Pin() => GC.AllocateArray<double>(g.Count, true);
+        var (v, a, s, at) = (Pin(), Pin(), Pin(), Pin());
+        nint P(double[] arr) => Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0);
+        Array.Copy(x, v, n); Array.Copy(dir, s, n);
+        var fwd = Emit.forward(g, loops); var lean = Emit.forwardLean(g, loops);
+        var rev = Emit.reverse(g, loops, false); var kept = Emit.reverse(g, loops, true);
+        var tan = Emit.tangent(g, loops); var rt = Emit.reverseTangent(g, loops);
+        var ft = Emit.forwardTangent(g, loops); var fj = Emit.forwardJoint(g, loops); var rj = Emit.reverseJoint(g, loops);
+        var fjs = Emit.forwardTangentWith(false, true, g, loops); var rjs = Emit.reverseJointWith(false, g, loops);
+        void Fw(PassFn[] p) { foreach (var q in p) q.Invoke(P(v), P(a), P(s), P(at)); }
+        void Bw(PassFn[] p) { for (int k = p.Length - 1; k >= 0; k--) p[k].Invoke(P(v), P(a), P(s), P(at)); }
+        double Time(Action act)
+        {
+            var best = double.MaxValue; var sw = new Stopwatch();
+            for (int r = 0; r < 300; r++) { sw.Restart(); for (int i = 0; i < 1000; i++) act(); best = Math.Min(best, sw.Elapsed.TotalNanoseconds / 1000); }
+            return best;
+        }
+        var hv = new double[n];
+        for (int round = 0; round < 2; round++)
+        {
+            Console.WriteLine($"f {Time(() => Rosenbrock.Value(x)):F0} ns; hand Hvp {Time(() => Rosenbrock.Hvp(x, dir, hv)):F0}");
+            Console.WriteLine($"forward {Time(() => Fw(fwd)):F0}; lean {Time(() => Fw(lean)):F0}; Jvp pass {Time(() => Fw(ft)):F0}; joint forward {Time(() => Fw(fj)):F0}");
+            Fw(fwd);
+            Console.WriteLine($"reverse lean {Time(() => Bw(rev)):F0}; kept {Time(() => Bw(kept)):F0}; tangent {Time(() => Fw(tan)):F0}; reverse tangent {Time(() => Bw(rt)):F0}");
+            Fw(fj);
+            Console.WriteLine($"joint reverse {Time(() => { Array.Clear(a); Array.Clear(at); a[g.Outputs[0]] = 1; Bw(rj); }):F0}; clears alone {Time(() => { Array.Clear(a); Array.Clear(at); }):F0}");
+            Fw(fjs);
+            Console.WriteLine($"scalar joint forward {Time(() => Fw(fjs)):F0}; scalar joint reverse {Time(() => { Array.Clear(a); Array.Clear(at); a[g.Outputs[0]] = 1; Bw(rjs); }):F0}");
+        }
+    }
+}

@@ -120,9 +120,10 @@ type internal EdgeStore() =
 /// once: with J its k-column Jacobian (`MatNode.EdgeJacobian`), W over its inputs gains
 /// Jᵀ·W_out,out·J + Σₒ āₒ∇²φₒ (`EdgeSecond`: the op's reverse-tangent rule along the identity with
 /// adjoint tangents B = W_out,out·J, sparse times dense) and each pair {input c, p} with p outside
-/// gains Σₒ J[o, c]·W{o, p}. For X·w with X data this is one dgemm X·I, a row scaling and one
-/// dgemm Xᵀ·(DX). Symbolic zeros as on the tape: a zero adjoint creates nothing, a zero entry
-/// pushes nothing.
+/// gains Σₒ J[o, c]·W{o, p}. A linear node y = op(M)·x with M data (`MatRule.LinearMap`) whose W
+/// over y is diagonal skips J and the rule: op(M)ᵀ·D·op(M) is a row scaling and one dgemm — for the
+/// logistic loss Xᵀ·(DX), the hand-written Newton's. Symbolic zeros as on the tape: a zero adjoint
+/// creates nothing, a zero entry pushes nothing; a constant operand slot (a data block) takes nothing.
 module internal EdgePush =
 
     /// True when every matrix node of g is small enough to eliminate at once: at most `maxInputs`

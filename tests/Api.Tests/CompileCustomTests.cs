@@ -16,41 +16,6 @@ public class CompileCustomTests
 {
     static double[] Random(Random r, int n, double lo = -1, double hi = 1) => Enumerable.Range(0, n).Select(_ => lo + (hi - lo) * r.NextDouble()).ToArray();
 
-    /// <summary>Value, GradAndValue, Jvp and Hvp of the compiled f bitwise those of the eager transforms; the Hessian by the block passes bitwise, by edge pushing to CompiledAssert.HessianTol.</summary>
-    static void AllEqualEager(Func<Vec, Real> f, CompiledFunction c, double[] x, double[] v, string what, bool secondExact = true)
-    {
-        Bitwise(f(x).Value, c.Value(x), $"{what} Value");
-        var (g, value) = Fn.GradAndValue(f)(x);
-        var grad = new double[x.Length];
-        Bitwise(value.Value, c.GradAndValue(x, grad), $"{what} GradAndValue value");
-        Bitwise(g.ToArray(), grad, $"{what} gradient");
-        var (y, t) = Fn.Jvp(f, x, v);
-        Bitwise(y.Value, c.Jvp(x, v, out var tangent), $"{what} Jvp value");
-        Bitwise(t.Value, tangent, $"{what} Jvp tangent");
-        var hv = new double[x.Length];
-        c.Hvp(x, v, hv);
-        if (secondExact)
-        {
-            Bitwise(Fn.Hvp(f)(x, v).ToArray(), hv, $"{what} Hvp");
-            HessianBothWays(Fn.Hessian(f)(x).ToMatrix(), c, x, what);
-        }
-        else
-        {
-            Near(Fn.Hvp(f)(x, v).ToArray(), hv, $"{what} Hvp");
-            var h = Fn.Hessian(f)(x).ToMatrix();
-            Near(h.ToColumnMajorArray(), c.Hessian(x).ToColumnMajorArray(), $"{what} Hessian");
-        }
-    }
-
-    /// <summary>Equal to 1e-14 of the largest entry (sums of the same terms in another order).</summary>
-    static void Near(double[] expected, double[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        var scale = expected.Max(Math.Abs);
-        for (var i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-14 * scale, $"{what}[{i}]: eager {expected[i]:R}, compiled {actual[i]:R}");
-    }
-
     /// <summary>f compiled at one random point, compiled (not eager), and checked against eager at five more.</summary>
     static CompiledFunction Check(Func<Vec, Real> f, int n, int seed, bool secondExact = true)
     {
@@ -58,7 +23,7 @@ public class CompileCustomTests
         var c = Fn.Compile(f, Random(r, n));
         Assert.True(c.IsCompiled, c.NotCompiledReason);
         Assert.Null(c.NotCompiledReason);
-        for (var k = 0; k < 5; k++) AllEqualEager(f, c, Random(r, n), Random(r, n), $"point {k}", secondExact);
+        for (var k = 0; k < 5; k++) AllEqualEager(f, c, Random(r, n), Random(r, n), $"point {k}", secondExact ? EagerMatch.Bitwise : EagerMatch.Near);
         Assert.Equal(1, c.Recordings);
         return c;
     }

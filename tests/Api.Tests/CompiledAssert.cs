@@ -114,4 +114,59 @@ static class CompiledAssert
         SameHessian(expected, c.Hessian(x), $"{what} Hessian");
         SameHessian(expected, Forced(1, () => c.Hessian(x)), $"{what} Hessian (edge pushing)");
     }
+
+    /// <summary>How closely a compiled function's second order (Hvp, Hessian) must equal eager's.</summary>
+    public enum EagerMatch
+    {
+        /// <summary>Hvp and the block-pass Hessian bitwise; edge pushing to <see cref="HessianTol"/>.</summary>
+        Bitwise,
+        /// <summary>Hvp and the block-pass Hessian to 1e-15 relative; edge pushing to <see cref="HessianTol"/>.</summary>
+        Relative,
+        /// <summary>Hvp and Hessian to 1e-14 of their largest entry (the same terms summed in another order).</summary>
+        Near,
+    }
+
+    /// <summary>
+    /// Value, GradAndValue and Jvp of the compiled f bitwise those of the eager transforms at x (along v);
+    /// Hvp and Hessian as <paramref name="second"/> says.
+    /// </summary>
+    public static void AllEqualEager(Func<Vec, Real> f, CompiledFunction c, double[] x, double[] v, string what, EagerMatch second = EagerMatch.Bitwise)
+    {
+        Bitwise(f(x).Value, c.Value(x), $"{what} Value");
+        var (g, value) = Fn.GradAndValue(f)(x);
+        var grad = new double[x.Length];
+        Bitwise(value.Value, c.GradAndValue(x, grad), $"{what} GradAndValue value");
+        Bitwise(g.ToArray(), grad, $"{what} gradient");
+        var (y, t) = Fn.Jvp(f, x, v);
+        Bitwise(y.Value, c.Jvp(x, v, out var tangent), $"{what} Jvp value");
+        Bitwise(t.Value, tangent, $"{what} Jvp tangent");
+        var hv = new double[x.Length];
+        c.Hvp(x, v, hv);
+        var hvEager = Fn.Hvp(f)(x, v).ToArray();
+        var hEager = Fn.Hessian(f)(x).ToMatrix();
+        switch (second)
+        {
+            case EagerMatch.Bitwise:
+                Bitwise(hvEager, hv, $"{what} Hvp");
+                HessianBothWays(hEager, c, x, what, blocksExact: true);
+                break;
+            case EagerMatch.Relative:
+                Same(hvEager, hv, $"{what} Hvp");
+                HessianBothWays(hEager, c, x, what, blocksExact: false);
+                break;
+            default:
+                Near(hvEager, hv, $"{what} Hvp");
+                Near(hEager.ToColumnMajorArray(), c.Hessian(x).ToColumnMajorArray(), $"{what} Hessian");
+                break;
+        }
+    }
+
+    /// <summary>Equal to 1e-14 of the largest entry (sums of the same terms in another order).</summary>
+    public static void Near(double[] expected, double[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var scale = expected.Max(Math.Abs);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-14 * scale, $"{what}[{i}]: eager {expected[i]:R}, compiled {actual[i]:R}");
+    }
 }

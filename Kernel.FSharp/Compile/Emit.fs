@@ -1231,6 +1231,42 @@ module internal Emit =
 
     let private laneForward (g: Graph) (il: ILGenerator) (pl: LanePlan) = laneForwardWith g il pl false false (scalarForwardLoop g il)
 
+    /// Chain node j's first partials (+, − or a copy: constants).
+    let private chainPartials (g: Graph) (pl: LanePlan) (j: int) =
+        if g.Code[pl.Lp.First + j] = IrLog.Binary + int16 Fun2.Sub then [ 1.0; -1.0 ] else [ 1.0; 1.0 ]
+
+    /// Chain node j's adjoint terms in lane k (+, − or a copy: constant partials, no zero test) into
+    /// its operands: a chain node's scalar in h, a lane node's lane k in la, the previous trip's
+    /// carry, or an adjoint slot in memory. The lane reverse and Hvp's joint lane reverse share it.
+    let private chainAdjoints (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (h: LocalBuilder[])
+                              (la: LocalBuilder[][]) (carry: LocalBuilder[]) (k: int) (j: int) =
+        let lp = pl.Lp
+        for (kk, d) in List.indexed (chainPartials g pl j) do
+            // target + d·w
+            let term () =
+                il.Emit(OpCodes.Ldc_R8, d)
+                il.Emit(OpCodes.Ldloc, h[j])
+                il.Emit(OpCodes.Mul)
+                il.Emit(OpCodes.Add)
+            let into (loc: LocalBuilder) =
+                il.Emit(OpCodes.Ldloc, loc)
+                term ()
+                il.Emit(OpCodes.Stloc, loc)
+            match pl.Src.[j].[kk] with
+            | Same j' when pl.Chain[j'] -> into h[j']
+            | Same j' -> into la.[j'].[k]
+            | Prev j' ->
+                // the previous trip's node: this is its only term (0 + d·w, as the sweep's)
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                term ()
+                il.Emit(OpCodes.Stloc, carry[j'])
+            | Ext(b, st) ->
+                address il c A (b + st * k) st
+                load il c A (b + st * k) st
+                term ()
+                il.Emit(OpCodes.Stind_R8)
+            | _ -> ()
+
     /// The lean reverse of a lane loop: the scalar trips after the lane trips first (as before), then
     /// the lane trips, W at a time from the last.
     let private laneReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) =
@@ -1283,33 +1319,7 @@ module internal Emit =
                         il.Emit(OpCodes.Stloc, h[j])
                 for j = p - 1 downto 0 do
                     if pl.Chain[j] then
-                        let code = g.Code[lp.First + j]
-                        let ds = if code = IrLog.Binary + int16 Fun2.Sub then [ 1.0; -1.0 ] else [ 1.0; 1.0 ]
-                        for (kk, d) in List.indexed ds do
-                            // target + d·w
-                            let term () =
-                                il.Emit(OpCodes.Ldc_R8, d)
-                                il.Emit(OpCodes.Ldloc, h[j])
-                                il.Emit(OpCodes.Mul)
-                                il.Emit(OpCodes.Add)
-                            let into (loc: LocalBuilder) =
-                                il.Emit(OpCodes.Ldloc, loc)
-                                term ()
-                                il.Emit(OpCodes.Stloc, loc)
-                            match pl.Src.[j].[kk] with
-                            | Same j' when pl.Chain[j'] -> into h[j']
-                            | Same j' -> into la.[j'].[k]
-                            | Prev j' ->
-                                // the previous trip's node: this is its only term (0 + d·w, as the sweep's)
-                                il.Emit(OpCodes.Ldc_R8, 0.0)
-                                term ()
-                                il.Emit(OpCodes.Stloc, carry[j'])
-                            | Ext(b, st) ->
-                                address il c A (b + st * k) st
-                                load il c A (b + st * k) st
-                                term ()
-                                il.Emit(OpCodes.Stind_R8)
-                            | _ -> ()
+                        chainAdjoints g il c pl h la carry k j
             // the lane nodes, descending, W trips at once
             for j in 0 .. p - 1 do
                 if not pl.Chain[j] then
@@ -1540,34 +1550,9 @@ module internal Emit =
                             il.Emit(OpCodes.Stloc, hat[j])
                 for j = p - 1 downto 0 do
                     if pl.Chain[j] then
-                        let code = g.Code[lp.First + j]
-                        let ds = if code = IrLog.Binary + int16 Fun2.Sub then [ 1.0; -1.0 ] else [ 1.0; 1.0 ]
-                        for (kk, d) in List.indexed ds do
-                            // target + d·w
-                            let term () =
-                                il.Emit(OpCodes.Ldc_R8, d)
-                                il.Emit(OpCodes.Ldloc, h[j])
-                                il.Emit(OpCodes.Mul)
-                                il.Emit(OpCodes.Add)
-                            let into (loc: LocalBuilder) =
-                                il.Emit(OpCodes.Ldloc, loc)
-                                term ()
-                                il.Emit(OpCodes.Stloc, loc)
-                            match pl.Src.[j].[kk] with
-                            | Same j' when pl.Chain[j'] -> into h[j']
-                            | Same j' -> into la.[j'].[k]
-                            | Prev j' ->
-                                // the previous trip's node: this is its only term (0 + d·w, as the sweep's)
-                                il.Emit(OpCodes.Ldc_R8, 0.0)
-                                term ()
-                                il.Emit(OpCodes.Stloc, carry[j'])
-                            | Ext(b, st) ->
-                                address il c A (b + st * k) st
-                                load il c A (b + st * k) st
-                                term ()
-                                il.Emit(OpCodes.Stind_R8)
-                            | _ -> ()
+                        chainAdjoints g il c pl h la carry k j
                         if second then
+                            let ds = chainPartials g pl j
                             // the adjoint tangent's terms (as reverseTangent's node): the second partials
                             // of +, − and copies are 0·w; none where w = gt = 0
                             let src = pl.Src.[j]

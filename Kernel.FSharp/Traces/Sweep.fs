@@ -12,6 +12,18 @@ module internal Sweep =
     /// A fresh adjoint store for t (scalars zeroed).
     let store (t: Trace) = Store(Buffers.RentZeroed t.Count, t.OpLengths, true)
 
+    /// Scalar node i's adjoint g into its operands' adjoints (each partial times g), unchecked: the
+    /// inner step of `reverse` and `gradient`, over the trace's arrays as references.
+    let inline private pushScalar (ar: byref<float>) (arg0: byref<int>) (arg1: byref<int>) (d0: byref<float>) (d1: byref<float>) (i: int) (g: float) =
+        let j = Unsafe.Add(&arg0, i)
+        if j >= 0 then
+            let aj = &Unsafe.Add(&ar, j)
+            aj <- aj + Unsafe.Add(&d0, i) * g
+        let k = Unsafe.Add(&arg1, i)
+        if k >= 0 then
+            let ak = &Unsafe.Add(&ar, k)
+            ak <- ak + Unsafe.Add(&d1, i) * g
+
     /// Reverse sweep on a bottom-level trace: `adj` holds the seeds (e.g. 1 at the output's slot);
     /// afterwards it holds ∂output/∂slot for every slot. No allocation beyond touched op buffers.
     /// The scalar nodes — nearly all of a scalar loop's tape — are read without bounds checks: the
@@ -35,15 +47,7 @@ module internal Sweep =
                 // a zero adjoint is a symbolic zero: a node that does not reach the seeded outputs
                 // contributes nothing, even when its partial is NaN or ±∞ (e.g. the unused ∂/∂y of
                 // x^y = x^y·log x at x < 0, recorded here by a nested level's rule)
-                if g <> 0.0 then
-                    let j = Unsafe.Add(&arg0, i)
-                    if j >= 0 then
-                        let aj = &Unsafe.Add(&ar, j)
-                        aj <- aj + Unsafe.Add(&d0, i) * g
-                    let k = Unsafe.Add(&arg1, i)
-                    if k >= 0 then
-                        let ak = &Unsafe.Add(&ar, k)
-                        ak <- ak + Unsafe.Add(&d1, i) * g
+                if g <> 0.0 then pushScalar &ar &arg0 &arg1 &d0 &d1 i g
             elif kind = NodeKind.Element then
                 let g = a[i]
                 if g <> 0.0 then
@@ -81,14 +85,7 @@ module internal Sweep =
                 if kind = NodeKind.Scalar then
                     if g <> 0.0 then // a symbolic zero, as in `reverse`
                         ai <- 0.0
-                        let j = Unsafe.Add(&arg0, i)
-                        if j >= 0 then
-                            let aj = &Unsafe.Add(&ar, j)
-                            aj <- aj + Unsafe.Add(&d0, i) * g
-                        let k = Unsafe.Add(&arg1, i)
-                        if k >= 0 then
-                            let ak = &Unsafe.Add(&ar, k)
-                            ak <- ak + Unsafe.Add(&d1, i) * g
+                        pushScalar &ar &arg0 &arg1 &d0 &d1 i g
                 elif kind = NodeKind.Input then
                     if g <> 0.0 then
                         ai <- 0.0

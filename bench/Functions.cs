@@ -137,7 +137,7 @@ public static class Rosenbrock
         {
             Real a = x[i + 1] - x[i] * x[i];
             Real b = 1.0 - x[i];
-            s = s + 100.0 * a * a + b * b;
+            s += 100.0 * a * a + b * b;
         }
         return s;
     }

@@ -1077,11 +1077,11 @@ module internal Emit =
     /// A lane node's terms into its operands' adjoint tangents, four trips at once (as
     /// reverseTangent's node): for operand kk present, `apply kk` gets code pushing each of d·gt and
     /// the two products of a second partial times the adjoint w with a tangent, in reverseTangent's
-    /// order, each zero in the lanes where w = gt = 0. d0, d1 push the first partials (lanePartials';
-    /// r its 1/y for ÷); hs four scratch vectors (h00, h01, h11, the mask).
+    /// order, each zero in the lanes where w = gt = 0. d0, d1 push the first partials (None: the
+    /// constant 1; r is 1/y for ÷); hs four scratch vectors (h00, h01, h11, the mask).
     let private laneAdjointTangents (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (tv: LocalBuilder[])
                                     (va: LocalBuilder[]) (vat: LocalBuilder[]) (r: LocalBuilder) (hs: LocalBuilder[])
-                                    (d0: unit -> unit) (d1: unit -> unit) (j: int) (apply: int -> (unit -> unit)[] -> unit) =
+                                    (d0: (unit -> unit) option) (d1: (unit -> unit) option) (j: int) (apply: int -> (unit -> unit)[] -> unit) =
         let vo = pl.Ops
         let code = g.Code[pl.Lp.First + j]
         let src = pl.Src.[j]
@@ -1149,10 +1149,14 @@ module internal Emit =
                 vecOperand il c vo S tv s
                 il.Emit(OpCodes.Call, vo.Mul)
             else zero ()
-        let dgt (d: unit -> unit) () =
-            d ()
-            il.Emit(OpCodes.Ldloc, vat[j])
-            il.Emit(OpCodes.Call, vo.Mul)
+        // (a partial of 1, None, is no product: 1·gt is gt, bit for bit)
+        let dgt (d: (unit -> unit) option) () =
+            match d with
+            | None -> il.Emit(OpCodes.Ldloc, vat[j])
+            | Some d ->
+                d ()
+                il.Emit(OpCodes.Ldloc, vat[j])
+                il.Emit(OpCodes.Call, vo.Mul)
         if present src[0] then apply 0 [| masked (dgt d0); masked (product h00 src[0]); masked (product h01 src[1]) |]
         if present src[1] then apply 1 [| masked (dgt d1); masked (product h01 src[0]); masked (product h11 src[1]) |]
 
@@ -1267,24 +1271,32 @@ module internal Emit =
                 il.Emit(OpCodes.Stind_R8)
             | _ -> ()
 
-    /// The lean reverse of a lane loop: the scalar trips after the lane trips first (as before), then
-    /// the lane trips, W at a time from the last.
-    let private laneReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) =
-        scalarReverseLoop g false il pl.Tail
+    /// The reverse sweep of a lane loop: the scalar trips after the lane trips first (`tail`), then
+    /// the lane trips, W at a time from the last. The lean sweep (adjoints) and, with `second`, Hvp's
+    /// joint sweep: the adjoint tangents too (in AT, as `reverseTangent`: every operand's
+    /// at + d·gt + h·s + h·s, the second partials times the adjoint, where the adjoint or the adjoint
+    /// tangent is not zero), the lane nodes' tangents recomputed with their values and the chain
+    /// nodes' read from memory (the joint forward pass stores them). Both arguments' memory terms
+    /// take the same route: strided groups, the register shift of overlapping slices, broadcasts.
+    let private laneReverseOf (g: Graph) (il: ILGenerator) (pl: LanePlan) (second: bool) (tail: Loop -> unit) =
+        tail pl.Tail
         let lp = pl.Lp
         let p = lp.Period
         let vo = pl.Ops
         let width = vo.Width
         let c = straight A 0 [||]
+        let isCarried (j: int) = Array.contains j pl.Carried
         let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
         let va = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
         let h = vecLocals il pl (fun j -> pl.Chain[j]) typeof<float>
-        let carry = vecLocals il pl (fun j -> Array.contains j pl.Carried) typeof<float>
+        let carry = vecLocals il pl isCarried typeof<float>
         let la = Array.init p (fun j -> if pl.FromChain[j] then Array.init width (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let sites =
+            [ for (_, _, ss) in pl.Strided do yield! ss
+              for sh in pl.Shifts do for (_, ss) in sh.Keys do yield! ss
+              for (_, ss) in pl.Broadcast do yield! ss ]
         let terms = Collections.Generic.Dictionary<struct (int * int), LocalBuilder>()
-        for (_, _, ss) in pl.Strided do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
-        for sh in pl.Shifts do for (_, ss) in sh.Keys do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
-        for (_, ss) in pl.Broadcast do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
+        for (j, k) in sites do terms[struct (j, k)] <- il.DeclareLocal vo.T
         let r = il.DeclareLocal vo.T
         let acc = il.DeclareLocal vo.T
         let zmask = il.DeclareLocal vo.T
@@ -1292,261 +1304,64 @@ module internal Emit =
         // a shift's slots t … t + W − 1 (lo) and those the group above passed on (hi)
         let lo = pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList
         let hi = pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList
-        let lowLanes (d: int) = Array.init width (fun k -> if k < d then -1L else 0L)
-        let rotate (d: int) = Array.init width (fun k -> int64 ((k + d) % width))
-        // the carried nodes' adjoints in the last lane trip, as the scalar trips left them
-        for j in pl.Carried do
-            load il c A (lp.First + (pl.Trips - 1) * p + j) 0
-            il.Emit(OpCodes.Stloc, carry[j])
-        // a shift's slots above the lane trips (the scalar trips' terms are in), lanes d < DMax
-        for (x, sh) in List.indexed pl.Shifts do
-            for k in 0 .. width - 1 do
-                if k < sh.DMax then load il c A (sh.B + sh.St * (pl.Trips + k)) 0 else il.Emit(OpCodes.Ldc_R8, 0.0)
-            il.Emit(OpCodes.Call, vo.CreateN)
-            il.Emit(OpCodes.Stloc, hi[x])
-        groupLoop il c pl (laneStrides pl) true ignore (fun () ->
-            laneValues g il c pl vv
-            for j in 0 .. p - 1 do
-                if pl.FromChain[j] then
-                    for k in 0 .. width - 1 do
-                        il.Emit(OpCodes.Ldc_R8, 0.0)
-                        il.Emit(OpCodes.Stloc, la[j][k])
-            // the chain, lane by lane from the last trip (+, − and copies: constant partials, no zero test)
-            for k = width - 1 downto 0 do
-                for j in 0 .. p - 1 do
-                    if pl.Chain[j] then
-                        if Array.contains j pl.Carried then il.Emit(OpCodes.Ldloc, carry[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
-                        il.Emit(OpCodes.Stloc, h[j])
-                for j = p - 1 downto 0 do
-                    if pl.Chain[j] then
-                        chainAdjoints g il c pl h la carry k j
-            // the lane nodes, descending, W trips at once
-            for j in 0 .. p - 1 do
-                if not pl.Chain[j] then
-                    if pl.FromChain[j] then
-                        for k in 0 .. width - 1 do il.Emit(OpCodes.Ldloc, la[j][k])
-                        il.Emit(OpCodes.Call, vo.CreateN)
-                    else il.Emit(OpCodes.Call, vo.Zero)
-                    il.Emit(OpCodes.Stloc, va[j])
-            for j = p - 1 downto 0 do
-                if not pl.Chain[j] then
-                    let code = g.Code[lp.First + j]
-                    let op (k: int) = vecOperand il c vo V vv pl.Src.[j].[k]
-                    let konst (x: float) () =
-                        il.Emit(OpCodes.Ldc_R8, x)
-                        il.Emit(OpCodes.Call, vo.Create1)
-                    // the partials (as Interpreter.partials), and whether a zero adjoint must skip them;
-                    // a partial of 1 is no product (1·w is w, bit for bit: the scalar sweep's product)
-                    let one = Some ignore
-                    let (d0: (unit -> unit) option), (d1: (unit -> unit) option), masked =
-                        if code >= IrLog.Binary then
-                            match enum<Fun2> (int (code - IrLog.Binary)) with
-                            | Fun2.Add -> None, None, false
-                            | Fun2.Sub -> None, Some(konst -1.0), false
-                            | Fun2.Mul -> Some(fun () -> op 1), Some(fun () -> op 0), true
-                            | _ ->
-                                // ÷: r = 1/y, (r, −(fz·r)) as the table's row
-                                konst 1.0 ()
-                                op 1
-                                il.Emit(OpCodes.Call, vo.Div)
-                                il.Emit(OpCodes.Stloc, r)
-                                Some(fun () -> il.Emit(OpCodes.Ldloc, r)),
-                                Some(fun () ->
-                                    il.Emit(OpCodes.Ldloc, vv[j])
-                                    il.Emit(OpCodes.Ldloc, r)
-                                    il.Emit(OpCodes.Call, vo.Mul)
-                                    konst -0.0 ()
-                                    il.Emit(OpCodes.Call, vo.Xor)),
-                                true
-                        elif code >= IrLog.Unary then
-                            match enum<Fun1> (int (code - IrLog.Unary)) with
-                            | Fun1.Neg -> Some(konst -1.0), one, false
-                            | _ ->
-                                Some(fun () ->
-                                    konst 2.0 ()
-                                    op 0
-                                    il.Emit(OpCodes.Call, vo.Mul)),
-                                one, true
-                        else None, one, false
-                    if masked then
-                        // a zero adjoint is a symbolic zero: its lanes add nothing (the mask: lanes ≠ 0)
-                        il.Emit(OpCodes.Ldloc, va[j])
-                        il.Emit(OpCodes.Call, vo.Zero)
-                        il.Emit(OpCodes.Call, vo.Eq)
-                        il.Emit(OpCodes.Stloc, zmask)
-                    let term (d: (unit -> unit) option) =
-                        match d with
-                        | None -> il.Emit(OpCodes.Ldloc, va[j])
-                        | Some d ->
-                            d ()
-                            il.Emit(OpCodes.Ldloc, va[j])
-                            il.Emit(OpCodes.Call, vo.Mul)
-                            if masked then
-                                il.Emit(OpCodes.Ldloc, zmask)
-                                il.Emit(OpCodes.Call, vo.AndNot)
-                    for (kk, d) in [ (0, d0); (1, d1) ] do
-                        match pl.Src.[j].[kk] with
-                        | Same j' ->
-                            il.Emit(OpCodes.Ldloc, va[j'])
-                            term d
-                            il.Emit(OpCodes.Call, vo.Add)
-                            il.Emit(OpCodes.Stloc, va[j'])
-                        | Ext _ ->
-                            term d
-                            il.Emit(OpCodes.Stloc, terms[struct (j, kk)])
-                        | _ -> ()
-            // the terms into memory, each slot's in the scalar sweep's order
-            for (b, st, ss) in pl.Strided do
-                vLoadAt il c vo A b st
-                for (j, k) in ss do
-                    il.Emit(OpCodes.Ldloc, terms[struct (j, k)])
-                    il.Emit(OpCodes.Call, vo.Add)
-                il.Emit(OpCodes.Stloc, acc)
-                vStoreAt il c vo A b st acc
-            // the shifts: slots t … t + W − 1 loaded (untouched so far), each offset's terms added in
-            // order (offset d's vector is slots t + d … t + d + W − 1: lo's lanes ≥ d, hi's < d),
-            // slots t + DMax … stored complete, lo passed on to the group below
-            for (x, sh) in List.indexed pl.Shifts do
-                vLoadAt il c vo A sh.B sh.St
-                il.Emit(OpCodes.Stloc, lo[x])
-                for (d, ss) in sh.Keys do
-                    let add () =
-                        for (j, k) in ss do
-                            il.Emit(OpCodes.Ldloc, terms[struct (j, k)])
-                            il.Emit(OpCodes.Call, vo.Add)
-                    if d = 0 then
-                        il.Emit(OpCodes.Ldloc, lo[x])
-                        add ()
-                        il.Emit(OpCodes.Stloc, lo[x])
-                    else
-                        vConst il vo true (lowLanes d)
-                        il.Emit(OpCodes.Ldloc, hi[x])
-                        il.Emit(OpCodes.Ldloc, lo[x])
-                        il.Emit(OpCodes.Call, vo.Select)
-                        vConst il vo false (rotate d)
-                        il.Emit(OpCodes.Call, vo.Shuffle)
-                        add ()
-                        il.Emit(OpCodes.Stloc, acc)
-                        if d = sh.DMax then vStoreAt il c vo A (sh.B + sh.St * d) sh.St acc
-                        else
-                            // back into lo (lanes ≥ d) and hi (lanes < d)
-                            il.Emit(OpCodes.Ldloc, acc)
-                            vConst il vo false (rotate (width - d))
-                            il.Emit(OpCodes.Call, vo.Shuffle)
-                            il.Emit(OpCodes.Stloc, acc)
-                            vConst il vo true (lowLanes d)
-                            il.Emit(OpCodes.Ldloc, lo[x])
-                            il.Emit(OpCodes.Ldloc, acc)
-                            il.Emit(OpCodes.Call, vo.Select)
-                            il.Emit(OpCodes.Stloc, lo[x])
-                            vConst il vo true (lowLanes d)
-                            il.Emit(OpCodes.Ldloc, acc)
-                            il.Emit(OpCodes.Ldloc, hi[x])
-                            il.Emit(OpCodes.Call, vo.Select)
-                            il.Emit(OpCodes.Stloc, hi[x])
-                il.Emit(OpCodes.Ldloc, lo[x])
-                il.Emit(OpCodes.Stloc, hi[x])
-            for (b, ss) in pl.Broadcast do
-                load il c A b 0
-                il.Emit(OpCodes.Stloc, sacc)
-                for k = width - 1 downto 0 do
-                    for (j, kk) in ss do
-                        il.Emit(OpCodes.Ldloc, sacc)
-                        il.Emit(OpCodes.Ldloc, terms[struct (j, kk)])
-                        il.Emit(OpCodes.Ldc_I4, k)
-                        il.Emit(OpCodes.Call, vo.Get)
-                        il.Emit(OpCodes.Add)
-                        il.Emit(OpCodes.Stloc, sacc)
-                address il c A b 0
-                il.Emit(OpCodes.Ldloc, sacc)
-                il.Emit(OpCodes.Stind_R8)) ignore
-        // a shift's lowest slots (trips 0 … DMax − 1 of offset 0: no lower trip adds to them)
-        for (x, sh) in List.indexed pl.Shifts do
-            for k in 0 .. sh.DMax - 1 do
-                address il c A (sh.B + sh.St * k) 0
-                il.Emit(OpCodes.Ldloc, hi[x])
-                il.Emit(OpCodes.Ldc_I4, k)
-                il.Emit(OpCodes.Call, vo.Get)
-                il.Emit(OpCodes.Stind_R8)
-        // trip 0's carried terms belong to the nodes before the loop
-        for j in pl.Carried do
-            let b = lp.First - p + j
-            address il c A b 0
-            load il c A b 0
-            il.Emit(OpCodes.Ldloc, carry[j])
-            il.Emit(OpCodes.Add)
-            il.Emit(OpCodes.Stind_R8)
-
-    /// Hvp's joint sweep of a lane loop: the scalar trips after the lane trips first (`tail`), then
-    /// the lane trips, W at a time from the last, as the lean reverse before its register shifts (the
-    /// adjoints of overlapping slices through memory; to fold into `laneReverse`). With `second`, the adjoint tangents too (Hvp's
-    /// joint sweep, in AT, as `reverseTangent`: every operand's at + d·gt + h·s + h·s, the second
-    /// partials times the adjoint, where the adjoint or the adjoint tangent is not zero), the lane
-    /// nodes' tangents recomputed with their values and the chain nodes' read from memory (the
-    /// joint forward pass stores them).
-    let private laneJointReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) (second: bool) (tail: Loop -> unit) =
-        let vo = pl.Ops
-        tail pl.Tail
-        let lp = pl.Lp
-        let p = lp.Period
-        let c = straight A 0 [||]
-        // the memory sites at stride ≠ 0 in an order that gives every slot its terms in the scalar
-        // sweep's order: the plan's, and its shifted slices' by ascending offset (the higher trip's first)
-        let strided = pl.Strided @ [ for sh in pl.Shifts do for (d, ss) in sh.Keys -> (sh.B + sh.St * d, sh.St, ss) ]
-        let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
-        let va = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
-        let h = vecLocals il pl (fun j -> pl.Chain[j]) typeof<float>
-        let carry = vecLocals il pl (fun j -> Array.contains j pl.Carried) typeof<float>
-        let la = Array.init p (fun j -> if pl.FromChain[j] then Array.init vo.Width (fun _ -> il.DeclareLocal typeof<float>) else null)
-        let terms = Collections.Generic.Dictionary<struct (int * int), LocalBuilder>()
-        for (_, _, ss) in strided do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
-        for (_, ss) in pl.Broadcast do for (j, k) in ss do terms[struct (j, k)] <- il.DeclareLocal vo.T
-        let r = il.DeclareLocal vo.T
-        let acc = il.DeclareLocal vo.T
-        let sacc = il.DeclareLocal typeof<float>
         // second order: tangents, adjoint tangents (lane nodes' vectors, chain nodes' scalars, the
-        // carried ones and the three terms each carried node last got), each memory site's three terms
+        // carried ones and the three terms each carried node last got), each memory site's three
+        // terms, the shifts' registers of the adjoint tangents
         let pick (yes: int -> bool) (t: Type) = if second then vecLocals il pl yes t else [||]
         let tv = pick (fun j -> not pl.Chain[j]) vo.T
         let vat = pick (fun j -> not pl.Chain[j]) vo.T
         let hat = pick (fun j -> pl.Chain[j]) typeof<float>
-        let catc = pick (fun j -> Array.contains j pl.Carried) typeof<float>
-        let cterms = Array.init p (fun j -> if second && Array.contains j pl.Carried then Array.init 3 (fun _ -> il.DeclareLocal typeof<float>) else null)
-        let lat = Array.init p (fun j -> if second && pl.FromChain[j] then Array.init vo.Width (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let catc = pick isCarried typeof<float>
+        let cterms = Array.init p (fun j -> if second && isCarried j then Array.init 3 (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let lat = Array.init p (fun j -> if second && pl.FromChain[j] then Array.init width (fun _ -> il.DeclareLocal typeof<float>) else null)
         let termsAt = Collections.Generic.Dictionary<struct (int * int), LocalBuilder[]>()
-        if second then
-            for KeyValue(key, _) in terms do termsAt[key] <- Array.init 3 (fun _ -> il.DeclareLocal vo.T)
+        if second then for (j, k) in sites do termsAt[struct (j, k)] <- Array.init 3 (fun _ -> il.DeclareLocal vo.T)
         let hs = if second then Array.init 4 (fun _ -> il.DeclareLocal vo.T) else [||]
         let st6 = if second then Array.init 6 (fun _ -> il.DeclareLocal typeof<float>) else [||]
+        let loT = if second then pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList else [||]
+        let hiT = if second then pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList else [||]
+        // the arguments swept: memory, each site's terms in the order they are added, shift registers
+        let swept =
+            [ yield A, (fun (j, k) -> [ terms[struct (j, k)] ]), lo, hi
+              if second then yield AT, (fun (j, k) -> List.ofArray termsAt[struct (j, k)]), loT, hiT ]
         let present (src: Src) = match src with Konst _ | NoOp -> false | _ -> true
-        // the chain nodes' tangents are in memory at stride Period
-        let strides = if second then Array.distinct (Array.append (laneStrides pl) [| p |]) else laneStrides pl
-        // the carried nodes' adjoints in the last lane trip, as the scalar trips left them
+        let lowLanes (d: int) = Array.init width (fun k -> if k < d then -1L else 0L)
+        let rotate (d: int) = Array.init width (fun k -> int64 ((k + d) % width))
+        // the carried nodes' adjoints (and adjoint tangents) in the last lane trip, as the scalar trips left them
         for j in pl.Carried do
             load il c A (lp.First + (pl.Trips - 1) * p + j) 0
             il.Emit(OpCodes.Stloc, carry[j])
             if second then
                 load il c AT (lp.First + (pl.Trips - 1) * p + j) 0
                 il.Emit(OpCodes.Stloc, catc[j])
+        // a shift's slots above the lane trips (the scalar trips' terms are in), lanes d < DMax
+        for (arg, _, _, hiOf) in swept do
+            for (x, sh) in List.indexed pl.Shifts do
+                for k in 0 .. width - 1 do
+                    if k < sh.DMax then load il c arg (sh.B + sh.St * (pl.Trips + k)) 0 else il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Call, vo.CreateN)
+                il.Emit(OpCodes.Stloc, hiOf[x])
+        // (the chain nodes' tangents are in memory at stride Period)
+        let strides = if second then Array.distinct (Array.append (laneStrides pl) [| p |]) else laneStrides pl
         groupLoop il c pl strides true ignore (fun () ->
             laneValues g il c pl vv
             if second then laneTangents g il c pl vv tv r
             for j in 0 .. p - 1 do
                 if pl.FromChain[j] then
-                    for k in 0 .. vo.Width - 1 do
+                    for k in 0 .. width - 1 do
                         il.Emit(OpCodes.Ldc_R8, 0.0)
                         il.Emit(OpCodes.Stloc, la[j][k])
                         if second then
                             il.Emit(OpCodes.Ldc_R8, 0.0)
                             il.Emit(OpCodes.Stloc, lat[j][k])
             // the chain, lane by lane from the last trip (+, − and copies: constant partials, no zero test)
-            for k = vo.Width - 1 downto 0 do
+            for k = width - 1 downto 0 do
                 for j in 0 .. p - 1 do
                     if pl.Chain[j] then
-                        if Array.contains j pl.Carried then il.Emit(OpCodes.Ldloc, carry[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
+                        if isCarried j then il.Emit(OpCodes.Ldloc, carry[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
                         il.Emit(OpCodes.Stloc, h[j])
                         if second then
-                            if Array.contains j pl.Carried then il.Emit(OpCodes.Ldloc, catc[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
+                            if isCarried j then il.Emit(OpCodes.Ldloc, catc[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
                             il.Emit(OpCodes.Stloc, hat[j])
                 for j = p - 1 downto 0 do
                     if pl.Chain[j] then
@@ -1575,6 +1390,9 @@ module internal Emit =
                                 tangent s
                                 il.Emit(OpCodes.Mul)
                                 il.Emit(OpCodes.Stloc, loc)
+                            let zeroInto (loc: LocalBuilder) =
+                                il.Emit(OpCodes.Ldc_R8, 0.0)
+                                il.Emit(OpCodes.Stloc, loc)
                             // operand kk's terms: d·gt, then the two products in reverseTangent's order
                             let slots (kk: int) = st6[3 * kk .. 3 * kk + 2]
                             for kk in 0 .. 1 do
@@ -1584,13 +1402,8 @@ module internal Emit =
                                     il.Emit(OpCodes.Ldloc, hat[j])
                                     il.Emit(OpCodes.Mul)
                                     il.Emit(OpCodes.Stloc, t[0])
-                                    let first, second' = if kk = 0 then src[0], src[1] else src[0], src[1]
-                                    if kk = 0 then
-                                        product t[1] first
-                                        if present second' then product t[2] second' else (il.Emit(OpCodes.Ldc_R8, 0.0); il.Emit(OpCodes.Stloc, t[2]))
-                                    else
-                                        if present first then product t[1] first else (il.Emit(OpCodes.Ldc_R8, 0.0); il.Emit(OpCodes.Stloc, t[1]))
-                                        product t[2] second'
+                                    if present src[0] then product t[1] src[0] else zeroInto t[1]
+                                    if present src[1] then product t[2] src[1] else zeroInto t[2]
                             let go = il.DefineLabel()
                             il.Emit(OpCodes.Ldloc, h[j])
                             il.Emit(OpCodes.Ldc_R8, 0.0)
@@ -1598,9 +1411,7 @@ module internal Emit =
                             il.Emit(OpCodes.Ldloc, hat[j])
                             il.Emit(OpCodes.Ldc_R8, 0.0)
                             il.Emit(OpCodes.Bne_Un, go)
-                            for loc in st6 do
-                                il.Emit(OpCodes.Ldc_R8, 0.0)
-                                il.Emit(OpCodes.Stloc, loc)
+                            for loc in st6 do zeroInto loc
                             il.MarkLabel go
                             // ((x + t0) + t1) + t2 (a term +0 adds nothing: these sums are never −0)
                             let sum3 (t: LocalBuilder[]) =
@@ -1629,33 +1440,73 @@ module internal Emit =
                                     sum3 t
                                     il.Emit(OpCodes.Stind_R8)
                                 | _ -> ()
-            // the lane nodes, descending, four trips at once
+            // the lane nodes, descending, W trips at once
             for j in 0 .. p - 1 do
                 if not pl.Chain[j] then
-                    if pl.FromChain[j] then
-                        for k in 0 .. vo.Width - 1 do il.Emit(OpCodes.Ldloc, la[j][k])
-                        il.Emit(OpCodes.Call, vo.CreateN)
-                    else il.Emit(OpCodes.Call, vo.Zero)
-                    il.Emit(OpCodes.Stloc, va[j])
-                    if second then
+                    for (from, into) in [ yield la, va
+                                          if second then yield lat, vat ] do
                         if pl.FromChain[j] then
-                            for k in 0 .. vo.Width - 1 do il.Emit(OpCodes.Ldloc, lat[j][k])
+                            for k in 0 .. width - 1 do il.Emit(OpCodes.Ldloc, from[j][k])
                             il.Emit(OpCodes.Call, vo.CreateN)
                         else il.Emit(OpCodes.Call, vo.Zero)
-                        il.Emit(OpCodes.Stloc, vat[j])
+                        il.Emit(OpCodes.Stloc, into[j])
             for j = p - 1 downto 0 do
                 if not pl.Chain[j] then
-                    let d0, d1, masked = lanePartials g il c pl vv r j
-                    let term (d: unit -> unit) =
-                        d ()
+                    let code = g.Code[lp.First + j]
+                    let op (k: int) = vecOperand il c vo V vv pl.Src.[j].[k]
+                    let konst (x: float) () =
+                        il.Emit(OpCodes.Ldc_R8, x)
+                        il.Emit(OpCodes.Call, vo.Create1)
+                    // the partials (as Interpreter.partials; None: the constant 1), and whether a zero
+                    // adjoint must skip them; a partial of 1 is no product (1·w is w, bit for bit: the
+                    // scalar sweep's product). `unused`: the partial of an operand a unary node lacks.
+                    let unused = Some ignore
+                    let (d0: (unit -> unit) option), (d1: (unit -> unit) option), masked =
+                        if code >= IrLog.Binary then
+                            match enum<Fun2> (int (code - IrLog.Binary)) with
+                            | Fun2.Add -> None, None, false
+                            | Fun2.Sub -> None, Some(konst -1.0), false
+                            | Fun2.Mul -> Some(fun () -> op 1), Some(fun () -> op 0), true
+                            | _ ->
+                                // ÷: r = 1/y, (r, −(fz·r)) as the table's row
+                                konst 1.0 ()
+                                op 1
+                                il.Emit(OpCodes.Call, vo.Div)
+                                il.Emit(OpCodes.Stloc, r)
+                                Some(fun () -> il.Emit(OpCodes.Ldloc, r)),
+                                Some(fun () ->
+                                    il.Emit(OpCodes.Ldloc, vv[j])
+                                    il.Emit(OpCodes.Ldloc, r)
+                                    il.Emit(OpCodes.Call, vo.Mul)
+                                    konst -0.0 ()
+                                    il.Emit(OpCodes.Call, vo.Xor)),
+                                true
+                        elif code >= IrLog.Unary then
+                            match enum<Fun1> (int (code - IrLog.Unary)) with
+                            | Fun1.Neg -> Some(konst -1.0), unused, false
+                            | _ ->
+                                Some(fun () ->
+                                    konst 2.0 ()
+                                    op 0
+                                    il.Emit(OpCodes.Call, vo.Mul)),
+                                unused, true
+                        else None, unused, false
+                    if masked then
+                        // a zero adjoint is a symbolic zero: its lanes add nothing (the mask: lanes ≠ 0)
                         il.Emit(OpCodes.Ldloc, va[j])
-                        il.Emit(OpCodes.Call, vo.Mul)
-                        if masked then
-                            // a zero adjoint is a symbolic zero: its lanes add nothing
+                        il.Emit(OpCodes.Call, vo.Zero)
+                        il.Emit(OpCodes.Call, vo.Eq)
+                        il.Emit(OpCodes.Stloc, zmask)
+                    let term (d: (unit -> unit) option) =
+                        match d with
+                        | None -> il.Emit(OpCodes.Ldloc, va[j])
+                        | Some d ->
+                            d ()
                             il.Emit(OpCodes.Ldloc, va[j])
-                            il.Emit(OpCodes.Call, vo.Zero)
-                            il.Emit(OpCodes.Call, vo.Eq)
-                            il.Emit(OpCodes.Call, vo.AndNot)
+                            il.Emit(OpCodes.Call, vo.Mul)
+                            if masked then
+                                il.Emit(OpCodes.Ldloc, zmask)
+                                il.Emit(OpCodes.Call, vo.AndNot)
                     for (kk, d) in [ (0, d0); (1, d1) ] do
                         match pl.Src.[j].[kk] with
                         | Same j' ->
@@ -1681,48 +1532,82 @@ module internal Emit =
                                     e ()
                                     il.Emit(OpCodes.Stloc, termsAt[struct (j, kk)][q]))
                             | _ -> ())
-            // the terms into memory, each slot's in the scalar sweep's order
-            let flush (arg: int16) (each: int * int -> (unit -> unit) list) =
-                for (b, st, ss) in strided do
-                    if st = 1 then
-                        address il c arg b 1
-                        il.Emit(OpCodes.Call, vo.Load)
-                    else
-                        for k in 0 .. vo.Width - 1 do load il c arg (b + st * k) st
-                        il.Emit(OpCodes.Call, vo.CreateN)
-                    for (j, k) in ss do
-                        for t in each (j, k) do
-                            t ()
+            for (arg, termsOf, loOf, hiOf) in swept do
+                let add (ss: (int * int) list) =
+                    for site in ss do
+                        for t in termsOf site do
+                            il.Emit(OpCodes.Ldloc, t)
                             il.Emit(OpCodes.Call, vo.Add)
-                    if st = 1 then
-                        address il c arg b 1
-                        il.Emit(OpCodes.Call, vo.Store)
-                    else
-                        il.Emit(OpCodes.Stloc, acc)
-                        for k in 0 .. vo.Width - 1 do
-                            address il c arg (b + st * k) st
-                            il.Emit(OpCodes.Ldloc, acc)
-                            il.Emit(OpCodes.Ldc_I4, k)
-                            il.Emit(OpCodes.Call, vo.Get)
-                            il.Emit(OpCodes.Stind_R8)
+                // the terms into memory, each slot's in the scalar sweep's order
+                for (b, st, ss) in pl.Strided do
+                    vLoadAt il c vo arg b st
+                    add ss
+                    il.Emit(OpCodes.Stloc, acc)
+                    vStoreAt il c vo arg b st acc
+                // the shifts: slots t … t + W − 1 loaded (untouched so far), each offset's terms added in
+                // order (offset d's vector is slots t + d … t + d + W − 1: lo's lanes ≥ d, hi's < d),
+                // slots t + DMax … stored complete, lo passed on to the group below
+                for (x, sh) in List.indexed pl.Shifts do
+                    let lo, hi = loOf[x], hiOf[x]
+                    vLoadAt il c vo arg sh.B sh.St
+                    il.Emit(OpCodes.Stloc, lo)
+                    for (d, ss) in sh.Keys do
+                        if d = 0 then
+                            il.Emit(OpCodes.Ldloc, lo)
+                            add ss
+                            il.Emit(OpCodes.Stloc, lo)
+                        else
+                            vConst il vo true (lowLanes d)
+                            il.Emit(OpCodes.Ldloc, hi)
+                            il.Emit(OpCodes.Ldloc, lo)
+                            il.Emit(OpCodes.Call, vo.Select)
+                            vConst il vo false (rotate d)
+                            il.Emit(OpCodes.Call, vo.Shuffle)
+                            add ss
+                            il.Emit(OpCodes.Stloc, acc)
+                            if d = sh.DMax then vStoreAt il c vo arg (sh.B + sh.St * d) sh.St acc
+                            else
+                                // back into lo (lanes ≥ d) and hi (lanes < d)
+                                il.Emit(OpCodes.Ldloc, acc)
+                                vConst il vo false (rotate (width - d))
+                                il.Emit(OpCodes.Call, vo.Shuffle)
+                                il.Emit(OpCodes.Stloc, acc)
+                                vConst il vo true (lowLanes d)
+                                il.Emit(OpCodes.Ldloc, lo)
+                                il.Emit(OpCodes.Ldloc, acc)
+                                il.Emit(OpCodes.Call, vo.Select)
+                                il.Emit(OpCodes.Stloc, lo)
+                                vConst il vo true (lowLanes d)
+                                il.Emit(OpCodes.Ldloc, acc)
+                                il.Emit(OpCodes.Ldloc, hi)
+                                il.Emit(OpCodes.Call, vo.Select)
+                                il.Emit(OpCodes.Stloc, hi)
+                    il.Emit(OpCodes.Ldloc, lo)
+                    il.Emit(OpCodes.Stloc, hi)
                 for (b, ss) in pl.Broadcast do
                     load il c arg b 0
                     il.Emit(OpCodes.Stloc, sacc)
-                    for k = vo.Width - 1 downto 0 do
-                        for (j, kk) in ss do
-                            for t in each (j, kk) do
+                    for k = width - 1 downto 0 do
+                        for site in ss do
+                            for t in termsOf site do
                                 il.Emit(OpCodes.Ldloc, sacc)
-                                t ()
+                                il.Emit(OpCodes.Ldloc, t)
                                 il.Emit(OpCodes.Ldc_I4, k)
                                 il.Emit(OpCodes.Call, vo.Get)
                                 il.Emit(OpCodes.Add)
                                 il.Emit(OpCodes.Stloc, sacc)
                     address il c arg b 0
                     il.Emit(OpCodes.Ldloc, sacc)
+                    il.Emit(OpCodes.Stind_R8)) ignore
+        // a shift's lowest slots (trips 0 … DMax − 1 of offset 0: no lower trip adds to them)
+        for (arg, _, _, hiOf) in swept do
+            for (x, sh) in List.indexed pl.Shifts do
+                for k in 0 .. sh.DMax - 1 do
+                    address il c arg (sh.B + sh.St * k) 0
+                    il.Emit(OpCodes.Ldloc, hiOf[x])
+                    il.Emit(OpCodes.Ldc_I4, k)
+                    il.Emit(OpCodes.Call, vo.Get)
                     il.Emit(OpCodes.Stind_R8)
-            flush A (fun (j, k) -> [ fun () -> il.Emit(OpCodes.Ldloc, terms[struct (j, k)]) ])
-            if second then
-                flush AT (fun (j, k) -> [ for loc in termsAt[struct (j, k)] -> fun () -> il.Emit(OpCodes.Ldloc, loc) ])) ignore
         // trip 0's carried terms belong to the nodes before the loop
         for j in pl.Carried do
             let b = lp.First - p + j
@@ -1738,6 +1623,10 @@ module internal Emit =
                     il.Emit(OpCodes.Ldloc, cterms[j][q])
                     il.Emit(OpCodes.Add)
                 il.Emit(OpCodes.Stind_R8)
+
+    /// The lean reverse of a lane loop (adjoints only; the scalar trips after the lane trips first).
+    let private laneReverse (g: Graph) (il: ILGenerator) (pl: LanePlan) =
+        laneReverseOf g il pl false (scalarReverseLoop g false il)
 
     /// The adjoint sweep, pieces in reverse order (run them from the last). A chunk (a loop's trip)
     /// keeps its own nodes' adjoints in locals (loaded once: what later pieces, trips and the seed put
@@ -2062,7 +1951,7 @@ module internal Emit =
                 for i = last downto first do jointNode g il l c (site i))
             (fun il lp ->
                 match plans.TryGetValue lp.First with
-                | true, pl -> laneJointReverse g il pl true (scalarLoop il)
+                | true, pl -> laneReverseOf g il pl true (scalarLoop il)
                 | _ -> scalarLoop il lp)
             (fun m -> PassFn(fun pv pa ps pat -> m.ReverseAt(pv, pa); m.ReverseTangentAt(pv, pa, ps, pat)))
 

@@ -220,3 +220,85 @@ public class LogisticNewton
     [Benchmark(Description = "Newton.Minimize compiled (default)")]
     public int HybridCompiled() => Newton.Minimize(m.Nll, w0).Iterations;
 }
+
+/// `Bench.dll probe-newton`: where the compiled logistic Hessian and the Newton fit spend their time
+/// (Stopwatch, best and median of repeated calls), beside the hand-written pieces, and the bytes a
+/// warm compiled Hessian allocates.
+public static class LogisticProbe
+{
+    static (double Best, double Median) Time(Action a, int reps)
+    {
+        a();
+        var t = new double[reps];
+        for (int r = 0; r < reps; r++)
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            a();
+            t[r] = sw.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(t);
+        return (t[0], t[reps / 2]);
+    }
+
+    static void Row(string name, Action a, int reps = 9)
+    {
+        var (best, median) = Time(a, reps);
+        Console.WriteLine($"| {name} | {best:F2} | {median:F2} |");
+    }
+
+    public static void Run(string[] args)
+    {
+        Console.WriteLine($"// provider: {Linalg.UseBest()}");
+        var m = new LogisticModel();
+        var w = LogisticModel.Start();
+        var wv = DenseVector.OfArray(w);
+        var g = DenseVector.Create(LogisticModel.D, 0.0);
+        var h = DenseMatrix.Create(LogisticModel.D, LogisticModel.D, 0.0);
+        var z = DenseVector.Create(LogisticModel.N, 0.0);
+        var sw0 = System.Diagnostics.Stopwatch.StartNew();
+        if (args.Length > 0 && args[0] == "record")
+        {
+            for (int r = 0; r < int.Parse(args[1]); r++) GraphRecorder.record("probe", v => new[] { m.Nll(v) }, w);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "create")
+        {
+            for (int r = 0; r < int.Parse(args[1]); r++) CompiledCore.Create("probe", v => new[] { m.Nll(v) }, (double[])w.Clone());
+            return;
+        }
+        var core = CompiledCore.Create("probe", v => new[] { m.Nll(v) }, (double[])w.Clone());
+        Console.WriteLine($"// compile at x0: {sw0.Elapsed.TotalMilliseconds:F1} ms, {core.Nodes} nodes, IL {core.IsCompiled}");
+        int d = LogisticModel.D;
+        var hc = new double[d * d];
+        var gc = new double[d];
+        var y = new double[1];
+        double val = 0;
+        Console.WriteLine("| case | best ms | median ms |");
+        Console.WriteLine("|---|---:|---:|");
+        Row("hand: X·w (dgemv)", () => m.X.Multiply(wv, z));
+        Row("hand: Xᵀ·z (dgemv)", () => m.X.TransposeThisAndMultiply(z, g));
+        Row("hand: ValueAndGradient", () => m.ValueAndGradient(wv, g));
+        Row("hand: Hessian XᵀDX", () => m.Hessian(wv, h));
+        Row("hand: Cholesky solve", () => h.Cholesky().Solve(g));
+        Row("compiled: Value", () => core.TryValue(w, y));
+        Row("compiled: GradAndValue", () => core.TryGradAndValue(w, gc, ref val));
+        Row("compiled: Hessian", () => core.TryHessian(w, hc));
+        Row("record (GraphRecorder.record)", () => GraphRecorder.record("probe", v => new[] { m.Nll(v) }, w), 5);
+        Row("record + compile (CompiledCore.Create)", () => CompiledCore.Create("probe", v => new[] { m.Nll(v) }, (double[])w.Clone()), 5);
+        core.TryHessian(w, hc);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        core.TryHessian(w, hc);
+        Console.WriteLine($"// compiled Hessian allocates {GC.GetAllocatedBytesForCurrentThread() - before} B per call (HessianBy {core.HessianBy})");
+        var w0 = new double[d];
+        int hand = m.HandNewton(w0, 1e-8, out _);
+        var eager = new NewtonOptions { Compile = false };
+        var rc = Newton.Minimize(m.Nll, w0);
+        Console.WriteLine($"// Newton iterations: hand {hand}, compiled {rc.Iterations} ({rc.Termination}, compiled {rc.Compiled}, recordings {rc.Recordings}, line-search trials {rc.History.Sum(e => e.LineSearchTrials)})");
+        Row("hand Newton", () => m.HandNewton(w0, 1e-8, out _), 5);
+        Row("Newton.Minimize compiled", () => Newton.Minimize(m.Nll, w0), 5);
+        Row("Newton.Minimize eager", () => Newton.Minimize(m.Nll, w0, eager), 3);
+        before = GC.GetAllocatedBytesForCurrentThread();
+        Newton.Minimize(m.Nll, w0);
+        Console.WriteLine($"// Newton.Minimize compiled allocates {(GC.GetAllocatedBytesForCurrentThread() - before) / 1e6:F1} MB");
+    }
+}

@@ -266,6 +266,77 @@ public static class LogisticProbe
             for (int r = 0; r < int.Parse(args[1]); r++) CompiledCore.Create("probe", v => new[] { m.Nll(v) }, (double[])w.Clone());
             return;
         }
+        if (args.Length > 0 && args[0] == "newton")
+        {
+            var z0 = new double[LogisticModel.D];
+            var eagerOptions = new NewtonOptions { Compile = false };
+            int reps = int.Parse(args[1]);
+            var handT = new List<double>(); var comp = new List<double>(); var eag = new List<double>();
+            Newton.Minimize(m.Nll, z0); m.HandNewton(z0, 1e-8, out _);
+            for (int r = 0; r < reps; r++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                m.HandNewton(z0, 1e-8, out _);
+                handT.Add(sw.Elapsed.TotalMilliseconds); sw.Restart();
+                Newton.Minimize(m.Nll, z0);
+                comp.Add(sw.Elapsed.TotalMilliseconds); sw.Restart();
+                if (args.Length > 2) { Newton.Minimize(m.Nll, z0, eagerOptions); eag.Add(sw.Elapsed.TotalMilliseconds); }
+            }
+            handT.Sort(); comp.Sort(); eag.Sort();
+            Console.WriteLine($"hand best {handT[0]:F0} median {handT[reps / 2]:F0} | compiled best {comp[0]:F0} median {comp[reps / 2]:F0} | ratio of medians {comp[reps / 2] / handT[reps / 2]:F2}, of bests {comp[0] / handT[0]:F2}" + (eag.Count > 0 ? $" | eager median {eag[reps / 2]:F0}" : ""));
+            return;
+        }
+        if (args.Length > 0 && args[0] == "fit")
+        {
+            var z0 = new double[LogisticModel.D];
+            for (int r = 0; r < int.Parse(args[1]); r++) Newton.Minimize(m.Nll, z0);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "hand")
+        {
+            var z0 = new double[LogisticModel.D];
+            for (int r = 0; r < int.Parse(args[1]); r++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+                m.HandNewton(z0, 1e-8, out _);
+                Console.Write($"{sw.Elapsed.TotalMilliseconds:F0} ({(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:F0} cpu)  ");
+            }
+            Console.WriteLine();
+            return;
+        }
+        if (args.Length > 0 && args[0] == "parts")
+        {
+            var xs = new double[LogisticModel.D];
+            var gg = new double[LogisticModel.D];
+            var hh = new double[LogisticModel.D * LogisticModel.D];
+            var yy = new double[1];
+            double vv = 0;
+            for (int r = 0; r < int.Parse(args[1]); r++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                double Lap() { var t = sw.Elapsed.TotalMilliseconds; sw.Restart(); return t; }
+                GraphRecorder.record("probe", v => new[] { m.Nll(v) }, xs);
+                var tRec = Lap();
+                var c = CompiledCore.Create("probe", v => new[] { m.Nll(v) }, xs);
+                var tCreate = Lap();
+                var ws = new Workspace();
+                var p = c.TryHold(ws, xs, gg, ref vv);
+                var tHold1 = Lap();
+                c.TryHessian(xs, hh);
+                var tHess1 = Lap();
+                c.TryValueKnown(xs, yy);
+                var tVal1 = Lap();
+                p = c.TryHold(ws, xs, gg, ref vv);
+                var tHold = Lap();
+                c.TryHessian(xs, hh);
+                var tHess = Lap();
+                c.TryValueKnown(xs, yy);
+                var tVal = Lap();
+                Console.WriteLine($"record {tRec:F1} | create {tCreate:F1} | first hold {tHold1:F1} hessian {tHess1:F1} value {tVal1:F1} | then hold {tHold:F1} hessian {tHess:F1} value {tVal:F1} ms");
+            }
+            return;
+        }
         var core = CompiledCore.Create("probe", v => new[] { m.Nll(v) }, (double[])w.Clone());
         Console.WriteLine($"// compile at x0: {sw0.Elapsed.TotalMilliseconds:F1} ms, {core.Nodes} nodes, IL {core.IsCompiled}");
         int d = LogisticModel.D;

@@ -220,3 +220,156 @@ public class LogisticNewton
     [Benchmark(Description = "Newton.Minimize compiled (default)")]
     public int HybridCompiled() => Newton.Minimize(m.Nll, w0).Iterations;
 }
+
+/// `Bench.dll probe-newton`: where the compiled logistic Hessian and the Newton fit spend their time
+/// (Stopwatch, best and median of repeated calls), beside the hand-written pieces, and the bytes a
+/// warm compiled Hessian allocates.
+public static class LogisticProbe
+{
+    static (double Best, double Median) Time(Action a, int reps)
+    {
+        a();
+        var t = new double[reps];
+        for (int r = 0; r < reps; r++)
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            a();
+            t[r] = sw.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(t);
+        return (t[0], t[reps / 2]);
+    }
+
+    static void Row(string name, Action a, int reps = 9)
+    {
+        var (best, median) = Time(a, reps);
+        Console.WriteLine($"| {name} | {best:F2} | {median:F2} |");
+    }
+
+    public static void Run(string[] args)
+    {
+        Console.WriteLine($"// provider: {Linalg.UseBest()}");
+        var m = new LogisticModel();
+        var w = LogisticModel.Start();
+        var wv = DenseVector.OfArray(w);
+        var g = DenseVector.Create(LogisticModel.D, 0.0);
+        var h = DenseMatrix.Create(LogisticModel.D, LogisticModel.D, 0.0);
+        var z = DenseVector.Create(LogisticModel.N, 0.0);
+        var sw0 = System.Diagnostics.Stopwatch.StartNew();
+        if (args.Length > 0 && args[0] == "record")
+        {
+            for (int r = 0; r < int.Parse(args[1]); r++) GraphRecorder.record("probe", v => new[] { m.Nll(v) }, w);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "create")
+        {
+            for (int r = 0; r < int.Parse(args[1]); r++) CompiledCore.Create("probe", v => new[] { m.Nll(v) }, (double[])w.Clone());
+            return;
+        }
+        if (args.Length > 0 && args[0] == "newton")
+        {
+            var z0 = new double[LogisticModel.D];
+            var eagerOptions = new NewtonOptions { Compile = false };
+            int reps = int.Parse(args[1]);
+            var handT = new List<double>(); var comp = new List<double>(); var eag = new List<double>();
+            Newton.Minimize(m.Nll, z0); m.HandNewton(z0, 1e-8, out _);
+            for (int r = 0; r < reps; r++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                m.HandNewton(z0, 1e-8, out _);
+                handT.Add(sw.Elapsed.TotalMilliseconds); sw.Restart();
+                Newton.Minimize(m.Nll, z0);
+                comp.Add(sw.Elapsed.TotalMilliseconds); sw.Restart();
+                if (args.Length > 2) { Newton.Minimize(m.Nll, z0, eagerOptions); eag.Add(sw.Elapsed.TotalMilliseconds); }
+            }
+            handT.Sort(); comp.Sort(); eag.Sort();
+            Console.WriteLine($"hand best {handT[0]:F0} median {handT[reps / 2]:F0} | compiled best {comp[0]:F0} median {comp[reps / 2]:F0} | ratio of medians {comp[reps / 2] / handT[reps / 2]:F2}, of bests {comp[0] / handT[0]:F2}" + (eag.Count > 0 ? $" | eager median {eag[reps / 2]:F0}" : ""));
+            return;
+        }
+        if (args.Length > 0 && args[0] == "fit")
+        {
+            var z0 = new double[LogisticModel.D];
+            for (int r = 0; r < int.Parse(args[1]); r++) Newton.Minimize(m.Nll, z0);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "hand")
+        {
+            var z0 = new double[LogisticModel.D];
+            for (int r = 0; r < int.Parse(args[1]); r++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+                m.HandNewton(z0, 1e-8, out _);
+                Console.Write($"{sw.Elapsed.TotalMilliseconds:F0} ({(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:F0} cpu)  ");
+            }
+            Console.WriteLine();
+            return;
+        }
+        if (args.Length > 0 && args[0] == "parts")
+        {
+            var xs = new double[LogisticModel.D];
+            var gg = new double[LogisticModel.D];
+            var hh = new double[LogisticModel.D * LogisticModel.D];
+            var yy = new double[1];
+            double vv = 0;
+            for (int r = 0; r < int.Parse(args[1]); r++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                double Lap() { var t = sw.Elapsed.TotalMilliseconds; sw.Restart(); return t; }
+                GraphRecorder.record("probe", v => new[] { m.Nll(v) }, xs);
+                var tRec = Lap();
+                var c = CompiledCore.Create("probe", v => new[] { m.Nll(v) }, xs);
+                var tCreate = Lap();
+                var ws = new Workspace();
+                var p = c.TryHold(ws, xs, gg, ref vv);
+                var tHold1 = Lap();
+                c.TryHessian(xs, hh);
+                var tHess1 = Lap();
+                c.TryValueKnown(xs, yy);
+                var tVal1 = Lap();
+                p = c.TryHold(ws, xs, gg, ref vv);
+                var tHold = Lap();
+                c.TryHessian(xs, hh);
+                var tHess = Lap();
+                c.TryValueKnown(xs, yy);
+                var tVal = Lap();
+                Console.WriteLine($"record {tRec:F1} | create {tCreate:F1} | first hold {tHold1:F1} hessian {tHess1:F1} value {tVal1:F1} | then hold {tHold:F1} hessian {tHess:F1} value {tVal:F1} ms");
+            }
+            return;
+        }
+        var core = CompiledCore.Create("probe", v => new[] { m.Nll(v) }, (double[])w.Clone());
+        Console.WriteLine($"// compile at x0: {sw0.Elapsed.TotalMilliseconds:F1} ms, {core.Nodes} nodes, IL {core.IsCompiled}");
+        int d = LogisticModel.D;
+        var hc = new double[d * d];
+        var gc = new double[d];
+        var y = new double[1];
+        double val = 0;
+        Console.WriteLine("| case | best ms | median ms |");
+        Console.WriteLine("|---|---:|---:|");
+        Row("hand: X·w (dgemv)", () => m.X.Multiply(wv, z));
+        Row("hand: Xᵀ·z (dgemv)", () => m.X.TransposeThisAndMultiply(z, g));
+        Row("hand: ValueAndGradient", () => m.ValueAndGradient(wv, g));
+        Row("hand: Hessian XᵀDX", () => m.Hessian(wv, h));
+        Row("hand: Cholesky solve", () => h.Cholesky().Solve(g));
+        Row("compiled: Value", () => core.TryValue(w, y));
+        Row("compiled: GradAndValue", () => core.TryGradAndValue(w, gc, ref val));
+        Row("compiled: Hessian", () => core.TryHessian(w, hc));
+        Row("record (GraphRecorder.record)", () => GraphRecorder.record("probe", v => new[] { m.Nll(v) }, w), 5);
+        Row("record + compile (CompiledCore.Create)", () => CompiledCore.Create("probe", v => new[] { m.Nll(v) }, (double[])w.Clone()), 5);
+        core.TryHessian(w, hc);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        core.TryHessian(w, hc);
+        Console.WriteLine($"// compiled Hessian allocates {GC.GetAllocatedBytesForCurrentThread() - before} B per call (HessianBy {core.HessianBy})");
+        var w0 = new double[d];
+        int hand = m.HandNewton(w0, 1e-8, out _);
+        var eager = new NewtonOptions { Compile = false };
+        var rc = Newton.Minimize(m.Nll, w0);
+        Console.WriteLine($"// Newton iterations: hand {hand}, compiled {rc.Iterations} ({rc.Termination}, compiled {rc.Compiled}, recordings {rc.Recordings}, line-search trials {rc.History.Sum(e => e.LineSearchTrials)})");
+        Row("hand Newton", () => m.HandNewton(w0, 1e-8, out _), 5);
+        Row("Newton.Minimize compiled", () => Newton.Minimize(m.Nll, w0), 5);
+        Row("Newton.Minimize eager", () => Newton.Minimize(m.Nll, w0, eager), 3);
+        before = GC.GetAllocatedBytesForCurrentThread();
+        Newton.Minimize(m.Nll, w0);
+        Console.WriteLine($"// Newton.Minimize compiled allocates {(GC.GetAllocatedBytesForCurrentThread() - before) / 1e6:F1} MB");
+    }
+}

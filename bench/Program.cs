@@ -11,6 +11,7 @@ if (args.Length > 0 && args[0] == "profile") { Profile.Run(); return; }
 if (args.Length > 0 && args[0] == "profile-ops") { Profile.Ops(args[1..].Select(int.Parse).ToArray()); return; }
 if (args.Length > 0 && args[0] == "profile-push") { Profile.Push(); return; }
 if (args.Length > 0 && args[0] == "profile-extra") { Profile.Extra(); return; }
+if (args.Length > 0 && args[0] == "probe-newton") { LogisticProbe.Run(args[1..]); return; }
 if (args.Length > 0 && args[0] == "charts") { Charts.Run(args[1..]); return; }
 if (args.Length > 0 && args[0] == "probe-hvp") { HvpProbe.Run(); return; }
 if (args.Length > 0 && args[0] == "compile-time") { CompileTime.Report(args[1..]); return; }

@@ -42,7 +42,7 @@ public static partial class Newton
         const string owner = "Newton.Minimize";
         var o = options ?? NewtonOptions.Default;
         var x = Start(f, nameof(f), x0, o, owner);
-        return Iterate(Objective.Scalar(owner, f, x, o), x, o, CholeskyStep);
+        return Iterate(Objective.Scalar(owner, f, x, o, denseHessian: true), x, o, CholeskyStep);
     }
 
     /// <summary>The dense Newton step: (H + τI) p = −∇f by modified Cholesky.</summary>

@@ -32,9 +32,17 @@ internal sealed class Objective
     private Workspace? workspace;
     private Hybrid.Kernel.Path? held;
     private SecondOrderPoint? holder;
+    // the dense solver's points keep every adjoint, so the Hessian at a point reuses its forward pass and sweep
+    private readonly bool denseHessian;
+    // the line-search trial whose values the workspace holds (its forward pass done on `trialPath`), so that
+    // taking it as the next point needs only the sweep; null when the workspace holds none
+    private double[]? trialX;
+    private Hybrid.Kernel.Path? trialPath;
+    private double[]? hessianBuffer;
 
-    private Objective(string owner, Func<Vec, Real>? scalar, Func<Vec, Vec>? system, int n)
+    private Objective(string owner, Func<Vec, Real>? scalar, Func<Vec, Vec>? system, int n, bool denseHessian = false)
     {
+        this.denseHessian = denseHessian;
         this.owner = owner;
         this.scalar = scalar;
         this.system = system;
@@ -48,10 +56,14 @@ internal sealed class Objective
     /// <summary>Why the derivatives are (or, from some point on, were) the eager transforms'; null while every one came from the compiled function.</summary>
     public string? NotCompiledReason { get; private set; }
 
-    /// <summary>f: ℝⁿ → ℝ for <see cref="Newton.Minimize"/> and <see cref="Newton.MinimizeCG"/>; records f at x0 when it compiles.</summary>
-    public static Objective Scalar(string owner, Func<Vec, Real> f, double[] x0, NewtonOptions o)
+    /// <summary>
+    /// f: ℝⁿ → ℝ for <see cref="Newton.Minimize"/> (<paramref name="denseHessian"/>: each point's Hessian is
+    /// asked for, so its sweep keeps every adjoint and the Hessian reuses it) and <see cref="Newton.MinimizeCG"/>;
+    /// records f at x0 when it compiles.
+    /// </summary>
+    public static Objective Scalar(string owner, Func<Vec, Real> f, double[] x0, NewtonOptions o, bool denseHessian = false)
     {
-        var objective = new Objective(owner, f, null, x0.Length);
+        var objective = new Objective(owner, f, null, x0.Length, denseHessian);
         objective.Compile(o, () => CompiledCore.Create(owner, v => new[] { f(v) }, (double[])x0.Clone()));
         return objective;
     }
@@ -115,7 +127,16 @@ internal sealed class Objective
             var gradient = new double[n];
             var value = 0.0;
             workspace ??= new Workspace();
-            held = c.TryHold(workspace, x, gradient, ref value);
+            if (trialPath is not null && trialX is not null && SameBits(x, trialX))
+            {
+                // the accepted line-search trial: its forward pass is in the workspace
+                held = trialPath;
+                c.HoldSwept(workspace, held, gradient, ref value, denseHessian);
+            }
+            else
+                held = c.TryHold(workspace, x, gradient, ref value, denseHessian);
+            trialX = null;
+            trialPath = null;
             if (held is not null)
             {
                 var point = SecondOrderPoint.Compiled(this, (double[])x.Clone(), value, gradient);
@@ -132,8 +153,11 @@ internal sealed class Objective
     public double[,]? Hessian(SecondOrderPoint point)
     {
         if (core is null) return null;
-        var h = new double[n * n];
-        if (!core.TryHessian(point.X, h)) return null;
+        var h = hessianBuffer ??= new double[n * n];
+        if (denseHessian && workspace is not null && held is not null && ReferenceEquals(holder, point))
+            // the point's forward pass and kept sweep are in the workspace: value, gradient and Hessian from one of each
+            core.HeldHessian(workspace, held, h);
+        else if (!core.TryHessian(point.X, h)) return null;
         var result = new double[n, n];
         for (var j = 0; j < n; j++)
             for (var i = 0; i < n; i++) result[i, j] = h[i + j * n];
@@ -177,10 +201,29 @@ internal sealed class Objective
         if (c is not null)
         {
             Span<double> y = stackalloc double[1];
-            if (c.TryValueKnown(x, y)) return y[0];
+            if (workspace is not null)
+            {
+                // in the solver's workspace, so that an accepted trial is the next point without a second forward
+                // pass (the point held before is given up: the solver asks nothing more of it)
+                holder = null;
+                held = null;
+                trialX = null;
+                trialPath = c.TryValueHeld(workspace, x, y);
+                if (trialPath is not null)
+                {
+                    trialX = (double[])x.Clone();
+                    return y[0];
+                }
+            }
+            else if (c.TryValueKnown(x, y)) return y[0];
         }
         return scalar!(new Vec(x)).Value;
     }
+
+    /// <summary>True when a and b hold the same doubles bit for bit (−0 is not 0 to a compiled path's guards).</summary>
+    private static bool SameBits(double[] a, double[] b) =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(a.AsSpan())
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(b.AsSpan()));
 
     // ------------------------------------------------------------------------------------ F: ℝⁿ → ℝᵐ
 

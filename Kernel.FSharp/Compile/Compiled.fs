@@ -53,6 +53,9 @@ type internal Workspace() =
     member _.H11 = h11
     /// The graph whose partials (first, and second) D0 … H11 hold in this call (null: none yet).
     member val PartialsOf: Graph = null with get, set
+    /// True while A holds every node's adjoint of the point held (`CompiledCore.TryHold` with keep,
+    /// for `HeldHessian`).
+    member val Kept = false with get, set
     member val HessiansOf: Graph = null with get, set
     /// The compiled passes (a PathCode) whose joint forward pass `Path.ForwardJoint` last ran in
     /// this workspace (null: it ran interpreted).
@@ -517,8 +520,16 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         try
             if isNull p then false
             else
-                let g = p.Graph
                 sweep w p 0 true
+                c.HessianAt(w, p, h)
+                true
+        finally
+            Workspace.Give w
+
+    /// TryHessian's work at the point w holds on path p: every value, and every node's adjoint of
+    /// output 0 (a kept sweep).
+    member private c.HessianAt(w: Workspace, p: Path, h: Span<float>) =
+                let g = p.Graph
                 p.Partials(w, true)
                 if p.HessianBy = 0 then p.HessianBy <- if EdgePush.fits g (max n 256) then 1 else 2
                 let forced = HessianMethod.Forced
@@ -533,9 +544,6 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 if not edges then
                     if tryEdges then p.HessianBy <- 2 // W's updates passed the block passes' work: blocks from now on
                     c.BlockHessian(w, p, h)
-                true
-        finally
-            Workspace.Give w
 
     /// The block passes of TryHessian (w swept with kept adjoints, the partials computed).
     member private _.BlockHessian(w: Workspace, p: Path, h: Span<float>) =
@@ -604,6 +612,20 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
+    /// The kept path whose guards hold at the inputs in w.V[0 .. n−1], its forward pass done (every
+    /// value with `full`), never recording; null when none holds there.
+    member private _.Known(w: Workspace, full: bool) : Path =
+        let ps = paths
+        let start = Volatile.Read &last
+        let mutable found: Path = null
+        let mutable k = 0
+        while isNull found && k < ps.Length do
+            let p = ps[(start + k) % ps.Length]
+            w.Ensure(p.Graph.Count, n)
+            if p.Forward(w, full) then found <- p
+            k <- k + 1
+        found
+
     /// f(x) by a path already recorded whose guards hold at x, never recording f (false: no kept
     /// path holds there, or f is not compiled). For the Newton solvers' line searches, which try
     /// points they may reject: a trial off every kept path is evaluated plainly by the caller, and
@@ -614,15 +636,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         try
             w.Ensure(n, 0)
             x.CopyTo(Span<float>(w.V, 0, n))
-            let ps = paths
-            let start = Volatile.Read &last
-            let mutable found: Path = null
-            let mutable k = 0
-            while isNull found && k < ps.Length do
-                let p = ps[(start + k) % ps.Length]
-                w.Ensure(p.Graph.Count, n)
-                if p.Forward(w, false) then found <- p
-                k <- k + 1
+            let found = c.Known(w, false)
             if isNull found then false
             else
                 for i in 0 .. m - 1 do y[i] <- output w found.Graph i
@@ -630,23 +644,60 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
-    /// For Newton–CG, many Hessian-vector products at one x: finds the path at x (recording it if
-    /// new) in the caller's own workspace w, sweeps it, writes ∇f(x) into grad and f(x) into value,
-    /// and leaves w holding that point (values, adjoints, and after the first product the tape of
-    /// partials) for `HeldHvp`, until w holds another point. Null: f cannot be compiled at x.
-    member c.TryHold(w: Workspace, x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : Path =
+    /// TryValueKnown in the caller's own workspace w, every node's value stored: f(x) into y and the
+    /// path, or null (no kept path holds at x; w then holds nothing). Afterwards w holds x's values
+    /// on that path, and `HoldSwept` takes the point from there without the forward pass again —
+    /// for a line search whose accepted trial is the solver's next point.
+    member c.TryValueHeld(w: Workspace, x: ReadOnlySpan<float>, y: Span<float>) : Path =
         w.PartialsOf <- null
         w.HessiansOf <- null
+        w.Kept <- false
+        w.Ensure(n, 0)
+        x.CopyTo(Span<float>(w.V, 0, n))
+        let found = c.Known(w, true)
+        if not (isNull found) then
+            for i in 0 .. m - 1 do y[i] <- output w found.Graph i
+        found
+
+    /// After the forward pass of p at the point w holds (`TryValueHeld`, or TryHold's selection):
+    /// the sweep, ∇f(x) into grad, f(x) into value. With `keep` every node's adjoint stays in w.A
+    /// (for `HeldHessian`).
+    member _.HoldSwept(w: Workspace, p: Path, grad: Span<float>, value: byref<float>, keep: bool) =
+        w.PartialsOf <- null
+        w.HessiansOf <- null
+        value <- output w p.Graph 0
+        // HeldHvp over the tape, or its separate passes, read every node's adjoint; its joint
+        // passes sweep again themselves
+        let kept = keep || Compiler.HeldHvpOnTape || not p.IsCompiled
+        sweep w p 0 kept
+        w.Kept <- kept
+        Span<float>(w.A, 0, n).CopyTo grad
+
+    /// For the Newton solvers, derivatives at one x: finds the path at x (recording it if new) in
+    /// the caller's own workspace w, sweeps it, writes ∇f(x) into grad and f(x) into value, and
+    /// leaves w holding that point (values, adjoints — every node's with `keep`, for `HeldHessian` —
+    /// and after the first product the tape of partials) for `HeldHvp` and `HeldHessian`, until w
+    /// holds another point. Null: f cannot be compiled at x.
+    member c.TryHold(w: Workspace, x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>, keep: bool) : Path =
+        w.PartialsOf <- null
+        w.HessiansOf <- null
+        w.Kept <- false
         w.Ensure(n, 0)
         x.CopyTo(Span<float>(w.V, 0, n))
         let p = select w Run.Full
-        if not (isNull p) then
-            value <- output w p.Graph 0
-            // HeldHvp over the tape, or its separate passes, read every node's adjoint; its joint
-            // passes sweep again themselves
-            sweep w p 0 (Compiler.HeldHvpOnTape || not p.IsCompiled)
-            Span<float>(w.A, 0, n).CopyTo grad
+        if not (isNull p) then c.HoldSwept(w, p, grad, &value, keep)
         p
+
+    /// TryHold without kept adjoints (Newton–CG's products sweep again themselves).
+    member c.TryHold(w: Workspace, x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : Path =
+        c.TryHold(w, x, grad, &value, false)
+
+    /// The dense Hessian (as TryHessian) at the point w holds (`TryHold` with keep), without the
+    /// forward pass and sweep again: Newton's iteration takes value, gradient and Hessian from one
+    /// forward pass and one sweep.
+    member c.HeldHessian(w: Workspace, p: Path, h: Span<float>) =
+        if not w.Kept then invalidOp "Hybrid internal error: HeldHessian needs the point held with every adjoint (TryHold with keep)."
+        c.HessianAt(w, p, h)
 
     /// H(x)·v at the point w holds (`TryHold`), without selecting the path: compiled, `TryHvp`'s two
     /// joint passes (the guards already held at x); interpreted, or with `Compiler.HeldHvpOnTape`,
@@ -655,6 +706,8 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
     member _.HeldHvp(w: Workspace, p: Path, v: ReadOnlySpan<float>, hv: Span<float>) =
         if Compiler.HeldHvpOnTape || not p.IsCompiled then hvpAt w p v hv Compiler.HeldHvpOnTape
         else
+            // the joint passes overwrite values and adjoints: no HeldHessian at this point after them
+            w.Kept <- false
             v.CopyTo(Span<float>(w.S, 0, n))
             p.ForwardJoint w |> ignore
             hvpJoint w p v hv

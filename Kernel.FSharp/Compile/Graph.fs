@@ -81,8 +81,10 @@ module internal GraphRecorder =
                     if g.SlotA >= 0 then live[g.SlotA] <- true
                     if g.SlotB >= 0 then live[g.SlotB] <- true
                 let mutable reason: string = null
-                // a matrix node is live whole (its output range and operand ranges stay contiguous)
+                // a matrix node is live whole (its output range and operand ranges stay contiguous),
+                // marked once: at its first live output slot (not once per slot: that is OutLen² work)
                 let matOf = if low.Mats.Length = 0 then null else Array.create count -1
+                let matLive = Array.zeroCreate<bool> low.Mats.Length
                 for q in 0 .. low.Mats.Length - 1 do
                     let m = low.Mats[q]
                     for s in m.Out .. m.Out + m.OutLen - 1 do matOf[s] <- q
@@ -90,11 +92,13 @@ module internal GraphRecorder =
                     if live[i] then
                         match low.Kinds[i] with
                         | NodeKind.Scalar when not (isNull matOf) && matOf[i] >= 0 ->
-                            let m = low.Mats[matOf[i]]
-                            for s in m.Out .. m.Out + m.OutLen - 1 do live[s] <- true
-                            for o in m.Operands do
-                                if o.First >= 0 then
-                                    for s in o.First .. o.First + o.Length - 1 do live[s] <- true
+                            if not matLive[matOf[i]] then
+                                matLive[matOf[i]] <- true
+                                let m = low.Mats[matOf[i]]
+                                for s in m.Out .. m.Out + m.OutLen - 1 do live[s] <- true
+                                for o in m.Operands do
+                                    if o.First >= 0 then
+                                        for s in o.First .. o.First + o.Length - 1 do live[s] <- true
                         | NodeKind.Scalar ->
                             if low.Codes.Length <= i || low.Codes[i] = 0s then
                                 if isNull reason then reason <- "it applies a primitive the compiler cannot replay"

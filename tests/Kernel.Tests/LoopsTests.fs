@@ -391,6 +391,27 @@ let tests =
             // would take hours here, so the bound tells linear from quadratic whatever the load
             Expect.isLessThan ms 10_000.0 (sprintf "%.0f ms" ms)
         }
+        test "a graph with nothing to roll costs almost no comparisons (candidates come from windows of node keys)" {
+            // items a, bᵢ, c, a, bᵢ₊₁, c, …: every b has its own constant (Σ sin(xᵢ)·cᵢ), so nothing
+            // rolls. Candidates from keys of two items (c, a) were 24 failing periods at every c, three
+            // comparisons each: 24 per item
+            let items = 30_000
+            let key (i: int) = if i % 3 = 1 then 1000 + i else i % 3
+            let mutable compared = 0
+            let same (i: int) (j: int) =
+                compared <- compared + 1
+                key i = key j
+            let none = Array.create items -1
+            let found = Loops.runsOf 0 items key same none none
+            Expect.isEmpty found "no loop"
+            Expect.isLessThan compared (items / 10) (sprintf "%d comparisons for %d items" compared items)
+            // the same items with one b alike in a run of 40 trips: that run still rolls, whole
+            let key2 (i: int) = if i % 3 = 1 && not (i >= 3000 && i < 3120) then 1000 + i else i % 3
+            let found = Loops.runsOf 0 items key2 (fun i j -> key2 i = key2 j) none none
+            Expect.equal found.Length 1 "one loop"
+            Expect.equal (found[0].Period, found[0].Trips) (3, 40) "period 3, every trip"
+            Expect.isLessThanOrEqual found[0].First 3000 "from the run's start"
+        }
         test "a body reading a fixed node of an early trip still rolls (after that trip), for every other operand" {
             // found by the property below (about 1 run in 15): a period repeated twice covering more
             // items than the loop's displaced it, and nothing was rolled

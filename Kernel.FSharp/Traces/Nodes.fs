@@ -19,6 +19,22 @@ type internal NodeKind =
     | Element = 2uy
     /// A vector primitive: the op index is in Arg0; the op object holds its own rules.
     | Vector = 3uy
+    // The compact scalar nodes of a Plain trace (`Trace.Plain`: the hot path of `Real`'s operators).
+    // Their operands and partials are not in Arg0/Arg1/D0/D1 but in the trace's `Tape`, one record per
+    // node in node order, of the size its kind says (4-byte units): the sweep reads them back to front.
+    // A partial that the node's shape fixes (±1) is not stored: the sweep forms the same products.
+    /// One operand and its partial: [a0; d0] (3 units).
+    | Unary = 4uy
+    /// Two operands and their partials: [a0; a1; d0; d1] (6 units).
+    | Binary = 5uy
+    /// a0 + a1: [a0; a1] (2 units; partials 1, 1).
+    | Add = 6uy
+    /// a0 − a1: [a0; a1] (2 units; partials 1, −1).
+    | Sub = 7uy
+    /// a0 + c (or a0 − c): [a0] (1 unit; partial 1).
+    | Plus = 8uy
+    /// c − a0 (or −a0): [a0] (1 unit; partial −1).
+    | Minus = 9uy
 
 /// Where a vector's per-element derivatives live on its trace: `Slot` ≥ 0 means consecutive scalar
 /// slots starting there; otherwise `Op` ≥ 0 names a vector op whose own buffer holds them from `Offset`.

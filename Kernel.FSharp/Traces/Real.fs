@@ -128,7 +128,7 @@ type Real =
             let t = x.T
             if not (isNull t) && x.Tid = t.Id && not t.Nested && t.OnThisThread then
                 let d = Rules.d1<float> f c x.V v
-                if t.Plain then Real(v, t.PushScalar(x.I, -1, d, 0.0), x.Tid, t)
+                if t.Plain then Real(v, t.PushRule1(f, x.I, d), x.Tid, t)
                 else Real.Record1(t, f, c, x, v, d)
             else
                 // (through a byref: a call in tail position would get F#'s `.tail` prefix, and the
@@ -145,7 +145,7 @@ type Real =
             if not (isNull t) && x.Tid = t.Id && not t.Nested then
                 let v = Rules.value1 f c x.V
                 let d = Rules.d1<float> f c x.V v
-                if t.Plain then Real(v, t.PushScalar(x.I, -1, d, 0.0), x.Tid, t)
+                if t.Plain then Real(v, t.PushRule1(f, x.I, d), x.Tid, t)
                 else Real.Record1(t, f, c, x, v, d)
             else Real.Slow1(f, c, x)
 
@@ -169,7 +169,10 @@ type Real =
                 let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
                 let ix = if x.Tid = 0 then -1 else x.I
                 let iy = if y.Tid = 0 then -1 else y.I
-                if t.Plain then Real(v, t.PushScalar(ix, iy, dx, dy), x.Tid ||| y.Tid, t) // = t.Id: each is t.Id or 0
+                if t.Plain then
+                    // (a constant operand here is rare — a literal takes Apply2L/Apply2R — so out of line)
+                    let i = if (ix ||| iy) >= 0 then t.PushRule2(f, ix, iy, dx, dy) else t.PushRuleOne(f, ix, iy, dx, dy)
+                    Real(v, i, x.Tid ||| y.Tid, t) // = t.Id: each is t.Id or 0
                 else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
             else
                 let mutable r = Real()
@@ -185,7 +188,9 @@ type Real =
                 let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
                 let ix = if x.Tid = 0 then -1 else x.I
                 let iy = if y.Tid = 0 then -1 else y.I
-                if t.Plain then Real(v, t.PushScalar(ix, iy, dx, dy), x.Tid ||| y.Tid, t)
+                if t.Plain then
+                    let i = if (ix ||| iy) >= 0 then t.PushRule2(f, ix, iy, dx, dy) else t.PushRuleOne(f, ix, iy, dx, dy)
+                    Real(v, i, x.Tid ||| y.Tid, t)
                 else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
             else Real.Slow2(f, x, y)
 
@@ -200,10 +205,35 @@ type Real =
             let ty = if iy < 0 then 0.0 else dy * t.D0[iy]
             Real(v, t.Push(NodeKind.Scalar, -1, -1, tx + ty, 0.0), t.Id, t)
 
-    /// f(x, c) with c constant (no 0·∞ from an unused partial).
-    static member inline internal Apply2L(f: Fun2, x: Real, c: float) : Real = Real.Apply2(f, x, Real c)
-    /// f(c, y) with c constant.
-    static member inline internal Apply2R(f: Fun2, c: float, y: Real) : Real = Real.Apply2(f, Real c, y)
+    /// f(x, c) with c constant (no 0·∞ from an unused partial). Its own hot path, as Apply1's: a
+    /// node of one operand (for x ± c none of its partial stored).
+    static member inline internal Apply2L(f: Fun2, x: Real, c: float) : Real =
+        let v = Rules.value2 f x.V c
+        if x.Tid = 0 then Real v
+        else
+            let t = x.T
+            if not (isNull t) && x.Tid = t.Id && not t.Nested && t.OnThisThread then
+                let struct (dx, dy) = Rules.partials2<float> f x.V c v
+                if t.Plain then Real(v, t.PushRuleL(f, x.I, dx), x.Tid, t)
+                else Real.Record2(t, f, x.V, c, v, x.I, -1, dx, dy)
+            else
+                let mutable r = Real()
+                Real.Apply2Top(f, x, Real c, &r) // (a byref, as in Apply1)
+                r
+    /// f(c, y) with c constant (as Apply2L).
+    static member inline internal Apply2R(f: Fun2, c: float, y: Real) : Real =
+        let v = Rules.value2 f c y.V
+        if y.Tid = 0 then Real v
+        else
+            let t = y.T
+            if not (isNull t) && y.Tid = t.Id && not t.Nested && t.OnThisThread then
+                let struct (dx, dy) = Rules.partials2<float> f c y.V v
+                if t.Plain then Real(v, t.PushRuleR(f, y.I, dy), y.Tid, t)
+                else Real.Record2(t, f, c, y.V, v, -1, y.I, dx, dy)
+            else
+                let mutable r = Real()
+                Real.Apply2Top(f, Real c, y, &r)
+                r
 
     /// Apply1, Apply2, Apply2L and Apply2R without inlining, for tools and tests outside the kernel
     /// (the inline forms reach the trace machinery, which is internal).

@@ -24,6 +24,83 @@ module internal Sweep =
             let ak = &Unsafe.Add(&ar, k)
             ak <- ak + Unsafe.Add(&d1, i) * g
 
+    /// The record of compact node kind k (`NodeKind.Unary` … `Minus`, see Nodes.fs) that ends at unit
+    /// p of the tape, its adjoint g into its operands' adjoints, unchecked (the same products, in the
+    /// same order, as `pushScalar` forms for the node's Scalar form: a fixed ±1 partial times g);
+    /// returns the unit where the record starts (the end of the one before).
+    let inline private pushCompact (ar: byref<float>) (tape: byref<int>) (k: NodeKind) (p: int) (g: float) : int =
+        if k = NodeKind.Binary then
+            let q = p - 6
+            if g <> 0.0 then
+                let u = &Unsafe.Add(&tape, q)
+                let aj = &Unsafe.Add(&ar, u)
+                aj <- aj + Unsafe.As<int, float>(&Unsafe.Add(&u, 2)) * g
+                let ak = &Unsafe.Add(&ar, Unsafe.Add(&u, 1))
+                ak <- ak + Unsafe.As<int, float>(&Unsafe.Add(&u, 4)) * g
+            q
+        elif k = NodeKind.Unary then
+            let q = p - 3
+            if g <> 0.0 then
+                let u = &Unsafe.Add(&tape, q)
+                let aj = &Unsafe.Add(&ar, u)
+                aj <- aj + Unsafe.As<int, float>(&Unsafe.Add(&u, 1)) * g
+            q
+        elif k = NodeKind.Add || k = NodeKind.Sub then
+            let q = p - 2
+            if g <> 0.0 then
+                let u = &Unsafe.Add(&tape, q)
+                let aj = &Unsafe.Add(&ar, u)
+                aj <- aj + 1.0 * g
+                let ak = &Unsafe.Add(&ar, Unsafe.Add(&u, 1))
+                ak <- ak + (if k = NodeKind.Add then 1.0 else -1.0) * g
+            q
+        else
+            let q = p - 1
+            if g <> 0.0 then
+                let aj = &Unsafe.Add(&ar, Unsafe.Add(&tape, q))
+                aj <- aj + (if k = NodeKind.Plus then 1.0 else -1.0) * g
+            q
+
+    /// Node i's operands and partials (j, k, d0, d1; −1 for an absent operand), whatever its form:
+    /// a Scalar node's from the node arrays, a compact node's from its record at unit p of the tape,
+    /// after which p is the next record's first unit.
+    let inline private operands (t: Trace) (kind: NodeKind) (i: int) (p: byref<int>) (j: byref<int>) (k: byref<int>) (d0: byref<float>) (d1: byref<float>) =
+        let tape = t.Tape
+        match kind with
+        | NodeKind.Scalar ->
+            j <- t.Arg0[i]
+            k <- t.Arg1[i]
+            d0 <- t.D0[i]
+            d1 <- t.D1[i]
+        | NodeKind.Unary ->
+            j <- tape[p]
+            k <- -1
+            d0 <- Unsafe.As<int, float>(&tape[p + 1])
+            d1 <- 0.0
+            p <- p + 3
+        | NodeKind.Binary ->
+            j <- tape[p]
+            k <- tape[p + 1]
+            d0 <- Unsafe.As<int, float>(&tape[p + 2])
+            d1 <- Unsafe.As<int, float>(&tape[p + 4])
+            p <- p + 6
+        | NodeKind.Add
+        | NodeKind.Sub ->
+            j <- tape[p]
+            k <- tape[p + 1]
+            d0 <- 1.0
+            d1 <- (if kind = NodeKind.Add then 1.0 else -1.0)
+            p <- p + 2
+        | _ -> // Plus, Minus
+            j <- tape[p]
+            k <- -1
+            d0 <- (if kind = NodeKind.Plus then 1.0 else -1.0)
+            d1 <- 0.0
+            p <- p + 1
+
+    /// True for the compact scalar nodes (`NodeKind.Unary` … `Minus`).
+    let inline private isCompact (kind: NodeKind) = kind >= NodeKind.Unary
+
     /// Reverse sweep on a bottom-level trace: `adj` holds the seeds (e.g. 1 at the output's slot);
     /// afterwards it holds ∂output/∂slot for every slot. No allocation beyond touched op buffers.
     /// The scalar nodes — nearly all of a scalar loop's tape — are read without bounds checks: the
@@ -40,9 +117,12 @@ module internal Sweep =
         let arg1 = &MemoryMarshal.GetArrayDataReference t.Arg1
         let d0 = &MemoryMarshal.GetArrayDataReference t.D0
         let d1 = &MemoryMarshal.GetArrayDataReference t.D1
+        let tape = &MemoryMarshal.GetArrayDataReference t.Tape
+        let mutable p = t.TapeLength
         for i = count - 1 downto 0 do
             let kind = Unsafe.Add(&kinds, i)
-            if kind = NodeKind.Scalar then
+            if isCompact kind then p <- pushCompact &ar &tape kind p (Unsafe.Add(&ar, i))
+            elif kind = NodeKind.Scalar then
                 let g = Unsafe.Add(&ar, i)
                 // a zero adjoint is a symbolic zero: a node that does not reach the seeded outputs
                 // contributes nothing, even when its partial is NaN or ±∞ (e.g. the unused ∂/∂y of
@@ -56,6 +136,7 @@ module internal Sweep =
             elif kind = NodeKind.Vector then
                 let op = t.Ops[t.Arg0[i]]
                 if not (adj.Untouched op.Out) then op.Vjp adj
+        if p <> 0 then invalidOp (sprintf "Hybrid internal error: a sweep ended %d units into the compact tape." p)
 
     /// The sweep of a gradient (Ad.Grad) on a bottom-level trace: as `reverse` seeded with 1 at
     /// slot `output`, writing the adjoints of the input slots [first, first + grad.Length) into
@@ -77,12 +158,17 @@ module internal Sweep =
             let arg1 = &MemoryMarshal.GetArrayDataReference t.Arg1
             let d0 = &MemoryMarshal.GetArrayDataReference t.D0
             let d1 = &MemoryMarshal.GetArrayDataReference t.D1
+            let tape = &MemoryMarshal.GetArrayDataReference t.Tape
+            let mutable p = t.TapeLength
             let n = grad.Length
             for i = count - 1 downto 0 do
                 let kind = Unsafe.Add(&kinds, i)
                 let ai = &Unsafe.Add(&ar, i)
                 let g = ai
-                if kind = NodeKind.Scalar then
+                if isCompact kind then
+                    ai <- 0.0
+                    p <- pushCompact &ar &tape kind p g
+                elif kind = NodeKind.Scalar then
                     if g <> 0.0 then // a symbolic zero, as in `reverse`
                         ai <- 0.0
                         pushScalar &ar &arg0 &arg1 &d0 &d1 i g
@@ -99,6 +185,7 @@ module internal Sweep =
                     let op = t.Ops[t.Arg0[i]]
                     if not (adj.Untouched op.Out) then op.Vjp adj
                     ai <- 0.0 // a scalar op's output slot (Sum, Dot), read by its Vjp
+            if p <> 0 then invalidOp (sprintf "Hybrid internal error: a gradient sweep ended %d units into the compact tape." p)
             ok <- true
         finally
             adj.Release()
@@ -125,19 +212,21 @@ module internal Sweep =
         let kinds = t.Kinds
         let arg0 = t.Arg0
         let arg1 = t.Arg1
-        let d0 = t.D0
-        let d1 = t.D1
+        let mutable p = 0
         for i = 0 to t.Count - 1 do
             match kinds[i] with
-            | NodeKind.Scalar ->
-                let j = arg0[i]
-                let k = arg1[i]
+            | kind when kind = NodeKind.Scalar || isCompact kind ->
+                let mutable j = -1
+                let mutable k = -1
+                let mutable d0 = 0.0
+                let mutable d1 = 0.0
+                operands t kind i &p &j &k &d0 &d1
                 if w = 1 then
-                    s[i] <- (if j >= 0 then d0[i] * s[j] else 0.0) + (if k >= 0 then d1[i] * s[k] else 0.0)
+                    s[i] <- (if j >= 0 then d0 * s[j] else 0.0) + (if k >= 0 then d1 * s[k] else 0.0)
                 else
                     let o = i * w
                     for q in 0 .. w - 1 do
-                        s[o + q] <- (if j >= 0 then d0[i] * s[j * w + q] else 0.0) + (if k >= 0 then d1[i] * s[k * w + q] else 0.0)
+                        s[o + q] <- (if j >= 0 then d0 * s[j * w + q] else 0.0) + (if k >= 0 then d1 * s[k * w + q] else 0.0)
             | NodeKind.Element ->
                 let b = tan.Buffer arg0[i]
                 for q in 0 .. w - 1 do s[i * w + q] <- b[arg1[i] * w + q]
@@ -157,6 +246,8 @@ module internal Sweep =
         let kinds = t.Kinds
         let arg0 = t.Arg0
         let arg1 = t.Arg1
+        // second partials exist on SecondOrder traces only, which are never Plain: no compact nodes
+        if t.TapeLength > 0 then invalidOp "Hybrid internal error: a tangent replay of a trace without second partials."
         for i = t.Count - 1 downto 0 do
             match kinds[i] with
             | NodeKind.Scalar ->

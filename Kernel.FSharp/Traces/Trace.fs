@@ -47,6 +47,12 @@ type internal Trace internal () =
     /// Reverse: partials w.r.t. Arg0/Arg1. Forward: Tan0 is the slot's tangent.
     [<DefaultValue>] val mutable D0: float[]
     [<DefaultValue>] val mutable D1: float[]
+    /// Plain traces: the records of the compact scalar nodes (`NodeKind.Unary` … `NodeKind.Minus`),
+    /// their operands and stored partials in 4-byte units, in node order; `TapeLength` units are used.
+    /// What `Real`'s operators push on the hot path: 4–24 bytes a node instead of 24 in the four
+    /// arrays above (a tape that is read back once, in reverse, costs its bytes twice).
+    [<DefaultValue>] val mutable Tape: int[]
+    [<DefaultValue>] val mutable TapeLength: int
     /// Second partials (SecondOrder only): ∂²/∂a0², ∂²/∂a0∂a1, ∂²/∂a1².
     [<DefaultValue>] val mutable H00: float[]
     [<DefaultValue>] val mutable H01: float[]
@@ -82,6 +88,8 @@ type internal Trace internal () =
         t.Ir <- null
         t.Owner <- owner
         t.Count <- 0
+        t.TapeLength <- 0
+        if isNull t.Tape then t.Tape <- Array.zeroCreate 1024
         if isNull t.Kinds then
             t.Capacity <- 256
             t.Kinds <- Array.zeroCreate 256
@@ -111,9 +119,13 @@ type internal Trace internal () =
     /// Recomputes `Plain` after a change of Kind, Nested, SecondOrder or Ir.
     member t.Refresh() =
         t.Plain <- t.Kind = TraceKind.Reverse && not t.Nested && not t.SecondOrder && isNull t.Ir
+        // compact nodes are read only by the first-order sweeps: a trace holding some must stay Plain
+        if t.TapeLength > 0 && not t.Plain then
+            invalidOp "Hybrid internal error: a trace with compact nodes stopped being Plain."
 
     /// Turns on second-order recording (must precede the first node).
     member t.EnableSecondOrder() =
+        if t.TapeLength > 0 then invalidOp "Hybrid internal error: EnableSecondOrder after the first node."
         t.SecondOrder <- true
         t.Plain <- false
         if isNull t.H00 || t.H00.Length < t.Capacity then
@@ -168,6 +180,84 @@ type internal Trace internal () =
         Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.D1, i) <- d1
         t.Count <- i + 1
         i
+
+    /// Makes room for at least `units` more units of `Tape` (doubling).
+    member t.GrowTape(units: int) =
+        let b = Array.zeroCreate (max (2 * t.Tape.Length) (t.TapeLength + units))
+        Array.Copy(t.Tape, b, t.TapeLength)
+        t.Tape <- b
+
+    // The pushes of compact nodes (Plain traces only; `NodeKind.Unary` … `NodeKind.Minus`), without
+    // bounds checks: the node arrays have Capacity elements and the tape room is tested first. Each
+    // stores the kind and the record and returns the node's slot. They are methods the JIT inlines
+    // (AggressiveInlining), not F# `inline`: an F# inline if–else of pushes inside `Real`'s inline
+    // operators makes the F# compiler split the operator into `$cont` methods, called per op.
+
+    /// Kind k at the next slot, and the tape's next `units` units reserved: (slot, first unit).
+    member inline t.Reserve(k: NodeKind, units: int) : struct (int * int) =
+        let i = t.Count
+        if i >= t.Capacity then t.Grow()
+        let p = t.TapeLength
+        if p + units > t.Tape.Length then t.GrowTape units
+        Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Kinds, i) <- k
+        t.TapeLength <- p + units
+        t.Count <- i + 1
+        struct (i, p)
+    /// A node with one operand a0 and its partial d0.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
+    member t.PushUnary(a0: int, d0: float) : int =
+        let struct (i, p) = t.Reserve(NodeKind.Unary, 3)
+        let u = &Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, p)
+        u <- a0
+        Unsafe.As<int, float>(&Unsafe.Add(&u, 1)) <- d0
+        i
+    /// A node with operands a0, a1 and their partials d0, d1.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
+    member t.PushBinary(a0: int, a1: int, d0: float, d1: float) : int =
+        let struct (i, p) = t.Reserve(NodeKind.Binary, 6)
+        let u = &Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, p)
+        u <- a0
+        Unsafe.Add(&u, 1) <- a1
+        Unsafe.As<int, float>(&Unsafe.Add(&u, 2)) <- d0
+        Unsafe.As<int, float>(&Unsafe.Add(&u, 4)) <- d1
+        i
+    /// `NodeKind.Add` or `Sub` of a0 and a1 (partials fixed by the kind).
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
+    member t.PushLinear2(k: NodeKind, a0: int, a1: int) : int =
+        let struct (i, p) = t.Reserve(k, 2)
+        let u = &Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, p)
+        u <- a0
+        Unsafe.Add(&u, 1) <- a1
+        i
+    /// `NodeKind.Plus` or `Minus` of a0 (partial ±1).
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
+    member t.PushLinear1(k: NodeKind, a0: int) : int =
+        let struct (i, p) = t.Reserve(k, 1)
+        Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, p) <- a0
+        i
+    /// Rule f of two traced operands a0, a1 with partials d0, d1 (the compact node its shape allows).
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
+    member t.PushRule2(f: Fun2, a0: int, a1: int, d0: float, d1: float) : int =
+        if f = Fun2.Add then t.PushLinear2(NodeKind.Add, a0, a1)
+        elif f = Fun2.Sub then t.PushLinear2(NodeKind.Sub, a0, a1)
+        else t.PushBinary(a0, a1, d0, d1)
+    /// Rule f(x, c) of a traced x (slot a0, partial d0) and a constant c.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
+    member t.PushRuleL(f: Fun2, a0: int, d0: float) : int =
+        if f = Fun2.Add || f = Fun2.Sub then t.PushLinear1(NodeKind.Plus, a0) else t.PushUnary(a0, d0)
+    /// Rule f(c, y) of a constant c and a traced y (slot a1, partial d1).
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
+    member t.PushRuleR(f: Fun2, a1: int, d1: float) : int =
+        if f = Fun2.Add then t.PushLinear1(NodeKind.Plus, a1)
+        elif f = Fun2.Sub then t.PushLinear1(NodeKind.Minus, a1)
+        else t.PushUnary(a1, d1)
+    /// Rule f of one traced operand a0 with partial d0.
+    [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
+    member t.PushRule1(f: Fun1, a0: int, d0: float) : int =
+        if f = Fun1.Neg then t.PushLinear1(NodeKind.Minus, a0) else t.PushUnary(a0, d0)
+    /// Rule f(x, y) where one of ix, iy is −1 (a constant operand): PushRuleL or PushRuleR, out of line.
+    member t.PushRuleOne(f: Fun2, ix: int, iy: int, dx: float, dy: float) : int =
+        if iy < 0 then t.PushRuleL(f, ix, dx) else t.PushRuleR(f, iy, dy)
 
     /// Second partials of slot i (SecondOrder traces).
     member inline t.SetHessian(i: int, h00: float, h01: float, h11: float) =
@@ -228,6 +318,7 @@ type internal Trace internal () =
     member t.Bytes =
         let per = 25L + (if isNull t.H00 then 0L else 24L) + (if isNull t.PI then 0L else 24L)
         per * int64 t.Capacity + (if isNull t.ZeroAdjoints then 0L else 8L * int64 t.ZeroAdjoints.Length)
+        + (if isNull t.Tape then 0L else 4L * int64 t.Tape.Length)
 
     /// An all-zero adjoint buffer of at least Count doubles, now the caller's: the kept one, or a
     /// new one of Capacity doubles.

@@ -171,6 +171,60 @@ module internal Simd =
                 Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + (2.0 * Unsafe.Add(&xr, k)) * Unsafe.Add(&gr, k)
                 k <- k + 1
 
+    /// a[k] = d[k]·u (assign) or a[k] += d[k]·u: `mulInto` for a cotangent whose elements are all u.
+    let mulByInto (d: ReadOnlySpan<float>) (u: float) (a: Span<float>) (assign: bool) =
+        let n = a.Length
+        check d.Length n
+        let dr = &MemoryMarshal.GetReference d
+        let ar = &MemoryMarshal.GetReference a
+        let mutable k = 0
+        if Vector256.IsHardwareAccelerated then
+            let uv = Vector256.Create u
+            if assign then
+                while k <= n - 4 do
+                    st (ld &dr k * uv) &ar k
+                    k <- k + 4
+            else
+                while k <= n - 4 do
+                    st (ld &ar k + ld &dr k * uv) &ar k
+                    k <- k + 4
+        if assign then
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&dr, k) * u
+                k <- k + 1
+        else
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + Unsafe.Add(&dr, k) * u
+                k <- k + 1
+
+    /// a[k] = (2·x[k])·u (assign) or a[k] += (2·x[k])·u: `twiceMulInto` for a cotangent whose
+    /// elements are all u.
+    let twiceByInto (x: ReadOnlySpan<float>) (u: float) (a: Span<float>) (assign: bool) =
+        let n = a.Length
+        check x.Length n
+        let xr = &MemoryMarshal.GetReference x
+        let ar = &MemoryMarshal.GetReference a
+        let mutable k = 0
+        if Vector256.IsHardwareAccelerated then
+            let two = Vector256.Create 2.0
+            let uv = Vector256.Create u
+            if assign then
+                while k <= n - 4 do
+                    st ((two * ld &xr k) * uv) &ar k
+                    k <- k + 4
+            else
+                while k <= n - 4 do
+                    st (ld &ar k + (two * ld &xr k) * uv) &ar k
+                    k <- k + 4
+        if assign then
+            while k < n do
+                Unsafe.Add(&ar, k) <- (2.0 * Unsafe.Add(&xr, k)) * u
+                k <- k + 1
+        else
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + (2.0 * Unsafe.Add(&xr, k)) * u
+                k <- k + 1
+
     /// a[k] += c.
     let addScalar (c: float) (a: Span<float>) =
         let n = a.Length
@@ -204,6 +258,23 @@ type internal Partial =
 // A length-1 operand broadcasts: its tangent is reused, its adjoint receives the sum. All are
 // `Batched`: tangents come `w = Store.Width` per element, direction-fastest (element e, direction j
 // at e·w + j); adjoints are always one per element.
+
+/// Cotangents whose elements are all one number (`Store.TrySetUniform`: a sum's, passed on by
+/// rules with constant partials) are pulled without reading or writing memory where they can be.
+module internal UniformAdjoint =
+    /// Adds v to each of the n elements of r's adjoint — for r of length 1 broadcast over n > 1,
+    /// the sum of the n v's, in order (the loop a cotangent of n equal elements runs) — and keeps
+    /// it uniform when r is a whole op buffer nothing has touched.
+    let pull (adj: Store) (r: VecRef) (v: float) (n: int) =
+        if r.Length = 1 && n > 1 then
+            let a = adj.Span r
+            let mutable s = 0.0
+            for _ in 0 .. n - 1 do s <- s + v
+            a[0] <- a[0] + s
+        elif not (adj.TrySetUniform(r, v)) then
+            let mutable assign = false
+            let a = (adj.Target(r, &assign)).Slice(0, n)
+            if assign then a.Fill v else Simd.addScalar v a
 
 /// Where a map's partial f'(x) comes from in its rules: stored per element while the value was
 /// computed, or — when it is cheap — recomputed from the operand's values, so the recording writes
@@ -239,13 +310,23 @@ type internal MapOp(x: VecRef, xv: View, kind: MapPartial, d: float[], d2: float
             for j in e * w .. e * w + w - 1 do ty[j] <- de * tx[j]
     override _.Vjp(adj) =
         // spans of exactly n elements; the loops are Simd's
-        let g = Simd.ro ((adj.Span out).Slice(0, n))
-        let mutable assign = false
-        let ax = (adj.Target(x, &assign)).Slice(0, n)
-        match kind with
-        | MapPartial.Stored -> Simd.mulInto (ReadOnlySpan<float>(d, 0, n)) g ax assign
-        | MapPartial.Twice -> Simd.twiceMulInto (ReadOnlySpan<float>(xv.Arr, xv.Off, n)) g ax assign
-        | _ -> Simd.scaleInto -1.0 g ax assign
+        let mutable u = 0.0
+        if adj.Uniform(out, &u) then
+            // every element of the cotangent is u (a sum's): the same products, read from a register
+            if kind = MapPartial.MinusOne then UniformAdjoint.pull adj x (-1.0 * u) n
+            else
+                let mutable assign = false
+                let ax = (adj.Target(x, &assign)).Slice(0, n)
+                if kind = MapPartial.Stored then Simd.mulByInto (ReadOnlySpan<float>(d, 0, n)) u ax assign
+                else Simd.twiceByInto (ReadOnlySpan<float>(xv.Arr, xv.Off, n)) u ax assign
+        else
+            let g = Simd.ro ((adj.Span out).Slice(0, n))
+            let mutable assign = false
+            let ax = (adj.Target(x, &assign)).Slice(0, n)
+            match kind with
+            | MapPartial.Stored -> Simd.mulInto (ReadOnlySpan<float>(d, 0, n)) g ax assign
+            | MapPartial.Twice -> Simd.twiceMulInto (ReadOnlySpan<float>(xv.Arr, xv.Off, n)) g ax assign
+            | _ -> Simd.scaleInto -1.0 g ax assign
     override o.VjpTangent(adj, tan, adjT) =
         let w = tan.Width
         let g = adj.Span out
@@ -299,10 +380,31 @@ type internal ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial
             let ty = tan.Span y
             for e in 0 .. n - 1 do
                 for j in 0 .. w - 1 do tz[e * w + j] <- tz[e * w + j] + dy[e] * ty[ZipOp.Ix(ty, w, e, j)]
+    /// Pull for a cotangent whose elements are all u.
+    static member private PullUniform(adj: Store, r: VecRef, d: Partial, u: float, n: int) =
+        if d.IsConst || d.View.Len = 1 then
+            let c = if d.IsConst then d.Const else d.View.Arr[d.View.Off]
+            UniformAdjoint.pull adj r (c * u) n
+        else
+            let ds = ReadOnlySpan<float>(d.View.Arr, d.View.Off, n)
+            if r.Length = 1 && n > 1 then
+                let a = adj.Span r
+                let mutable s = 0.0
+                for e in 0 .. n - 1 do s <- s + ds[e] * u
+                a[0] <- a[0] + s
+            else
+                let mutable assign = false
+                let a = (adj.Target(r, &assign)).Slice(0, n)
+                Simd.mulByInto ds u a assign
     override _.Vjp(adj) =
-        let g = adj.Span out
-        if not x.IsNone then ZipOp.Pull(adj, x, dx, g, n)
-        if not y.IsNone then ZipOp.Pull(adj, y, dy, g, n)
+        let mutable u = 0.0
+        if adj.Uniform(out, &u) then
+            if not x.IsNone then ZipOp.PullUniform(adj, x, dx, u, n)
+            if not y.IsNone then ZipOp.PullUniform(adj, y, dy, u, n)
+        else
+            let g = adj.Span out
+            if not x.IsNone then ZipOp.Pull(adj, x, dx, g, n)
+            if not y.IsNone then ZipOp.Pull(adj, y, dy, g, n)
     override _.VjpTangent(adj, tan, adjT) =
         let w = tan.Width
         let g = adj.Span out
@@ -337,11 +439,9 @@ type internal SumOp(x: VecRef, n: int, out: VecRef) =
         for e in 0 .. n - 1 do
             for j in 0 .. w - 1 do ts[j] <- ts[j] + tx[e * w + j]
     override _.Vjp(adj) =
+        // x̄ = s̄·1: one number for every element, kept as such (no memory) when x is a whole op buffer
         let g = (adj.Span out)[0]
-        let mutable assign = false
-        let ax = adj.Target(x, &assign)
-        if assign then ax.Fill g
-        else Simd.addScalar g (ax.Slice(0, n))
+        UniformAdjoint.pull adj x g n
     override _.VjpTangent(_, _, adjT) =
         let w = adjT.Width
         let gt = adjT.Span out

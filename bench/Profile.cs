@@ -128,6 +128,55 @@ public static class Profile
         }
     }
 
+    /// `Bench.dll profile-slices [n…]`: the sliced Rosenbrock gradient by phase (fastest call, ns per
+    /// element): recording alone, the adjoint sweep (`Sweep.reverse`) alone, record + the gradient
+    /// sweep (`Ad.Grad`, as the API runs it), the whole `Fn.GradAndValue`, the floor; and per call the
+    /// GC bytes, minor page faults and gen-2 collections of `Fn.GradAndValue` (per 100 calls).
+    public static void Slices(int[] sizes)
+    {
+        Linalg.UseBest();
+        Console.WriteLine("| n | floor | record | reverse sweep | Ad.Grad | Fn.GradAndValue | ratio | GC bytes/call | faults/call | gen2 /100 calls |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int n in sizes.Length > 0 ? sizes : new[] { 100, 10_000, 1_000_000 })
+        {
+            var x = Rosenbrock.Point(n);
+            var g = new double[n];
+            var xc = new Vec(x);
+            var f = Transforms.RosenSliced;
+            var ff = new Func<Vec, Real>(f);
+            double floor = Median(() => Rosenbrock.ValueAndGradient(x, g), n);
+            double record = Median(() =>
+            {
+                var t = Traces.Open(TraceKind.Reverse, "p");
+                f(Vec.Input(t, xc, null));
+                Traces.Close(t, false);
+            }, n);
+            double sweep;
+            {
+                var t = Traces.Open(TraceKind.Reverse, "p");
+                var y = f(Vec.Input(t, xc, null));
+                sweep = Median(() =>
+                {
+                    var adj = Sweep.store(t);
+                    adj.Scalars[y.I] = 1.0;
+                    Sweep.reverse(t, adj);
+                    adj.Release();
+                }, n);
+                Traces.Close(t, false);
+            }
+            double grad = Median(() => Ad.Grad("p", ff, xc), n);
+            double total = Median(() => Transforms.GradSliced(x), n);
+            int reps = Math.Max(5, Math.Min(2000, 20_000_000 / n));
+            long b0 = GC.GetAllocatedBytesForCurrentThread(), f0 = MinorFaults();
+            int c2 = GC.CollectionCount(2);
+            for (int i = 0; i < reps; i++) Transforms.GradSliced(x);
+            long bytes = (GC.GetAllocatedBytesForCurrentThread() - b0) / reps, faults = (MinorFaults() - f0) / reps;
+            double gen2 = 100.0 * (GC.CollectionCount(2) - c2) / reps;
+            double per(double us) => 1000.0 * us / n;
+            Console.WriteLine($"| {n} | {per(floor):F2} | {per(record):F2} | {per(sweep):F2} | {per(grad):F2} | {per(total):F2} | {total / floor:F1} | {bytes} | {faults} | {gen2:F1} |");
+        }
+    }
+
     /// `Bench.dll profile-push`: the recording cost of one scalar operation, a chain of m = s · y
     /// (both traced) and m = s · c (c constant), on an open reverse trace (no sweep).
     public static void Push()

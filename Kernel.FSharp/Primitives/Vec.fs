@@ -252,28 +252,39 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: TraceBox, 
             if t.Nested then Prim.Nested(MapPrim(f, c), t, [| x |])
             else
                 let v = t.Rent n
-                let d = t.Rent n
-                let d2 = if t.SecondOrder then t.Rent n else null
                 let xs = ReadOnlySpan<float>(x.Arr, x.Off, n)
                 let vs = Span<float>(v, 0, n)
-                let ds = Span<float>(d, 0, n)
-                // two loops, so the common one (no second partials) has no test per element
-                if isNull d2 then
-                    for k in 0 .. n - 1 do
-                        let xk = xs[k]
-                        let fx = Rules.value1 f c xk
-                        vs[k] <- fx
-                        ds[k] <- Rules.d1<float> f c xk fx
+                if not t.SecondOrder && (f = Fun1.Square || f = Fun1.Neg) then
+                    // a partial recomputed from the operand (2x) or constant (−1): no array for it
+                    let kind =
+                        if f = Fun1.Square then
+                            Simd.square xs vs
+                            MapPartial.Twice
+                        else
+                            for k in 0 .. n - 1 do vs[k] <- -xs[k]
+                            MapPartial.MinusOne
+                    Vec.Record(t, MapOp(x.Ref, x.View, kind, null, null, n, Vec.NextRef(t, n)), v, n)
                 else
-                    for k in 0 .. n - 1 do
-                        let xk = xs[k]
-                        let fx = Rules.value1 f c xk
-                        vs[k] <- fx
-                        let dk = Rules.d1<float> f c xk fx
-                        ds[k] <- dk
-                        d2[k] <- Rules.d2 f c xk fx dk
-                if not (isNull t.Ir) then t.Ir.Map(t.NextOp, f, c, x.Ref, n)
-                Vec.Record(t, MapOp(x.Ref, d, d2, n, Vec.NextRef(t, n)), v, n)
+                    let d = t.Rent n
+                    let d2 = if t.SecondOrder then t.Rent n else null
+                    let ds = Span<float>(d, 0, n)
+                    // two loops, so the common one (no second partials) has no test per element
+                    if isNull d2 then
+                        for k in 0 .. n - 1 do
+                            let xk = xs[k]
+                            let fx = Rules.value1 f c xk
+                            vs[k] <- fx
+                            ds[k] <- Rules.d1<float> f c xk fx
+                    else
+                        for k in 0 .. n - 1 do
+                            let xk = xs[k]
+                            let fx = Rules.value1 f c xk
+                            vs[k] <- fx
+                            let dk = Rules.d1<float> f c xk fx
+                            ds[k] <- dk
+                            d2[k] <- Rules.d2 f c xk fx dk
+                    if not (isNull t.Ir) then t.Ir.Map(t.NextOp, f, c, x.Ref, n)
+                    Vec.Record(t, MapOp(x.Ref, d, d2, n, Vec.NextRef(t, n)), v, n)
 
     /// Elementwise f(x, y) for a binary rule; a length-1 side broadcasts (one tape node).
     [<System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)>]
@@ -312,20 +323,23 @@ type Vec internal (arr: float[], off: int, len: int, tid: int, alive: TraceBox, 
                 let yo = yv.Off
                 let xs = if xv.Len = 1 then 0 else 1
                 let ys = if yv.Len = 1 then 0 else 1
-                for k in 0 .. n - 1 do
-                    let a = xa[xo + k * xs]
-                    let b = ya[yo + k * ys]
-                    let fz = Rules.value2 f a b
-                    v[k] <- fz
-                    if stored then
-                        let struct (pa, pb) = Rules.partials2<float> f a b fz
-                        dx.View.Arr[k] <- pa
-                        dy.View.Arr[k] <- pb
-                        if second then
-                            let struct (haa, hab, hbb) = Rules.hessian2 f a b fz pa pb
-                            hxx.View.Arr[k] <- haa
-                            hxy.View.Arr[k] <- hab
-                            hyy.View.Arr[k] <- hbb
+                if not stored then
+                    Simd.binary f (ReadOnlySpan<float>(xa, xo, xv.Len)) (ReadOnlySpan<float>(ya, yo, yv.Len)) (Span<float>(v, 0, n))
+                else
+                    for k in 0 .. n - 1 do
+                        let a = xa[xo + k * xs]
+                        let b = ya[yo + k * ys]
+                        let fz = Rules.value2 f a b
+                        v[k] <- fz
+                        if stored then
+                            let struct (pa, pb) = Rules.partials2<float> f a b fz
+                            dx.View.Arr[k] <- pa
+                            dy.View.Arr[k] <- pb
+                            if second then
+                                let struct (haa, hab, hbb) = Rules.hessian2 f a b fz pa pb
+                                hxx.View.Arr[k] <- haa
+                                hxy.View.Arr[k] <- hab
+                                hyy.View.Arr[k] <- hbb
                 if not (isNull t.Ir) then t.Ir.Zip(t.NextOp, f, xr, Vec.IrValues x, yr, Vec.IrValues y, n)
                 Vec.Record(t, ZipOp(xr, yr, dx, dy, hxx, hxy, hyy, n, Vec.NextRef(t, n)), v, n)
 

@@ -1,6 +1,243 @@
 namespace Hybrid.Kernel
 
 open System
+open System.Runtime.CompilerServices
+open System.Runtime.InteropServices
+open System.Runtime.Intrinsics
+
+/// The elementwise loops of the vector ops' recording and rules, four doubles per step in
+/// `Vector256` where the hardware has it (the JIT does not vectorise loops by itself). Each element
+/// gets the same IEEE operations in the same order as the scalar loop (+, −, × lane by lane, no
+/// fused multiply-add), so results are bitwise those of one element at a time. Spans are read and
+/// written over exactly the output's length; callers pass inputs at least as long.
+module internal Simd =
+    let inline private ld (r: byref<float>) (k: int) = Vector256.LoadUnsafe(&r, unativeint k)
+    let inline private st (v: Vector256<float>) (r: byref<float>) (k: int) = Vector256.StoreUnsafe(v, &r, unativeint k)
+    /// A span as read-only (for these functions, which take no implicit conversions).
+    let inline ro (s: Span<float>) : ReadOnlySpan<float> = Span<float>.op_Implicit s
+    let private check (have: int) (need: int) =
+        if have < need then invalidOp (sprintf "Hybrid internal error: an elementwise loop over %d elements was given %d." need have)
+
+    /// v[k] = x[k]·x[k].
+    let square (x: ReadOnlySpan<float>) (v: Span<float>) =
+        let n = v.Length
+        check x.Length n
+        let xr = &MemoryMarshal.GetReference x
+        let vr = &MemoryMarshal.GetReference v
+        let mutable k = 0
+        if Vector256.IsHardwareAccelerated then
+            while k <= n - 4 do
+                let a = ld &xr k
+                st (a * a) &vr k
+                k <- k + 4
+        while k < n do
+            let a = Unsafe.Add(&xr, k)
+            Unsafe.Add(&vr, k) <- a * a
+            k <- k + 1
+
+    /// The loop of `binary` for one operation (a length-1 side broadcasts).
+    let inline private binaryLoop ([<InlineIfLambda>] vop: Vector256<float> -> Vector256<float> -> Vector256<float>) ([<InlineIfLambda>] sop: float -> float -> float)
+                                  (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) (v: Span<float>) =
+        let n = v.Length
+        let xb = x.Length = 1 && n > 1
+        let yb = y.Length = 1 && n > 1
+        if not xb then check x.Length n
+        if not yb then check y.Length n
+        let xr = &MemoryMarshal.GetReference x
+        let yr = &MemoryMarshal.GetReference y
+        let vr = &MemoryMarshal.GetReference v
+        let mutable k = 0
+        if xb && yb then
+            let a = sop xr yr
+            while k < n do
+                Unsafe.Add(&vr, k) <- a
+                k <- k + 1
+        elif xb then
+            let a = xr
+            if Vector256.IsHardwareAccelerated then
+                let av = Vector256.Create a
+                while k <= n - 4 do
+                    st (vop av (ld &yr k)) &vr k
+                    k <- k + 4
+            while k < n do
+                Unsafe.Add(&vr, k) <- sop a (Unsafe.Add(&yr, k))
+                k <- k + 1
+        elif yb then
+            let b = yr
+            if Vector256.IsHardwareAccelerated then
+                let bv = Vector256.Create b
+                while k <= n - 4 do
+                    st (vop (ld &xr k) bv) &vr k
+                    k <- k + 4
+            while k < n do
+                Unsafe.Add(&vr, k) <- sop (Unsafe.Add(&xr, k)) b
+                k <- k + 1
+        else
+            if Vector256.IsHardwareAccelerated then
+                while k <= n - 4 do
+                    st (vop (ld &xr k) (ld &yr k)) &vr k
+                    k <- k + 4
+            while k < n do
+                Unsafe.Add(&vr, k) <- sop (Unsafe.Add(&xr, k)) (Unsafe.Add(&yr, k))
+                k <- k + 1
+
+    /// v[k] = x[k] ∘ y[k] for ∘ = +, −, × (`f` Add, Sub or Mul); a side of length 1 broadcasts.
+    let binary (f: Fun2) (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) (v: Span<float>) =
+        match f with
+        | Fun2.Add -> binaryLoop (fun a b -> a + b) (fun a b -> a + b) x y v
+        | Fun2.Sub -> binaryLoop (fun a b -> a - b) (fun a b -> a - b) x y v
+        | Fun2.Mul -> binaryLoop (fun a b -> a * b) (fun a b -> a * b) x y v
+        | _ -> invalidOp (sprintf "Hybrid internal error: Simd.binary has no loop for %A." f)
+
+    /// a[k] = c·g[k] (assign) or a[k] += c·g[k].
+    let scaleInto (c: float) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
+        let n = a.Length
+        check g.Length n
+        let gr = &MemoryMarshal.GetReference g
+        let ar = &MemoryMarshal.GetReference a
+        let mutable k = 0
+        if Vector256.IsHardwareAccelerated then
+            let cv = Vector256.Create c
+            if assign then
+                while k <= n - 4 do
+                    st (cv * ld &gr k) &ar k
+                    k <- k + 4
+            else
+                while k <= n - 4 do
+                    st (ld &ar k + cv * ld &gr k) &ar k
+                    k <- k + 4
+        if assign then
+            while k < n do
+                Unsafe.Add(&ar, k) <- c * Unsafe.Add(&gr, k)
+                k <- k + 1
+        else
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + c * Unsafe.Add(&gr, k)
+                k <- k + 1
+
+    /// a[k] = d[k]·g[k] (assign) or a[k] += d[k]·g[k].
+    let mulInto (d: ReadOnlySpan<float>) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
+        let n = a.Length
+        check g.Length n
+        check d.Length n
+        let dr = &MemoryMarshal.GetReference d
+        let gr = &MemoryMarshal.GetReference g
+        let ar = &MemoryMarshal.GetReference a
+        let mutable k = 0
+        if Vector256.IsHardwareAccelerated then
+            if assign then
+                while k <= n - 4 do
+                    st (ld &dr k * ld &gr k) &ar k
+                    k <- k + 4
+            else
+                while k <= n - 4 do
+                    st (ld &ar k + ld &dr k * ld &gr k) &ar k
+                    k <- k + 4
+        if assign then
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&dr, k) * Unsafe.Add(&gr, k)
+                k <- k + 1
+        else
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + Unsafe.Add(&dr, k) * Unsafe.Add(&gr, k)
+                k <- k + 1
+
+    /// a[k] = (2·x[k])·g[k] (assign) or a[k] += (2·x[k])·g[k]: the rule of x², its partial 2x
+    /// recomputed from the operand instead of stored (the same products as a stored 2x).
+    let twiceMulInto (x: ReadOnlySpan<float>) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
+        let n = a.Length
+        check g.Length n
+        check x.Length n
+        let xr = &MemoryMarshal.GetReference x
+        let gr = &MemoryMarshal.GetReference g
+        let ar = &MemoryMarshal.GetReference a
+        let mutable k = 0
+        if Vector256.IsHardwareAccelerated then
+            let two = Vector256.Create 2.0
+            if assign then
+                while k <= n - 4 do
+                    st ((two * ld &xr k) * ld &gr k) &ar k
+                    k <- k + 4
+            else
+                while k <= n - 4 do
+                    st (ld &ar k + (two * ld &xr k) * ld &gr k) &ar k
+                    k <- k + 4
+        if assign then
+            while k < n do
+                Unsafe.Add(&ar, k) <- (2.0 * Unsafe.Add(&xr, k)) * Unsafe.Add(&gr, k)
+                k <- k + 1
+        else
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + (2.0 * Unsafe.Add(&xr, k)) * Unsafe.Add(&gr, k)
+                k <- k + 1
+
+    /// a[k] = d[k]·u (assign) or a[k] += d[k]·u: `mulInto` for a cotangent whose elements are all u.
+    let mulByInto (d: ReadOnlySpan<float>) (u: float) (a: Span<float>) (assign: bool) =
+        let n = a.Length
+        check d.Length n
+        let dr = &MemoryMarshal.GetReference d
+        let ar = &MemoryMarshal.GetReference a
+        let mutable k = 0
+        if Vector256.IsHardwareAccelerated then
+            let uv = Vector256.Create u
+            if assign then
+                while k <= n - 4 do
+                    st (ld &dr k * uv) &ar k
+                    k <- k + 4
+            else
+                while k <= n - 4 do
+                    st (ld &ar k + ld &dr k * uv) &ar k
+                    k <- k + 4
+        if assign then
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&dr, k) * u
+                k <- k + 1
+        else
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + Unsafe.Add(&dr, k) * u
+                k <- k + 1
+
+    /// a[k] = (2·x[k])·u (assign) or a[k] += (2·x[k])·u: `twiceMulInto` for a cotangent whose
+    /// elements are all u.
+    let twiceByInto (x: ReadOnlySpan<float>) (u: float) (a: Span<float>) (assign: bool) =
+        let n = a.Length
+        check x.Length n
+        let xr = &MemoryMarshal.GetReference x
+        let ar = &MemoryMarshal.GetReference a
+        let mutable k = 0
+        if Vector256.IsHardwareAccelerated then
+            let two = Vector256.Create 2.0
+            let uv = Vector256.Create u
+            if assign then
+                while k <= n - 4 do
+                    st ((two * ld &xr k) * uv) &ar k
+                    k <- k + 4
+            else
+                while k <= n - 4 do
+                    st (ld &ar k + (two * ld &xr k) * uv) &ar k
+                    k <- k + 4
+        if assign then
+            while k < n do
+                Unsafe.Add(&ar, k) <- (2.0 * Unsafe.Add(&xr, k)) * u
+                k <- k + 1
+        else
+            while k < n do
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + (2.0 * Unsafe.Add(&xr, k)) * u
+                k <- k + 1
+
+    /// a[k] += c.
+    let addScalar (c: float) (a: Span<float>) =
+        let n = a.Length
+        let ar = &MemoryMarshal.GetReference a
+        let mutable k = 0
+        if Vector256.IsHardwareAccelerated then
+            let cv = Vector256.Create c
+            while k <= n - 4 do
+                st (ld &ar k + cv) &ar k
+                k <- k + 4
+        while k < n do
+            Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + c
+            k <- k + 1
 
 /// A read-only run of doubles: `Arr[Off .. Off + Len − 1]`. Length 1 broadcasts.
 [<Struct>]
@@ -22,34 +259,82 @@ type internal Partial =
 // `Batched`: tangents come `w = Store.Width` per element, direction-fastest (element e, direction j
 // at e·w + j); adjoints are always one per element.
 
-/// Elementwise f(x) for a rule-table function: y' = f'(x)·x'.
+/// Cotangents whose elements are all one number (`Store.TrySetUniform`: a sum's, passed on by
+/// rules with constant partials) are pulled without reading or writing memory where they can be.
+module internal UniformAdjoint =
+    /// Adds v to each of the n elements of r's adjoint — for r of length 1 broadcast over n > 1,
+    /// the sum of the n v's, in order (the loop a cotangent of n equal elements runs) — and keeps
+    /// it uniform when r is a whole op buffer nothing has touched.
+    let pull (adj: Store) (r: VecRef) (v: float) (n: int) =
+        if r.Length = 1 && n > 1 then
+            let a = adj.Span r
+            let mutable s = 0.0
+            for _ in 0 .. n - 1 do s <- s + v
+            a[0] <- a[0] + s
+        elif not (adj.TrySetUniform(r, v)) then
+            let mutable assign = false
+            let a = (adj.Target(r, &assign)).Slice(0, n)
+            if assign then a.Fill v else Simd.addScalar v a
+
+/// Where a map's partial f'(x) comes from in its rules: stored per element while the value was
+/// computed, or — when it is cheap — recomputed from the operand's values, so the recording writes
+/// and the sweep reads one array fewer (the operand's values live until the trace closes).
+type internal MapPartial =
+    /// d[e], an array.
+    | Stored = 0
+    /// 2·x[e] (x²).
+    | Twice = 1
+    /// −1 (−x).
+    | MinusOne = 2
+
+/// Elementwise f(x) for a rule-table function: y' = f'(x)·x'. `xv` is the operand's values (read
+/// by the `Twice` partial).
 [<Sealed>]
-type internal MapOp(x: VecRef, d: float[], d2: float[], n: int, out: VecRef) =
+type internal MapOp(x: VecRef, xv: View, kind: MapPartial, d: float[], d2: float[], n: int, out: VecRef) =
     inherit VecOp(out)
+    /// A map whose partials are stored (`d`, and `d2` on second-order traces).
+    new(x: VecRef, d: float[], d2: float[], n: int, out: VecRef) = MapOp(x, Unchecked.defaultof<View>, MapPartial.Stored, d, d2, n, out)
+    /// f'(x[e]).
+    member inline private _.D(e: int) =
+        match kind with
+        | MapPartial.Stored -> d[e]
+        | MapPartial.Twice -> 2.0 * xv.Arr[xv.Off + e]
+        | _ -> -1.0
     override _.Batched = true
-    override _.Jvp(tan) =
+    override o.Jvp(tan) =
         let w = tan.Width
         let tx = tan.Span x
         let ty = tan.Out out
         for e in 0 .. n - 1 do
-            let de = d[e]
+            let de = o.D e
             for j in e * w .. e * w + w - 1 do ty[j] <- de * tx[j]
     override _.Vjp(adj) =
-        // spans of exactly n elements, so the JIT drops the bounds checks in the loops
-        let g = (adj.Span out).Slice(0, n)
-        let ds = ReadOnlySpan<float>(d, 0, n)
-        let mutable assign = false
-        let ax = (adj.Target(x, &assign)).Slice(0, n)
-        if assign then for k in 0 .. n - 1 do ax[k] <- ds[k] * g[k]
-        else for k in 0 .. n - 1 do ax[k] <- ax[k] + ds[k] * g[k]
-    override _.VjpTangent(adj, tan, adjT) =
+        // spans of exactly n elements; the loops are Simd's
+        let mutable u = 0.0
+        if adj.Uniform(out, &u) then
+            // every element of the cotangent is u (a sum's): the same products, read from a register
+            if kind = MapPartial.MinusOne then UniformAdjoint.pull adj x (-1.0 * u) n
+            else
+                let mutable assign = false
+                let ax = (adj.Target(x, &assign)).Slice(0, n)
+                if kind = MapPartial.Stored then Simd.mulByInto (ReadOnlySpan<float>(d, 0, n)) u ax assign
+                else Simd.twiceByInto (ReadOnlySpan<float>(xv.Arr, xv.Off, n)) u ax assign
+        else
+            let g = Simd.ro ((adj.Span out).Slice(0, n))
+            let mutable assign = false
+            let ax = (adj.Target(x, &assign)).Slice(0, n)
+            match kind with
+            | MapPartial.Stored -> Simd.mulInto (ReadOnlySpan<float>(d, 0, n)) g ax assign
+            | MapPartial.Twice -> Simd.twiceMulInto (ReadOnlySpan<float>(xv.Arr, xv.Off, n)) g ax assign
+            | _ -> Simd.scaleInto -1.0 g ax assign
+    override o.VjpTangent(adj, tan, adjT) =
         let w = tan.Width
         let g = adj.Span out
         let gt = adjT.Span out
         let tx = tan.Span x
         let ax = adjT.Span x
         for e in 0 .. n - 1 do
-            let de = d[e]
+            let de = o.D e
             let ce = d2[e] * g[e]
             for j in e * w .. e * w + w - 1 do ax[j] <- ax[j] + de * gt[j] + ce * tx[j]
 
@@ -78,11 +363,8 @@ type internal ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial
         else
             let mutable assign = false
             let a = (adj.Target(r, &assign)).Slice(0, n)
-            if assign then
-                if one then for e in 0 .. n - 1 do a[e] <- c * g[e]
-                else for e in 0 .. n - 1 do a[e] <- ds[e] * g[e]
-            elif one then for e in 0 .. n - 1 do a[e] <- a[e] + c * g[e]
-            else for e in 0 .. n - 1 do a[e] <- a[e] + ds[e] * g[e]
+            if one then Simd.scaleInto c (Simd.ro g) a assign
+            else Simd.mulInto ds (Simd.ro g) a assign
     static member inline private At(s: Span<float>, w: int, e: int, j: int) =
         if s.Length = 0 then 0.0 elif s.Length = w then s[j] else s[e * w + j]
     override _.Batched = true
@@ -98,10 +380,31 @@ type internal ZipOp(x: VecRef, y: VecRef, dx: Partial, dy: Partial, hxx: Partial
             let ty = tan.Span y
             for e in 0 .. n - 1 do
                 for j in 0 .. w - 1 do tz[e * w + j] <- tz[e * w + j] + dy[e] * ty[ZipOp.Ix(ty, w, e, j)]
+    /// Pull for a cotangent whose elements are all u.
+    static member private PullUniform(adj: Store, r: VecRef, d: Partial, u: float, n: int) =
+        if d.IsConst || d.View.Len = 1 then
+            let c = if d.IsConst then d.Const else d.View.Arr[d.View.Off]
+            UniformAdjoint.pull adj r (c * u) n
+        else
+            let ds = ReadOnlySpan<float>(d.View.Arr, d.View.Off, n)
+            if r.Length = 1 && n > 1 then
+                let a = adj.Span r
+                let mutable s = 0.0
+                for e in 0 .. n - 1 do s <- s + ds[e] * u
+                a[0] <- a[0] + s
+            else
+                let mutable assign = false
+                let a = (adj.Target(r, &assign)).Slice(0, n)
+                Simd.mulByInto ds u a assign
     override _.Vjp(adj) =
-        let g = adj.Span out
-        if not x.IsNone then ZipOp.Pull(adj, x, dx, g, n)
-        if not y.IsNone then ZipOp.Pull(adj, y, dy, g, n)
+        let mutable u = 0.0
+        if adj.Uniform(out, &u) then
+            if not x.IsNone then ZipOp.PullUniform(adj, x, dx, u, n)
+            if not y.IsNone then ZipOp.PullUniform(adj, y, dy, u, n)
+        else
+            let g = adj.Span out
+            if not x.IsNone then ZipOp.Pull(adj, x, dx, g, n)
+            if not y.IsNone then ZipOp.Pull(adj, y, dy, g, n)
     override _.VjpTangent(adj, tan, adjT) =
         let w = tan.Width
         let g = adj.Span out
@@ -136,11 +439,9 @@ type internal SumOp(x: VecRef, n: int, out: VecRef) =
         for e in 0 .. n - 1 do
             for j in 0 .. w - 1 do ts[j] <- ts[j] + tx[e * w + j]
     override _.Vjp(adj) =
+        // x̄ = s̄·1: one number for every element, kept as such (no memory) when x is a whole op buffer
         let g = (adj.Span out)[0]
-        let mutable assign = false
-        let ax = adj.Target(x, &assign)
-        if assign then ax.Fill g
-        else for k in 0 .. n - 1 do ax[k] <- ax[k] + g
+        UniformAdjoint.pull adj x g n
     override _.VjpTangent(_, _, adjT) =
         let w = adjT.Width
         let gt = adjT.Span out

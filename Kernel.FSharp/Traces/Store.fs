@@ -17,6 +17,12 @@ type internal Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: 
     let mutable direction = -1
     /// Ops whose buffers belong to another store (`Adopt`): never returned to the pool here.
     let mutable adopted: ResizeArray<int> = null
+    /// Op buffers (Width 1) whose every element holds one number, `uniforms[op]`, not yet written
+    /// out (`TrySetUniform`): a sum's adjoint, passed on by rules with constant partials.
+    let mutable isUniform: bool[] = null
+    let mutable uniforms: float[] = null
+    /// Buffers given back by `Recycle`, reused by the next op buffer that fits.
+    let mutable spare: ResizeArray<float[]> = null
     new(scalars, opLengths, ownsScalars) = Store(scalars, opLengths, ownsScalars, 1)
     /// Directions held per element (1 for adjoints and single tangents).
     member _.Width = width
@@ -34,15 +40,65 @@ type internal Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: 
             let b = Array.zeroCreate (max (op + 1) (2 * bufs.Length))
             Array.Copy(bufs, b, bufs.Length)
             bufs <- b
+    member private _.IsUniform(op: int) = not (isNull isUniform) && op >= 0 && op < isUniform.Length && isUniform[op]
     member private s.Alloc(op: int, zero: bool) : float[] =
         s.Fit op
         let b = bufs[op]
         if isNull b then
             let n = opLengths[op] * width
-            let b = if zero then Buffers.RentZeroed n else Buffers.Rent n
+            let mutable b = null
+            if not (isNull spare) then
+                // the shortest spare buffer long enough
+                let mutable best = -1
+                for i in 0 .. spare.Count - 1 do
+                    if spare[i].Length >= n && (best < 0 || spare[i].Length < spare[best].Length) then best <- i
+                if best >= 0 then
+                    b <- spare[best]
+                    spare.RemoveAt best
+            if isNull b then b <- Buffers.Rent n
+            if s.IsUniform op then
+                // written out on first use by a rule that does not read uniform adjoints
+                isUniform[op] <- false
+                Array.Fill(b, uniforms[op], 0, n)
+            elif zero then Array.Clear(b, 0, n)
             bufs[op] <- b
             b
         else b
+    /// When r is a whole op buffer of a Width-1 store that nothing has touched: records that each
+    /// of its elements is v (no memory written) and returns true. Rules read it with `Uniform`;
+    /// any other access writes it out first, so a rule that does not know uniform adjoints works.
+    member s.TrySetUniform(r: VecRef, v: float) =
+        if width = 1 && r.Slot < 0 && r.Op >= 0 && r.Offset = 0 && r.Length = opLengths[r.Op] && s.Untouched r then
+            if isNull isUniform || r.Op >= isUniform.Length then
+                let m = max (r.Op + 1) (max 4 opLengths.Count)
+                let a = Array.zeroCreate m
+                let u = Array.zeroCreate m
+                if not (isNull isUniform) then
+                    Array.Copy(isUniform, a, isUniform.Length)
+                    Array.Copy(uniforms, u, uniforms.Length)
+                isUniform <- a
+                uniforms <- u
+            isUniform[r.Op] <- true
+            uniforms[r.Op] <- v
+            true
+        else false
+    /// True, with the number in `v`, when every element of r is one number not written out
+    /// (`TrySetUniform`).
+    member s.Uniform(r: VecRef, v: byref<float>) =
+        if r.Slot < 0 && r.Op >= 0 && s.IsUniform r.Op then
+            v <- uniforms[r.Op]
+            true
+        else false
+    /// Gives op's buffer back for the next op buffer of this store (the caller knows that nothing
+    /// reads or writes op's derivatives any more: in a gradient sweep, once op's rule has run).
+    member s.Recycle(op: int) =
+        if op >= 0 && op < bufs.Length then
+            if s.IsUniform op then isUniform[op] <- false
+            let b = bufs[op]
+            if not (isNull b) && (isNull adopted || not (adopted.Contains op)) then
+                bufs[op] <- null
+                if isNull spare then spare <- ResizeArray()
+                spare.Add b
     /// The op's buffer, allocated and zeroed on first use.
     member s.Buffer(op: int) : float[] = s.Alloc(op, true)
     /// The derivatives of `r` in all directions (Length·Width doubles, direction-fastest), writable.
@@ -63,7 +119,7 @@ type internal Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: 
     member s.Target(r: VecRef, assign: byref<bool>) : Span<float> =
         assign <- false
         if r.Slot < 0 && r.Op >= 0 && width = 1 && r.Offset = 0 && r.Length = opLengths[r.Op]
-           && (r.Op >= bufs.Length || isNull bufs[r.Op]) then
+           && (r.Op >= bufs.Length || isNull bufs[r.Op]) && not (s.IsUniform r.Op) then
             assign <- true
             Span<float>(s.Alloc(r.Op, false), 0, r.Length)
         else s.Span r
@@ -105,12 +161,16 @@ type internal Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: 
         if isNull adopted then adopted <- ResizeArray()
         adopted.Add op
     /// True when nothing was ever written for `r` (so its derivatives are all zero).
-    member _.Untouched(r: VecRef) = r.Slot < 0 && (r.Op < 0 || r.Op >= bufs.Length || isNull bufs[r.Op])
+    member s.Untouched(r: VecRef) = r.Slot < 0 && (r.Op < 0 || (r.Op >= bufs.Length || isNull bufs[r.Op]) && not (s.IsUniform r.Op))
     /// Returns pooled buffers (the op buffers, and the scalars when the store owns them).
     member _.Release() =
         if not (isNull adopted) then
             for op in adopted do bufs[op] <- null
             adopted.Clear()
+        if not (isNull isUniform) then Array.Clear isUniform
+        if not (isNull spare) then
+            for b in spare do Buffers.Return b
+            spare.Clear()
         if ownsScalars then
             Buffers.Return scalars
             scalars <- null

@@ -185,6 +185,10 @@ module internal Sweep =
                     let op = t.Ops[t.Arg0[i]]
                     if not (adj.Untouched op.Out) then op.Vjp adj
                     ai <- 0.0 // a scalar op's output slot (Sum, Dot), read by its Vjp
+                    // its output's adjoint is read by nothing after its rule (its readers came
+                    // later on the tape): the buffer serves the next op's, so the sweep's
+                    // adjoints stay in a few cache-warm buffers instead of one per op
+                    adj.Recycle op.Out.Op
             if p <> 0 then invalidOp (sprintf "Hybrid internal error: a gradient sweep ended %d units into the compact tape." p)
             ok <- true
         finally

@@ -212,7 +212,7 @@ public class CompileTime
                         for (var k = 0; k < calls; k++) c!.GradAndValue(x, g);
                         least = Math.Min(least, t.Elapsed.TotalMilliseconds * 1000 / calls);
                     }
-                    Console.WriteLine($"{c!.Nodes,7} nodes  {name,-18} compiled {c.IsCompiled,-5}  Fn.Compile + first call {best,8:F1} ms   GradAndValue {least,9:F2} µs");
+                    Console.WriteLine($"{c!.Nodes,7} nodes  {name,-18} Fn.Compile + first call {best,8:F1} ms   GradAndValue {least,9:F2} µs");
                 }
             }
         }

@@ -176,6 +176,53 @@ public class CompileTime
             }
     }
 
+    /// `dotnet run -c Release --project bench -- chunks [nodes …]`: straight-line IL by size and
+    /// `Emit.ChunkNodes` (nodes per emitted method): Fn.Compile + first GradAndValue (the JIT of the
+    /// lean forward and reverse passes), the least of three, and a warm GradAndValue per call (the
+    /// least of 20 batches), beside the interpreter's (`Compiler.MaxCompiledNodes` = 0): where IL
+    /// stops paying for its JIT.
+    public static void ChunkReport(string[] args)
+    {
+        var limit = Compiler.MaxCompiledNodes;
+        var chunk = Emit.ChunkNodes;
+        try
+        {
+            foreach (var nodes in args.Length > 0 ? args.Select(int.Parse).ToArray() : new[] { 300, 1_000, 3_000, 10_000 })
+            {
+                var x = Rosenbrock.Point(nodes / 3 + 1);
+                var g = new double[x.Length];
+                foreach (var (name, size, il) in new[] { ("interpreted", 0, false), ("IL, chunks of 50", 50, true), ("IL, chunks of 100", 100, true), ("IL, chunks of 200", 200, true), ("IL, chunks of 400", 400, true) })
+                {
+                    Compiler.MaxCompiledNodes = il ? int.MaxValue : 0;
+                    Emit.ChunkNodes = il ? size : chunk;
+                    var best = double.MaxValue;
+                    CompiledFunction? c = null;
+                    for (var r = 0; r < 3; r++)
+                    {
+                        var sw = Stopwatch.StartNew();
+                        c = Fn.Compile((Func<Vec, Real>)Straight, x);
+                        c.GradAndValue(x, g);
+                        best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+                    }
+                    var calls = Math.Max(10, 300_000 / nodes);
+                    var least = double.MaxValue;
+                    for (var b = 0; b < 20; b++)
+                    {
+                        var t = Stopwatch.StartNew();
+                        for (var k = 0; k < calls; k++) c!.GradAndValue(x, g);
+                        least = Math.Min(least, t.Elapsed.TotalMilliseconds * 1000 / calls);
+                    }
+                    Console.WriteLine($"{c!.Nodes,7} nodes  {name,-18} Fn.Compile + first call {best,8:F1} ms   GradAndValue {least,9:F2} µs");
+                }
+            }
+        }
+        finally
+        {
+            Compiler.MaxCompiledNodes = limit;
+            Emit.ChunkNodes = chunk;
+        }
+    }
+
     /// `dotnet run -c Release --project bench -- lanes [n …]`: the compiled sliced Rosenbrock's
     /// GradAndValue per call, lanes off, Vector256 with adjoints of overlapping slices through memory,
     /// Vector256 with them through registers, Vector512 (where accelerated), as ratios to the

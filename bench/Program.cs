@@ -17,6 +17,7 @@ if (args.Length > 0 && args[0] == "charts") { Charts.Run(args[1..]); return; }
 if (args.Length > 0 && args[0] == "probe-hvp") { HvpProbe.Run(); return; }
 if (args.Length > 0 && args[0] == "compile-time") { CompileTime.Report(args[1..]); return; }
 if (args.Length > 0 && args[0] == "compile-parts") { CompileTime.Parts(args[1..]); return; }
+if (args.Length > 0 && args[0] == "chunks") { CompileTime.ChunkReport(args[1..]); return; }
 if (args.Length > 0 && args[0] == "lanes") { CompileTime.LaneReport(args[1..]); return; }
 
 var config = ManualConfig.Create(DefaultConfig.Instance)

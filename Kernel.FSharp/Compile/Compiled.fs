@@ -11,6 +11,22 @@ module internal Compiler =
     /// Measured (bench: `compile-time`): the JIT costs tens of µs per node, the IL runs 5–8× faster
     /// than the interpreter; at 10⁴ nodes the first call's JIT is about a second on a busy 2-core machine.
     let mutable MaxCompiledNodes = 10_000
+    /// A path with at most this many straight-line nodes is emitted as IL when it is recorded at x0
+    /// (else at its second use); a larger one (up to MaxCompiledNodes) runs interpreted until its
+    /// calls have done the interpreter's work that the JIT would cost (`TierUpWork`). Measured
+    /// (bench: `chunks`, 2026-12-01): the JIT of the lean forward and reverse passes takes 60 µs
+    /// per straight-line node on a quiet machine (88 ms at 1336 nodes, 1.1–1.5 s at 1.3·10⁴ at load
+    /// 16), so 500 nodes stay near 30 ms.
+    let mutable EagerCompileNodes = 500
+    /// Interpreted node visits per straight-line node after which a larger path is emitted as IL:
+    /// the JIT's cost per straight-line node over what IL saves per node and call (60 µs against
+    /// 15–35 ns measured by `chunks`: 3 600–4 000 calls of a graph with nothing rolled), so a path
+    /// pays at most about twice the better of the two choices had its calls been known.
+    let mutable TierUpWork = 4000L
+    /// Uses after which a path of `straight` straight-line nodes and `count` nodes is emitted as IL.
+    let usesBeforeIL (straight: int) (count: int) =
+        if straight <= EagerCompileNodes then 1
+        else int (min 1_000_000_000L (max 1L ((TierUpWork * int64 straight + int64 count - 1L) / int64 (max 1 count))))
     /// Paths kept per compiled function; past it a new path is recorded and interpreted each time.
     let mutable MaxPaths = 32
     /// Newton–CG's products at one held point (`HeldHvp`) over the tape of partials even when the
@@ -180,27 +196,38 @@ type internal Run =
 
 /// One recorded path: its graph, run by the interpreter until it is reused, then by its IL (when
 /// it has at most `Compiler.MaxCompiledNodes` straight-line nodes once its loops are rolled; larger
-/// graphs stay interpreted). The loops are found when the path is first compiled.
+/// graphs stay interpreted). The loops are found when the path is first reused (or at x0); a path
+/// with more than `Compiler.EagerCompileNodes` straight-line nodes is emitted only after the uses
+/// `Compiler.usesBeforeIL` gives (the JIT's cost grows with them).
 [<Sealed; AllowNullLiteral>]
 type internal Path(g: Graph, compileNow: bool) =
     let mutable code: PathCode = null
     let mutable uses = 0
     /// Too many straight-line nodes for IL (known once the loops have been looked for).
     let mutable tooLarge = false
-    let compile () =
+    /// Uses after which the IL is emitted (0: not decided yet, the loops not yet found).
+    let mutable needed = 0
+    let mutable loops: Loop[] = null
+    let decide () =
         // a loop over matrix nodes' slots is none (each node is a piece of its own); their output
         // slots are no straight-line code
-        let loops = Loops.find g |> Array.filter (fun l -> g.Mats |> Array.forall (fun m -> m.Out + m.OutLen <= l.First || m.Out >= l.End))
-        if Loops.straightNodes g loops - MatNodes.slots g.Mats > Compiler.MaxCompiledNodes then tooLarge <- true
-        else code <- PathCode(g, loops, Loops.findGuards g)
-    do if compileNow then compile ()
+        loops <- Loops.find g |> Array.filter (fun l -> g.Mats |> Array.forall (fun m -> m.Out + m.OutLen <= l.First || m.Out >= l.End))
+        let straight = Loops.straightNodes g loops - MatNodes.slots g.Mats
+        if straight > Compiler.MaxCompiledNodes then tooLarge <- true
+        else needed <- Compiler.usesBeforeIL straight g.Count
+    let compile (u: int) =
+        if needed = 0 then decide ()
+        if not tooLarge && u >= needed then code <- PathCode(g, loops, Loops.findGuards g)
+    do if compileNow then compile 1
     member _.Graph = g
     member _.IsCompiled = not (isNull code)
     /// How this path's dense Hessian is computed: 0 not yet decided, 1 edge pushing, 2 block passes.
     member val HessianBy = 0 with get, set
     member private p.Code =
-        if isNull code && not tooLarge && Interlocked.Increment &uses >= 2 then
-            lock p (fun () -> if isNull code && not tooLarge then compile ())
+        if isNull code && not tooLarge then
+            let u = Interlocked.Increment &uses
+            if u >= 2 && (needed = 0 || u >= needed) then
+                lock p (fun () -> if isNull code && not tooLarge then compile u)
         code
     static member private GuardsHold(c: PathCode, w: Workspace) =
         let mutable ok = true

@@ -185,4 +185,44 @@ public class CompileLoopTests
         var c = Fn.Compile(Varying, x0);
         AllEqualEager(Varying, c, Random(r, n, -1, 1), Random(r, n, -1, 1), "varying constants", hessian: false);
     }
+    [Fact]
+    public void AMidSizeStraightLineGraphRunsInterpretedUntilItsCallsPayForItsJit()
+    {
+        // Σ sin(xᵢ)·cᵢ, each cᵢ its own constant: nothing rolls, ~750 straight-line nodes, past
+        // Compiler.EagerCompileNodes: the JIT would cost ~45 ms at x0, so the path is interpreted
+        // until its calls have done the interpreter work that the JIT costs (Compiler.usesBeforeIL)
+        static Real Varying(Vec x)
+        {
+            Real s = 0.0;
+            for (var i = 0; i < x.Length; i++) s += Real.Sin(x[i]) * (1.0 + i * 1e-3);
+            return s;
+        }
+        const int n = 250;
+        var r = new Random(59);
+        var x0 = Random(r, n, -1, 1);
+        var (il, straight, nodes) = Kernel(Varying, x0);
+        Assert.True(straight > Compiler.EagerCompileNodes && straight <= Compiler.MaxCompiledNodes, $"{straight} straight-line nodes");
+        Assert.False(il, "not emitted at x0");
+        var needed = Compiler.usesBeforeIL(straight, nodes);
+        Assert.InRange(needed, 1000, 10_000);
+        var core = CompiledCore.Create("test", v => new[] { Varying(v) }, x0);
+        var x = Random(r, n, -1, 1);
+        var (eagerGrad, eagerValue) = Fn.GradAndValue(Varying)(x);
+        var grad = new double[n];
+        for (var k = 1; k <= needed; k++)
+        {
+            Assert.False(core.IsCompiled, $"interpreted before use {k}");
+            var value = 0.0;
+            Assert.True(core.TryGradAndValue(x, grad, ref value));
+            if (k == 1 || k == needed)
+            {
+                Same(eagerValue.Value, value, $"value at use {k}");
+                Same(eagerGrad.ToArray(), grad, $"gradient at use {k}");
+            }
+        }
+        Assert.True(core.IsCompiled, $"IL after {needed} uses");
+        // a rolled loop is emitted at x0 whatever its size
+        Assert.Equal(1, Compiler.usesBeforeIL(Compiler.EagerCompileNodes, 1));
+        Assert.Equal(1, Compiler.usesBeforeIL(Compiler.EagerCompileNodes + 1, (int)Compiler.TierUpWork * (Compiler.EagerCompileNodes + 1)));
+    }
 }

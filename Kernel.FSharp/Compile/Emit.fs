@@ -1317,7 +1317,11 @@ module internal Emit =
         let termsAt = Collections.Generic.Dictionary<struct (int * int), LocalBuilder[]>()
         if second then for (j, k) in sites do termsAt[struct (j, k)] <- Array.init 3 (fun _ -> il.DeclareLocal vo.T)
         let hs = if second then Array.init 4 (fun _ -> il.DeclareLocal vo.T) else [||]
-        let st6 = if second then Array.init 6 (fun _ -> il.DeclareLocal typeof<float>) else [||]
+        // a chain node's terms: d·gt for each operand, the two products
+        let ct = if second then Array.init 4 (fun _ -> il.DeclareLocal typeof<float>) else [||]
+        // the chain nodes' adjoints in each lane, and the sum of their adjoint tangents' products
+        let hk = Array.init p (fun j -> if second && pl.Chain[j] then Array.init width (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let zsum = if second then il.DeclareLocal typeof<float> else null
         let loT = if second then pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList else [||]
         let hiT = if second then pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList else [||]
         // the arguments swept: memory, each site's terms in the order they are added, shift registers
@@ -1360,86 +1364,126 @@ module internal Emit =
                     if pl.Chain[j] then
                         if isCarried j then il.Emit(OpCodes.Ldloc, carry[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
                         il.Emit(OpCodes.Stloc, h[j])
-                        if second then
-                            if isCarried j then il.Emit(OpCodes.Ldloc, catc[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
-                            il.Emit(OpCodes.Stloc, hat[j])
                 for j = p - 1 downto 0 do
                     if pl.Chain[j] then
                         chainAdjoints g il c pl h la carry k j
+                        // (its adjoint is complete here: its readers come later in the trip)
                         if second then
-                            let ds = chainPartials g pl j
-                            // the adjoint tangent's terms (as reverseTangent's node): the second partials
-                            // of +, − and copies are 0·w; none where w = gt = 0
-                            let src = pl.Src.[j]
-                            let tangent (s: Src) =
-                                match s with
-                                | Same j' when pl.Chain[j'] -> load il c S (lp.First + k * p + j') p
-                                | Prev j' -> load il c S (lp.First + (k - 1) * p + j') p
-                                | Same j' ->
-                                    il.Emit(OpCodes.Ldloc, tv[j'])
-                                    il.Emit(OpCodes.Ldc_I4, k)
-                                    il.Emit(OpCodes.Call, vo.Get)
-                                | Ext(b, st) -> load il c S (b + st * k) st
-                                | _ -> invalidOp "Hybrid internal error: a chain operand without a tangent"
-                            il.Emit(OpCodes.Ldc_R8, 0.0)
                             il.Emit(OpCodes.Ldloc, h[j])
+                            il.Emit(OpCodes.Stloc, hk[j][k])
+            if second then
+                // the chain's adjoint tangents (as reverseTangent's node): operand kk's d·gt, then the
+                // second partials' products — for +, − and copies 0·w times each operand's tangent, the
+                // same two for both operands; none where w = gt = 0. Every product is ±0 or NaN: their
+                // sum z is ±0 when all are ±0 (w and the tangents finite), and then each operand's terms
+                // come to x + d·gt exactly (these sums are never −0, and x + ±0 is x there) — the adjoint
+                // tangents' carry takes one add per trip, as the adjoints', instead of three.
+                let tangent (k: int) (s: Src) =
+                    match s with
+                    | Same j' when pl.Chain[j'] -> load il c S (lp.First + k * p + j') p
+                    | Prev j' -> load il c S (lp.First + (k - 1) * p + j') p
+                    | Same j' ->
+                        il.Emit(OpCodes.Ldloc, tv[j'])
+                        il.Emit(OpCodes.Ldc_I4, k)
+                        il.Emit(OpCodes.Call, vo.Get)
+                    | Ext(b, st) -> load il c S (b + st * k) st
+                    | _ -> invalidOp "Hybrid internal error: a chain operand without a tangent"
+                let zeroInto (loc: LocalBuilder) =
+                    il.Emit(OpCodes.Ldc_R8, 0.0)
+                    il.Emit(OpCodes.Stloc, loc)
+                let t0, q = ct[0 .. 1], ct[2 .. 3]
+                // q[kk] = (0·w)·s of operand kk (0 where it has none)
+                let products (k: int) (j: int) =
+                    il.Emit(OpCodes.Ldc_R8, 0.0)
+                    il.Emit(OpCodes.Ldloc, hk[j][k])
+                    il.Emit(OpCodes.Mul)
+                    il.Emit(OpCodes.Stloc, sacc)
+                    for kk in 0 .. 1 do
+                        if present pl.Src.[j].[kk] then
+                            il.Emit(OpCodes.Ldloc, sacc)
+                            tangent k pl.Src.[j].[kk]
                             il.Emit(OpCodes.Mul)
-                            il.Emit(OpCodes.Stloc, sacc)
-                            let product (loc: LocalBuilder) (s: Src) =
-                                il.Emit(OpCodes.Ldloc, sacc)
-                                tangent s
-                                il.Emit(OpCodes.Mul)
-                                il.Emit(OpCodes.Stloc, loc)
-                            let zeroInto (loc: LocalBuilder) =
-                                il.Emit(OpCodes.Ldc_R8, 0.0)
-                                il.Emit(OpCodes.Stloc, loc)
-                            // operand kk's terms: d·gt, then the two products in reverseTangent's order
-                            let slots (kk: int) = st6[3 * kk .. 3 * kk + 2]
+                            il.Emit(OpCodes.Stloc, q[kk])
+                        else zeroInto q[kk]
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Stloc, zsum)
+                for k = width - 1 downto 0 do
+                    for j = p - 1 downto 0 do
+                        if pl.Chain[j] then
+                            products k j
                             for kk in 0 .. 1 do
-                                if present src[kk] then
-                                    let t = slots kk
-                                    il.Emit(OpCodes.Ldc_R8, ds[kk])
-                                    il.Emit(OpCodes.Ldloc, hat[j])
-                                    il.Emit(OpCodes.Mul)
-                                    il.Emit(OpCodes.Stloc, t[0])
-                                    if present src[0] then product t[1] src[0] else zeroInto t[1]
-                                    if present src[1] then product t[2] src[1] else zeroInto t[2]
-                            let go = il.DefineLabel()
-                            il.Emit(OpCodes.Ldloc, h[j])
-                            il.Emit(OpCodes.Ldc_R8, 0.0)
-                            il.Emit(OpCodes.Bne_Un, go)
-                            il.Emit(OpCodes.Ldloc, hat[j])
-                            il.Emit(OpCodes.Ldc_R8, 0.0)
-                            il.Emit(OpCodes.Bne_Un, go)
-                            for loc in st6 do zeroInto loc
-                            il.MarkLabel go
-                            // ((x + t0) + t1) + t2 (a term +0 adds nothing: these sums are never −0)
-                            let sum3 (t: LocalBuilder[]) =
-                                for q in 0 .. 2 do
-                                    il.Emit(OpCodes.Ldloc, t[q])
+                                if present pl.Src.[j].[kk] then
+                                    il.Emit(OpCodes.Ldloc, zsum)
+                                    il.Emit(OpCodes.Ldloc, q[kk])
                                     il.Emit(OpCodes.Add)
-                            let into (t: LocalBuilder[]) (loc: LocalBuilder) =
-                                il.Emit(OpCodes.Ldloc, loc)
-                                sum3 t
-                                il.Emit(OpCodes.Stloc, loc)
-                            for kk in 0 .. 1 do
-                                let t = slots kk
-                                match src[kk] with
-                                | Same j' when pl.Chain[j'] -> into t hat[j']
-                                | Same j' -> into t lat.[j'].[k]
-                                | Prev j' ->
-                                    for q in 0 .. 2 do
-                                        il.Emit(OpCodes.Ldloc, t[q])
-                                        il.Emit(OpCodes.Stloc, cterms[j'][q])
+                                    il.Emit(OpCodes.Stloc, zsum)
+                let slow = il.DefineLabel()
+                let fin = il.DefineLabel()
+                il.Emit(OpCodes.Ldloc, zsum)
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Bne_Un, slow)
+                for fast in [ true; false ] do
+                    if not fast then il.MarkLabel slow
+                    for k = width - 1 downto 0 do
+                        for j in 0 .. p - 1 do
+                            if pl.Chain[j] then
+                                if isCarried j then il.Emit(OpCodes.Ldloc, catc[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
+                                il.Emit(OpCodes.Stloc, hat[j])
+                        for j = p - 1 downto 0 do
+                            if pl.Chain[j] then
+                                let ds = chainPartials g pl j
+                                let src = pl.Src.[j]
+                                for kk in 0 .. 1 do
+                                    if present src[kk] then
+                                        il.Emit(OpCodes.Ldc_R8, ds[kk])
+                                        il.Emit(OpCodes.Ldloc, hat[j])
+                                        il.Emit(OpCodes.Mul)
+                                        il.Emit(OpCodes.Stloc, t0[kk])
+                                // x + the terms of operand kk: d·gt alone (fast), or every term in
+                                // reverseTangent's order, ((x + d·gt) + h·s) + h·s (a term +0 adds nothing)
+                                let terms (kk: int) = if fast then [ t0[kk] ] else [ t0[kk]; q[0]; q[1] ]
+                                if not fast then
+                                    products k j
+                                    let go = il.DefineLabel()
+                                    il.Emit(OpCodes.Ldloc, hk[j][k])
                                     il.Emit(OpCodes.Ldc_R8, 0.0)
-                                    sum3 t
-                                    il.Emit(OpCodes.Stloc, catc[j'])
-                                | Ext(b, st) ->
-                                    address il c AT (b + st * k) st
-                                    load il c AT (b + st * k) st
-                                    sum3 t
-                                    il.Emit(OpCodes.Stind_R8)
-                                | _ -> ()
+                                    il.Emit(OpCodes.Bne_Un, go)
+                                    il.Emit(OpCodes.Ldloc, hat[j])
+                                    il.Emit(OpCodes.Ldc_R8, 0.0)
+                                    il.Emit(OpCodes.Bne_Un, go)
+                                    for loc in ct do zeroInto loc
+                                    il.MarkLabel go
+                                let sum (kk: int) =
+                                    for loc in terms kk do
+                                        il.Emit(OpCodes.Ldloc, loc)
+                                        il.Emit(OpCodes.Add)
+                                let into (kk: int) (loc: LocalBuilder) =
+                                    il.Emit(OpCodes.Ldloc, loc)
+                                    sum kk
+                                    il.Emit(OpCodes.Stloc, loc)
+                                for kk in 0 .. 1 do
+                                    match src[kk] with
+                                    | Same j' when pl.Chain[j'] -> into kk hat[j']
+                                    | Same j' -> into kk lat.[j'].[k]
+                                    | Prev j' ->
+                                        // (what trip 0 passes on is added to the node before the loop at the end)
+                                        for (slot, loc) in List.indexed (terms kk) do
+                                            il.Emit(OpCodes.Ldloc, loc)
+                                            il.Emit(OpCodes.Stloc, cterms.[j'].[slot])
+                                        if fast then
+                                            zeroInto cterms.[j'].[1]
+                                            zeroInto cterms.[j'].[2]
+                                        il.Emit(OpCodes.Ldc_R8, 0.0)
+                                        sum kk
+                                        il.Emit(OpCodes.Stloc, catc[j'])
+                                    | Ext(b, st) ->
+                                        address il c AT (b + st * k) st
+                                        load il c AT (b + st * k) st
+                                        sum kk
+                                        il.Emit(OpCodes.Stind_R8)
+                                    | _ -> ()
+                    if fast then il.Emit(OpCodes.Br, fin)
+                il.MarkLabel fin
             // the lane nodes, descending, W trips at once
             for j in 0 .. p - 1 do
                 if not pl.Chain[j] then

@@ -1077,7 +1077,8 @@ module internal Emit =
     /// A lane node's terms into its operands' adjoint tangents, four trips at once (as
     /// reverseTangent's node): for operand kk present, `apply kk` gets code pushing each of d·gt and
     /// the two products of a second partial times the adjoint w with a tangent, in reverseTangent's
-    /// order, each zero in the lanes where w = gt = 0. d0, d1 push the first partials (None: the
+    /// order (`atTerms` of them: none with a constant's tangent), each zero in the lanes where
+    /// w = gt = 0 (where that can matter). d0, d1 push the first partials (None: the
     /// constant 1; r is 1/y for ÷); hs four scratch vectors (h00, h01, h11, the mask).
     let private laneAdjointTangents (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (tv: LocalBuilder[])
                                     (va: LocalBuilder[]) (vat: LocalBuilder[]) (r: LocalBuilder) (hs: LocalBuilder[])
@@ -1101,7 +1102,10 @@ module internal Emit =
         il.Emit(OpCodes.Stloc, h01)
         il.Emit(OpCodes.Ldloc, h00)
         il.Emit(OpCodes.Stloc, h11)
-        if code = IrLog.Binary + int16 Fun2.Mul then set h01 (fun () -> konst 1.0)
+        if code = IrLog.Binary + int16 Fun2.Mul then
+            // 1·w is w, bit for bit
+            il.Emit(OpCodes.Ldloc, va[j])
+            il.Emit(OpCodes.Stloc, h01)
         elif code = IrLog.Binary + int16 Fun2.Div then
             // (0, −(r·r), 2·(fz·r·r)) as the table's row
             set h01 (fun () ->
@@ -1157,8 +1161,26 @@ module internal Emit =
                 d ()
                 il.Emit(OpCodes.Ldloc, vat[j])
                 il.Emit(OpCodes.Call, vo.Mul)
-        if present src[0] then apply 0 [| masked (dgt d0); masked (product h00 src[0]); masked (product h01 src[1]) |]
-        if present src[1] then apply 1 [| masked (dgt d1); masked (product h01 src[0]); masked (product h11 src[1]) |]
+        // d·gt needs no mask where d is a finite constant (±1 of +, −, −x and copies; a constant
+        // factor of ×): in the lanes the mask zeroes it is ±0 anyway, and these sums are never −0
+        let finiteConstant (kk: int) =
+            if code = IrLog.Binary + int16 Fun2.Add || code = IrLog.Binary + int16 Fun2.Sub || code = IrLog.CopyCode
+               || code = IrLog.Unary + int16 Fun1.Neg then true
+            elif code = IrLog.Binary + int16 Fun2.Mul then (match src[1 - kk] with Konst k -> Double.IsFinite k | _ -> false)
+            else false
+        let dTerm (kk: int) (d: (unit -> unit) option) = if finiteConstant kk then dgt d else masked (dgt d)
+        // a product with a constant's tangent is a term +0 (nothing: `atTerms`)
+        let terms (kk: int) (d: (unit -> unit) option) (hA: LocalBuilder) (hB: LocalBuilder) =
+            [| yield dTerm kk d
+               if present src[0] then yield masked (product hA src[0])
+               if present src[1] then yield masked (product hB src[1]) |]
+        if present src[0] then apply 0 (terms 0 d0 h00 h01)
+        if present src[1] then apply 1 (terms 1 d1 h01 h11)
+
+    /// How many terms a lane node's operand kk gets in the joint sweep's adjoint tangents
+    /// (`laneAdjointTangents`): d·gt, and a product per operand that is not a constant.
+    let private atTerms (pl: LanePlan) (j: int) =
+        1 + (pl.Src.[j] |> Array.filter (fun s -> match s with Konst _ | NoOp -> false | _ -> true) |> Array.length)
 
     /// The lean forward of a lane loop: the lane trips without storing their values (nobody but this
     /// loop reads them; the reverse recomputes them), the last lane trip's carried values stored for
@@ -1278,6 +1300,10 @@ module internal Emit =
     /// tangent is not zero), the lane nodes' tangents recomputed with their values and the chain
     /// nodes' read from memory (the joint forward pass stores them). Both arguments' memory terms
     /// take the same route: strided groups, the register shift of overlapping slices, broadcasts.
+    let private atShifts = [| 0L |]
+    /// Register shifts of adjoint tangents emitted so far by Hvp's joint lane sweeps (for tests).
+    let adjointTangentShifts () = Threading.Interlocked.Read &atShifts.[0]
+
     let private laneReverseOf (g: Graph) (il: ILGenerator) (pl: LanePlan) (second: bool) (tail: Loop -> unit) =
         tail pl.Tail
         let lp = pl.Lp
@@ -1315,7 +1341,7 @@ module internal Emit =
         let cterms = Array.init p (fun j -> if second && isCarried j then Array.init 3 (fun _ -> il.DeclareLocal typeof<float>) else null)
         let lat = Array.init p (fun j -> if second && pl.FromChain[j] then Array.init width (fun _ -> il.DeclareLocal typeof<float>) else null)
         let termsAt = Collections.Generic.Dictionary<struct (int * int), LocalBuilder[]>()
-        if second then for (j, k) in sites do termsAt[struct (j, k)] <- Array.init 3 (fun _ -> il.DeclareLocal vo.T)
+        if second then for (j, k) in sites do termsAt[struct (j, k)] <- Array.init (atTerms pl j) (fun _ -> il.DeclareLocal vo.T)
         let hs = if second then Array.init 4 (fun _ -> il.DeclareLocal vo.T) else [||]
         // a chain node's terms: d·gt for each operand, the two products
         let ct = if second then Array.init 4 (fun _ -> il.DeclareLocal typeof<float>) else [||]
@@ -1328,6 +1354,7 @@ module internal Emit =
         let swept =
             [ yield A, (fun (j, k) -> [ terms[struct (j, k)] ]), lo, hi
               if second then yield AT, (fun (j, k) -> List.ofArray termsAt[struct (j, k)]), loT, hiT ]
+        if second then Threading.Interlocked.Add(&atShifts.[0], int64 pl.Shifts.Length) |> ignore
         let present (src: Src) = match src with Konst _ | NoOp -> false | _ -> true
         let lowLanes (d: int) = Array.init width (fun k -> if k < d then -1L else 0L)
         let rotate (d: int) = Array.init width (fun k -> int64 ((k + d) % width))

@@ -5,7 +5,8 @@ using Hybrid.Kernel;
 namespace Hybrid.Bench;
 
 /// `dotnet run -c Release --project bench -- probe-hvp`: the compiled second-order passes of the
-/// scalar-loop Rosenbrock (n = 100) one by one, best of many batches (a quick look, not a benchmark).
+/// scalar-loop Rosenbrock (n = 100) one by one, and the compiled function's whole calls, best of many
+/// batches (a quick look, not a benchmark).
 public static class HvpProbe
 {
     public static void Run()
@@ -35,8 +36,22 @@ public static class HvpProbe
             return best;
         }
         var hv = new double[n];
+        var compiled = Fn.Compile(Rosenbrock.Loop, x);
+        var chv = new double[n];
+        var cgrad = new double[n];
+        // HYBRID_PROBE_SPIN=jvp|hvp: that whole call alone for 5 s (for perf), nothing else
+        var spin = Environment.GetEnvironmentVariable("HYBRID_PROBE_SPIN");
+        if (spin is not null)
+        {
+            var until = Stopwatch.StartNew();
+            while (until.ElapsedMilliseconds < 5000)
+                for (int i = 0; i < 10000; i++)
+                    if (spin == "jvp") compiled.Jvp(x, dir, out _); else compiled.Hvp(x, dir, chv);
+            return;
+        }
         for (int round = 0; round < 2; round++)
         {
+            Console.WriteLine($"whole calls: Jvp {Time(() => compiled.Jvp(x, dir, out _)):F0}; Hvp {Time(() => compiled.Hvp(x, dir, chv)):F0}; GradAndValue {Time(() => compiled.GradAndValue(x, cgrad)):F0}; Value {Time(() => compiled.Value(x)):F0}");
             Console.WriteLine($"f {Time(() => Rosenbrock.Value(x)):F0} ns; hand Hvp {Time(() => Rosenbrock.Hvp(x, dir, hv)):F0}");
             Console.WriteLine($"forward {Time(() => Fw(fwd)):F0}; lean {Time(() => Fw(lean)):F0}; Jvp pass {Time(() => Fw(ft)):F0}; joint forward {Time(() => Fw(fj)):F0}");
             Fw(fwd);

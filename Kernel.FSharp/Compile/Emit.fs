@@ -1077,7 +1077,8 @@ module internal Emit =
     /// A lane node's terms into its operands' adjoint tangents, four trips at once (as
     /// reverseTangent's node): for operand kk present, `apply kk` gets code pushing each of d·gt and
     /// the two products of a second partial times the adjoint w with a tangent, in reverseTangent's
-    /// order, each zero in the lanes where w = gt = 0. d0, d1 push the first partials (None: the
+    /// order (`atTerms` of them: none with a constant's tangent), each zero in the lanes where
+    /// w = gt = 0 (where that can matter). d0, d1 push the first partials (None: the
     /// constant 1; r is 1/y for ÷); hs four scratch vectors (h00, h01, h11, the mask).
     let private laneAdjointTangents (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) (tv: LocalBuilder[])
                                     (va: LocalBuilder[]) (vat: LocalBuilder[]) (r: LocalBuilder) (hs: LocalBuilder[])
@@ -1101,7 +1102,10 @@ module internal Emit =
         il.Emit(OpCodes.Stloc, h01)
         il.Emit(OpCodes.Ldloc, h00)
         il.Emit(OpCodes.Stloc, h11)
-        if code = IrLog.Binary + int16 Fun2.Mul then set h01 (fun () -> konst 1.0)
+        if code = IrLog.Binary + int16 Fun2.Mul then
+            // 1·w is w, bit for bit
+            il.Emit(OpCodes.Ldloc, va[j])
+            il.Emit(OpCodes.Stloc, h01)
         elif code = IrLog.Binary + int16 Fun2.Div then
             // (0, −(r·r), 2·(fz·r·r)) as the table's row
             set h01 (fun () ->
@@ -1157,8 +1161,26 @@ module internal Emit =
                 d ()
                 il.Emit(OpCodes.Ldloc, vat[j])
                 il.Emit(OpCodes.Call, vo.Mul)
-        if present src[0] then apply 0 [| masked (dgt d0); masked (product h00 src[0]); masked (product h01 src[1]) |]
-        if present src[1] then apply 1 [| masked (dgt d1); masked (product h01 src[0]); masked (product h11 src[1]) |]
+        // d·gt needs no mask where d is a finite constant (±1 of +, −, −x and copies; a constant
+        // factor of ×): in the lanes the mask zeroes it is ±0 anyway, and these sums are never −0
+        let finiteConstant (kk: int) =
+            if code = IrLog.Binary + int16 Fun2.Add || code = IrLog.Binary + int16 Fun2.Sub || code = IrLog.CopyCode
+               || code = IrLog.Unary + int16 Fun1.Neg then true
+            elif code = IrLog.Binary + int16 Fun2.Mul then (match src[1 - kk] with Konst k -> Double.IsFinite k | _ -> false)
+            else false
+        let dTerm (kk: int) (d: (unit -> unit) option) = if finiteConstant kk then dgt d else masked (dgt d)
+        // a product with a constant's tangent is a term +0 (nothing: `atTerms`)
+        let terms (kk: int) (d: (unit -> unit) option) (hA: LocalBuilder) (hB: LocalBuilder) =
+            [| yield dTerm kk d
+               if present src[0] then yield masked (product hA src[0])
+               if present src[1] then yield masked (product hB src[1]) |]
+        if present src[0] then apply 0 (terms 0 d0 h00 h01)
+        if present src[1] then apply 1 (terms 1 d1 h01 h11)
+
+    /// How many terms a lane node's operand kk gets in the joint sweep's adjoint tangents
+    /// (`laneAdjointTangents`): d·gt, and a product per operand that is not a constant.
+    let private atTerms (pl: LanePlan) (j: int) =
+        1 + (pl.Src.[j] |> Array.filter (fun s -> match s with Konst _ | NoOp -> false | _ -> true) |> Array.length)
 
     /// The lean forward of a lane loop: the lane trips without storing their values (nobody but this
     /// loop reads them; the reverse recomputes them), the last lane trip's carried values stored for
@@ -1278,6 +1300,10 @@ module internal Emit =
     /// tangent is not zero), the lane nodes' tangents recomputed with their values and the chain
     /// nodes' read from memory (the joint forward pass stores them). Both arguments' memory terms
     /// take the same route: strided groups, the register shift of overlapping slices, broadcasts.
+    let private atShifts = [| 0L |]
+    /// Register shifts of adjoint tangents emitted so far by Hvp's joint lane sweeps (for tests).
+    let adjointTangentShifts () = Threading.Interlocked.Read &atShifts.[0]
+
     let private laneReverseOf (g: Graph) (il: ILGenerator) (pl: LanePlan) (second: bool) (tail: Loop -> unit) =
         tail pl.Tail
         let lp = pl.Lp
@@ -1315,15 +1341,20 @@ module internal Emit =
         let cterms = Array.init p (fun j -> if second && isCarried j then Array.init 3 (fun _ -> il.DeclareLocal typeof<float>) else null)
         let lat = Array.init p (fun j -> if second && pl.FromChain[j] then Array.init width (fun _ -> il.DeclareLocal typeof<float>) else null)
         let termsAt = Collections.Generic.Dictionary<struct (int * int), LocalBuilder[]>()
-        if second then for (j, k) in sites do termsAt[struct (j, k)] <- Array.init 3 (fun _ -> il.DeclareLocal vo.T)
+        if second then for (j, k) in sites do termsAt[struct (j, k)] <- Array.init (atTerms pl j) (fun _ -> il.DeclareLocal vo.T)
         let hs = if second then Array.init 4 (fun _ -> il.DeclareLocal vo.T) else [||]
-        let st6 = if second then Array.init 6 (fun _ -> il.DeclareLocal typeof<float>) else [||]
+        // a chain node's terms: d·gt for each operand, the two products
+        let ct = if second then Array.init 4 (fun _ -> il.DeclareLocal typeof<float>) else [||]
+        // the chain nodes' adjoints in each lane, and the sum of their adjoint tangents' products
+        let hk = Array.init p (fun j -> if second && pl.Chain[j] then Array.init width (fun _ -> il.DeclareLocal typeof<float>) else null)
+        let zsum = if second then il.DeclareLocal typeof<float> else null
         let loT = if second then pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList else [||]
         let hiT = if second then pl.Shifts |> List.map (fun _ -> il.DeclareLocal vo.T) |> Array.ofList else [||]
         // the arguments swept: memory, each site's terms in the order they are added, shift registers
         let swept =
             [ yield A, (fun (j, k) -> [ terms[struct (j, k)] ]), lo, hi
               if second then yield AT, (fun (j, k) -> List.ofArray termsAt[struct (j, k)]), loT, hiT ]
+        if second then Threading.Interlocked.Add(&atShifts.[0], int64 pl.Shifts.Length) |> ignore
         let present (src: Src) = match src with Konst _ | NoOp -> false | _ -> true
         let lowLanes (d: int) = Array.init width (fun k -> if k < d then -1L else 0L)
         let rotate (d: int) = Array.init width (fun k -> int64 ((k + d) % width))
@@ -1360,86 +1391,126 @@ module internal Emit =
                     if pl.Chain[j] then
                         if isCarried j then il.Emit(OpCodes.Ldloc, carry[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
                         il.Emit(OpCodes.Stloc, h[j])
-                        if second then
-                            if isCarried j then il.Emit(OpCodes.Ldloc, catc[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
-                            il.Emit(OpCodes.Stloc, hat[j])
                 for j = p - 1 downto 0 do
                     if pl.Chain[j] then
                         chainAdjoints g il c pl h la carry k j
+                        // (its adjoint is complete here: its readers come later in the trip)
                         if second then
-                            let ds = chainPartials g pl j
-                            // the adjoint tangent's terms (as reverseTangent's node): the second partials
-                            // of +, − and copies are 0·w; none where w = gt = 0
-                            let src = pl.Src.[j]
-                            let tangent (s: Src) =
-                                match s with
-                                | Same j' when pl.Chain[j'] -> load il c S (lp.First + k * p + j') p
-                                | Prev j' -> load il c S (lp.First + (k - 1) * p + j') p
-                                | Same j' ->
-                                    il.Emit(OpCodes.Ldloc, tv[j'])
-                                    il.Emit(OpCodes.Ldc_I4, k)
-                                    il.Emit(OpCodes.Call, vo.Get)
-                                | Ext(b, st) -> load il c S (b + st * k) st
-                                | _ -> invalidOp "Hybrid internal error: a chain operand without a tangent"
-                            il.Emit(OpCodes.Ldc_R8, 0.0)
                             il.Emit(OpCodes.Ldloc, h[j])
+                            il.Emit(OpCodes.Stloc, hk[j][k])
+            if second then
+                // the chain's adjoint tangents (as reverseTangent's node): operand kk's d·gt, then the
+                // second partials' products — for +, − and copies 0·w times each operand's tangent, the
+                // same two for both operands; none where w = gt = 0. Every product is ±0 or NaN: their
+                // sum z is ±0 when all are ±0 (w and the tangents finite), and then each operand's terms
+                // come to x + d·gt exactly (these sums are never −0, and x + ±0 is x there) — the adjoint
+                // tangents' carry takes one add per trip, as the adjoints', instead of three.
+                let tangent (k: int) (s: Src) =
+                    match s with
+                    | Same j' when pl.Chain[j'] -> load il c S (lp.First + k * p + j') p
+                    | Prev j' -> load il c S (lp.First + (k - 1) * p + j') p
+                    | Same j' ->
+                        il.Emit(OpCodes.Ldloc, tv[j'])
+                        il.Emit(OpCodes.Ldc_I4, k)
+                        il.Emit(OpCodes.Call, vo.Get)
+                    | Ext(b, st) -> load il c S (b + st * k) st
+                    | _ -> invalidOp "Hybrid internal error: a chain operand without a tangent"
+                let zeroInto (loc: LocalBuilder) =
+                    il.Emit(OpCodes.Ldc_R8, 0.0)
+                    il.Emit(OpCodes.Stloc, loc)
+                let t0, q = ct[0 .. 1], ct[2 .. 3]
+                // q[kk] = (0·w)·s of operand kk (0 where it has none)
+                let products (k: int) (j: int) =
+                    il.Emit(OpCodes.Ldc_R8, 0.0)
+                    il.Emit(OpCodes.Ldloc, hk[j][k])
+                    il.Emit(OpCodes.Mul)
+                    il.Emit(OpCodes.Stloc, sacc)
+                    for kk in 0 .. 1 do
+                        if present pl.Src.[j].[kk] then
+                            il.Emit(OpCodes.Ldloc, sacc)
+                            tangent k pl.Src.[j].[kk]
                             il.Emit(OpCodes.Mul)
-                            il.Emit(OpCodes.Stloc, sacc)
-                            let product (loc: LocalBuilder) (s: Src) =
-                                il.Emit(OpCodes.Ldloc, sacc)
-                                tangent s
-                                il.Emit(OpCodes.Mul)
-                                il.Emit(OpCodes.Stloc, loc)
-                            let zeroInto (loc: LocalBuilder) =
-                                il.Emit(OpCodes.Ldc_R8, 0.0)
-                                il.Emit(OpCodes.Stloc, loc)
-                            // operand kk's terms: d·gt, then the two products in reverseTangent's order
-                            let slots (kk: int) = st6[3 * kk .. 3 * kk + 2]
+                            il.Emit(OpCodes.Stloc, q[kk])
+                        else zeroInto q[kk]
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Stloc, zsum)
+                for k = width - 1 downto 0 do
+                    for j = p - 1 downto 0 do
+                        if pl.Chain[j] then
+                            products k j
                             for kk in 0 .. 1 do
-                                if present src[kk] then
-                                    let t = slots kk
-                                    il.Emit(OpCodes.Ldc_R8, ds[kk])
-                                    il.Emit(OpCodes.Ldloc, hat[j])
-                                    il.Emit(OpCodes.Mul)
-                                    il.Emit(OpCodes.Stloc, t[0])
-                                    if present src[0] then product t[1] src[0] else zeroInto t[1]
-                                    if present src[1] then product t[2] src[1] else zeroInto t[2]
-                            let go = il.DefineLabel()
-                            il.Emit(OpCodes.Ldloc, h[j])
-                            il.Emit(OpCodes.Ldc_R8, 0.0)
-                            il.Emit(OpCodes.Bne_Un, go)
-                            il.Emit(OpCodes.Ldloc, hat[j])
-                            il.Emit(OpCodes.Ldc_R8, 0.0)
-                            il.Emit(OpCodes.Bne_Un, go)
-                            for loc in st6 do zeroInto loc
-                            il.MarkLabel go
-                            // ((x + t0) + t1) + t2 (a term +0 adds nothing: these sums are never −0)
-                            let sum3 (t: LocalBuilder[]) =
-                                for q in 0 .. 2 do
-                                    il.Emit(OpCodes.Ldloc, t[q])
+                                if present pl.Src.[j].[kk] then
+                                    il.Emit(OpCodes.Ldloc, zsum)
+                                    il.Emit(OpCodes.Ldloc, q[kk])
                                     il.Emit(OpCodes.Add)
-                            let into (t: LocalBuilder[]) (loc: LocalBuilder) =
-                                il.Emit(OpCodes.Ldloc, loc)
-                                sum3 t
-                                il.Emit(OpCodes.Stloc, loc)
-                            for kk in 0 .. 1 do
-                                let t = slots kk
-                                match src[kk] with
-                                | Same j' when pl.Chain[j'] -> into t hat[j']
-                                | Same j' -> into t lat.[j'].[k]
-                                | Prev j' ->
-                                    for q in 0 .. 2 do
-                                        il.Emit(OpCodes.Ldloc, t[q])
-                                        il.Emit(OpCodes.Stloc, cterms[j'][q])
+                                    il.Emit(OpCodes.Stloc, zsum)
+                let slow = il.DefineLabel()
+                let fin = il.DefineLabel()
+                il.Emit(OpCodes.Ldloc, zsum)
+                il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Bne_Un, slow)
+                for fast in [ true; false ] do
+                    if not fast then il.MarkLabel slow
+                    for k = width - 1 downto 0 do
+                        for j in 0 .. p - 1 do
+                            if pl.Chain[j] then
+                                if isCarried j then il.Emit(OpCodes.Ldloc, catc[j]) else il.Emit(OpCodes.Ldc_R8, 0.0)
+                                il.Emit(OpCodes.Stloc, hat[j])
+                        for j = p - 1 downto 0 do
+                            if pl.Chain[j] then
+                                let ds = chainPartials g pl j
+                                let src = pl.Src.[j]
+                                for kk in 0 .. 1 do
+                                    if present src[kk] then
+                                        il.Emit(OpCodes.Ldc_R8, ds[kk])
+                                        il.Emit(OpCodes.Ldloc, hat[j])
+                                        il.Emit(OpCodes.Mul)
+                                        il.Emit(OpCodes.Stloc, t0[kk])
+                                // x + the terms of operand kk: d·gt alone (fast), or every term in
+                                // reverseTangent's order, ((x + d·gt) + h·s) + h·s (a term +0 adds nothing)
+                                let terms (kk: int) = if fast then [ t0[kk] ] else [ t0[kk]; q[0]; q[1] ]
+                                if not fast then
+                                    products k j
+                                    let go = il.DefineLabel()
+                                    il.Emit(OpCodes.Ldloc, hk[j][k])
                                     il.Emit(OpCodes.Ldc_R8, 0.0)
-                                    sum3 t
-                                    il.Emit(OpCodes.Stloc, catc[j'])
-                                | Ext(b, st) ->
-                                    address il c AT (b + st * k) st
-                                    load il c AT (b + st * k) st
-                                    sum3 t
-                                    il.Emit(OpCodes.Stind_R8)
-                                | _ -> ()
+                                    il.Emit(OpCodes.Bne_Un, go)
+                                    il.Emit(OpCodes.Ldloc, hat[j])
+                                    il.Emit(OpCodes.Ldc_R8, 0.0)
+                                    il.Emit(OpCodes.Bne_Un, go)
+                                    for loc in ct do zeroInto loc
+                                    il.MarkLabel go
+                                let sum (kk: int) =
+                                    for loc in terms kk do
+                                        il.Emit(OpCodes.Ldloc, loc)
+                                        il.Emit(OpCodes.Add)
+                                let into (kk: int) (loc: LocalBuilder) =
+                                    il.Emit(OpCodes.Ldloc, loc)
+                                    sum kk
+                                    il.Emit(OpCodes.Stloc, loc)
+                                for kk in 0 .. 1 do
+                                    match src[kk] with
+                                    | Same j' when pl.Chain[j'] -> into kk hat[j']
+                                    | Same j' -> into kk lat.[j'].[k]
+                                    | Prev j' ->
+                                        // (what trip 0 passes on is added to the node before the loop at the end)
+                                        for (slot, loc) in List.indexed (terms kk) do
+                                            il.Emit(OpCodes.Ldloc, loc)
+                                            il.Emit(OpCodes.Stloc, cterms.[j'].[slot])
+                                        if fast then
+                                            zeroInto cterms.[j'].[1]
+                                            zeroInto cterms.[j'].[2]
+                                        il.Emit(OpCodes.Ldc_R8, 0.0)
+                                        sum kk
+                                        il.Emit(OpCodes.Stloc, catc[j'])
+                                    | Ext(b, st) ->
+                                        address il c AT (b + st * k) st
+                                        load il c AT (b + st * k) st
+                                        sum kk
+                                        il.Emit(OpCodes.Stind_R8)
+                                    | _ -> ()
+                    if fast then il.Emit(OpCodes.Br, fin)
+                il.MarkLabel fin
             // the lane nodes, descending, W trips at once
             for j in 0 .. p - 1 do
                 if not pl.Chain[j] then

@@ -493,11 +493,30 @@ let tests =
                     Expect.isTrue (Array.exists Double.IsNaN scalar.LeanGrad || Array.exists Double.IsInfinity scalar.LeanGrad
                                    || Array.exists (fun v -> BitConverter.DoubleToInt64Bits v = BitConverter.DoubleToInt64Bits -0.0) x)
                         (name + ": special values reach the gradient")
+                    // Hvp's joint passes: NaN and ±∞ in the tangents and adjoints take the joint lane
+                    // sweep's every-term path for the chain (its products (0·w)·s are NaN there)
+                    let scalarGrad, scalarHv = hvpJoint 0 g loops x dir
+                    Expect.isTrue (Array.exists (fun v -> Double.IsNaN v || Double.IsInfinity v) scalarHv) (name + ": special values reach H·v")
                     for w in [ 4; 8 ] do
                         Expect.equal (Emit.laneLoopsAt w g loops) 1 (sprintf "%s: the loop runs in lanes of %d" name w)
                         let lanes = compiledWith w g loops guardLoops x dir
                         sameBitsOrNaN (sprintf "%s, lanes of %d: the value" name w) [| scalar.LeanOut |] [| lanes.LeanOut |]
                         sameBitsOrNaN (sprintf "%s, lanes of %d: the gradient" name w) scalar.LeanGrad lanes.LeanGrad
+                        let grad, hv = hvpJoint w g loops x dir
+                        sameBitsOrNaN (sprintf "%s, lanes of %d: the gradient by Hvp's joint passes" name w) scalarGrad grad
+                        sameBitsOrNaN (sprintf "%s, lanes of %d: H·v by Hvp's joint passes" name w) scalarHv hv
+        }
+        test "lanes: Hvp's joint sweep passes overlapping slices' adjoint tangents through registers (the register shift), as the lean sweep does its adjoints" {
+            for name, f, n in [ "Rosenbrock (scalar loop)", rosenbrock, 41; "sliced Rosenbrock", sliced, 41; "three overlapping slices", threeSlices, 42 ] do
+                let g = record f (point n n -1.5 1.5)
+                let loops = Loops.find g
+                for w in [ 4; 8 ] do
+                    let shifts = (Emit.laneShiftsAt w g loops).[0].Length
+                    Expect.isGreaterThan shifts 0 (sprintf "%s, width %d: the plan has shifts" name w)
+                    let before = Emit.adjointTangentShifts ()
+                    Emit.reverseJointAt w g loops |> ignore
+                    // (other tests may emit joint sweeps meanwhile: at least this one's)
+                    Expect.isGreaterThanOrEqual (Emit.adjointTangentShifts () - before) (int64 shifts) (sprintf "%s, width %d: the joint sweep's shifts of adjoint tangents" name w)
         }
         test "lanes: a loop whose rows lanes do not cover, or whose trips read other trips' nodes, stays scalar" {
             for name, f, n in [ "carried product (a × chain)", carried, 40; "strided with exp", strided, 60; "descending with sin", descending, 30 ] do

@@ -286,6 +286,25 @@ public static class LogisticProbe
             Console.WriteLine($"hand best {handT[0]:F0} median {handT[reps / 2]:F0} | compiled best {comp[0]:F0} median {comp[reps / 2]:F0} | ratio of medians {comp[reps / 2] / handT[reps / 2]:F2}, of bests {comp[0] / handT[0]:F2}" + (eag.Count > 0 ? $" | eager median {eag[reps / 2]:F0}" : ""));
             return;
         }
+        if (args.Length > 0 && args[0] == "blocks")
+        {
+            var hb = new double[LogisticModel.D * LogisticModel.D];
+            foreach (var size in new[] { 16384, 65536, 262144, 1 << 20, 1 << 24 })
+            {
+                MatScratch.BlockDoubles = size;
+                var c = CompiledCore.Create("probe", v => new[] { m.Nll(v) }, w);
+                Row($"compiled Hessian, blocks of {size} doubles", () => c.TryHessian(w, hb), 7);
+                Row("hand: Hessian XᵀDX", () => m.Hessian(wv, h), 7);
+            }
+            return;
+        }
+        if (args.Length > 0 && args[0] == "hess")
+        {
+            var hb = new double[LogisticModel.D * LogisticModel.D];
+            var c = CompiledCore.Create("probe", v => new[] { m.Nll(v) }, w);
+            for (int r = 0; r < int.Parse(args[1]); r++) c.TryHessian(w, hb);
+            return;
+        }
         if (args.Length > 0 && args[0] == "fit")
         {
             var z0 = new double[LogisticModel.D];

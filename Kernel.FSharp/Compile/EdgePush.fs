@@ -1,6 +1,8 @@
 namespace Hybrid.Kernel
 
 open System
+open System.Runtime.InteropServices
+open System.Runtime.Intrinsics
 
 /// A sparse symmetric matrix W over the slots of a graph, for edge pushing: the diagonal dense (one
 /// double per slot), each off-diagonal entry {r, c} (r > c) stored once, in the list of its larger
@@ -61,6 +63,8 @@ type internal EdgeStore() =
     member _.Uncount(u: int64) = ops <- ops - u
     /// W(s, s).
     member _.Diag(s: int) = diag[s]
+    /// The diagonal itself (at least as long as the slots), for reading a range at once.
+    member _.Diagonal = diag
     /// W(s, s) += x.
     member _.AddDiag(s: int, x: float) = diag[s] <- diag[s] + x
     /// The first off-diagonal entry of row s (entries {s, c}, c < s), −1: none.
@@ -121,8 +125,8 @@ type internal EdgeStore() =
 /// Jᵀ·W_out,out·J + Σₒ āₒ∇²φₒ (`EdgeSecond`: the op's reverse-tangent rule along the identity with
 /// adjoint tangents B = W_out,out·J, sparse times dense) and each pair {input c, p} with p outside
 /// gains Σₒ J[o, c]·W{o, p}. A linear node y = op(M)·x with M data (`MatRule.LinearMap`) whose W
-/// over y is diagonal skips J and the rule: op(M)ᵀ·D·op(M) is a row scaling and one dgemm — for the
-/// logistic loss Xᵀ·(DX), the hand-written Newton's. Symbolic zeros as on the tape: a zero adjoint
+/// over y is diagonal skips J and the rule: op(M)ᵀ·D·op(M) by blocks of scaled rows, one dgemm each —
+/// for the logistic loss Xᵀ·(DX), the hand-written Newton's. Symbolic zeros as on the tape: a zero adjoint
 /// creates nothing, a zero entry pushes nothing; a constant operand slot (a data block) takes nothing.
 module internal EdgePush =
 
@@ -145,10 +149,26 @@ module internal EdgePush =
                 if x <> 0.0 then st.Add(sc, inputs[q], x)
         st.Uncount(st.Ops - before)
 
+    /// y[o] ← d[o]·x[o] (equal lengths), in Vector256 lanes.
+    let private scale (d: ReadOnlySpan<float>) (x: ReadOnlySpan<float>) (y: Span<float>) =
+        let n = y.Length
+        let mutable o = 0
+        if Vector256.IsHardwareAccelerated then
+            let dv = MemoryMarshal.Cast<float, Vector256<float>> d
+            let xv = MemoryMarshal.Cast<float, Vector256<float>> x
+            let yv = MemoryMarshal.Cast<float, Vector256<float>> y
+            for q in 0 .. yv.Length - 1 do yv[q] <- dv[q] * xv[q]
+            o <- yv.Length * Vector256<float>.Count
+        while o < n do
+            y[o] <- d[o] * x[o]
+            o <- o + 1
+
     /// A linear node y = op(M)·x (no second-order term) whose W over the output is diagonal (D):
-    /// the cross pairs from op(M)'s rows, and op(M)ᵀ·D·op(M) as D·op(M) (a row scaling) and one
-    /// dgemm — the hand-written Newton's XᵀDX.
-    let private pushLinear (m: MatNode) (mv: float[]) (tm: bool) (rm: int) (cm: int) (room: float[]) (r: float[]) (st: EdgeStore) =
+    /// the cross pairs from op(M)'s rows, and op(M)ᵀ·D·op(M) — the hand-written Newton's XᵀDX — by
+    /// blocks of rows: each block of op(M) (A) and the same rows scaled by D (B) copied into the
+    /// scratch's cache-sized arrays, r += AᵀB by one dgemm. M is read once, no rows×k array is made
+    /// (the last block is padded with zero rows, which add exact zeros).
+    let private pushLinear (m: MatNode) (mv: float[]) (tm: bool) (rm: int) (sc: MatScratch) (st: EdgeStore) =
         let out = m.Out
         let rows = m.OutLen
         let inputs = m.Inputs
@@ -167,16 +187,31 @@ module internal EdgePush =
                         if j <> 0.0 then st.AddPair(inputs[c], p, j * w)
                 e <- st.Next e
         if any then
-            // room: D·op(M), rows×k column-major
-            for c in 0 .. k - 1 do
-                let dst = c * rows
-                if tm then
-                    for o in 0 .. rows - 1 do room[dst + o] <- st.Diag(out + o) * mv[o * rm + c]
-                else
-                    let src = c * rm
-                    for o in 0 .. rows - 1 do room[dst + o] <- st.Diag(out + o) * mv[src + o]
+            let r = sc.EdgeR
+            let a = sc.EdgeA
+            let b = sc.EdgeB
+            let block = sc.EdgeRows
             Array.Clear(r, 0, k * k)
-            Dense.gemm (not tm) mv rm cm false room rows k 1.0 r
+            let mutable first = 0
+            while first < rows do
+                let count = min block (rows - first)
+                if count < block then
+                    Array.Clear(a)
+                    Array.Clear(b)
+                let d = ReadOnlySpan<float>(st.Diagonal, out + first, count)
+                for c in 0 .. k - 1 do
+                    let dst = c * block
+                    if tm then
+                        for o in 0 .. count - 1 do
+                            let x = mv[(first + o) * rm + c]
+                            a[dst + o] <- x
+                            b[dst + o] <- d[o] * x
+                    else
+                        let x = ReadOnlySpan<float>(mv, c * rm + first, count)
+                        x.CopyTo(Span<float>(a, dst, count))
+                        scale d x (Span<float>(b, dst, count))
+                Dense.gemm true a block k false b block k 1.0 r
+                first <- first + count
             addInputs st inputs r k
 
     let private pushMat (m: MatNode) (v: float[]) (a: float[]) (st: EdgeStore) =
@@ -193,7 +228,7 @@ module internal EdgePush =
                 e <- st.Next e
         if live && m.Inputs.Length > 0 then
             match (if diagonal then m.EdgeLinear(Span v) else ValueNone) with
-            | ValueSome(struct (mv, tm, rm, cm, room, r)) -> pushLinear m mv tm rm cm room r st
+            | ValueSome(struct (mv, tm, rm, _, sc)) -> pushLinear m mv tm rm sc st
             | ValueNone ->
             let struct (tan, b, off, k) = m.EdgeJacobian(Span v)
             let inputs = m.Inputs

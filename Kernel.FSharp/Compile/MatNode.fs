@@ -129,13 +129,26 @@ type internal MatScratch(operands: MatOperand[], outLen: int, total: int, direct
     member val AdjT: float[] = Array.empty with get, set
     /// The op `MatNode.EdgeJacobian` built, for the `EdgeSecond` that follows it.
     member val EdgeOp: VecOp = Unchecked.defaultof<VecOp> with get, set
-    /// Edge pushing's exact-size arrays (BLAS takes whole arrays): outLen×k and k×k, made on first use.
-    member val EdgeRoom: float[] = null with get, set
+    /// Edge pushing's exact-size arrays (BLAS takes whole arrays), made on first use: k×k (EdgeR),
+    /// and for a linear node two blocks of `EdgeRows` rows × k (EdgeA, EdgeB: a block of op(M)'s rows
+    /// and the same rows scaled by D), small enough to stay in cache.
     member val EdgeR: float[] = null with get, set
+    member val EdgeA: float[] = null with get, set
+    member val EdgeB: float[] = null with get, set
+    member val EdgeRows = 0 with get, set
     member s.EnsureEdge(k: int) =
-        if isNull s.EdgeR then
-            s.EdgeRoom <- Array.zeroCreate (outLen * k)
-            s.EdgeR <- Array.zeroCreate (k * k)
+        if isNull s.EdgeR then s.EdgeR <- Array.zeroCreate (k * k)
+    /// The size of EdgeA and EdgeB (doubles) aimed at (settable for benchmarks).
+    static member val BlockDoubles = 65536 with get, set
+    member s.EnsureEdgeBlocks(rows: int, k: int) =
+        if isNull s.EdgeA then
+            // about BlockDoubles doubles per block, split evenly over the rows
+            let most = max 8 (MatScratch.BlockDoubles / max 1 k)
+            let blocks = (rows + most - 1) / most
+            let r = (rows + blocks - 1) / blocks
+            s.EdgeRows <- r
+            s.EdgeA <- Array.zeroCreate (r * k)
+            s.EdgeB <- Array.zeroCreate (r * k)
     /// Room for width k in Tan and AdjT.
     member s.Ensure(k: int) =
         if s.Tan.Length < total * k then
@@ -350,10 +363,10 @@ type internal MatNode(rule: MatRule, operands: MatOperand[], out: int, outLen: i
         struct (tan, sc.AdjT, offOut, k)
 
     /// For edge pushing, at the values in v: y = op(M)·x when the node is linear in its one traced
-    /// operand, a vector whose slots are `Inputs` in order (`MatRule.LinearMap`), with room for an
-    /// outLen×k matrix and for a k×k one: (M, transposed, rows, columns stored, room, r);
-    /// ValueNone otherwise.
-    member m.EdgeLinear(v: Span<float>) : struct (float[] * bool * int * int * float[] * float[]) voption =
+    /// operand, a vector whose slots are `Inputs` in order (`MatRule.LinearMap`), with the scratch
+    /// holding a k×k array and two blocks of rows (`MatScratch.EnsureEdgeBlocks`): (M, transposed,
+    /// rows, columns stored, scratch); ValueNone otherwise.
+    member m.EdgeLinear(v: Span<float>) : struct (float[] * bool * int * int * MatScratch) voption =
         if traced < 0 then ValueNone
         else
             let sc = scratch.Value
@@ -361,7 +374,8 @@ type internal MatNode(rule: MatRule, operands: MatOperand[], out: int, outLen: i
             match rule.LinearMap(sc.Xs, traced) with
             | ValueSome(struct (mv, tm, rm, cm)) ->
                 sc.EnsureEdge inputs.Length
-                ValueSome(struct (mv, tm, rm, cm, sc.EdgeRoom, sc.EdgeR))
+                sc.EnsureEdgeBlocks(outLen, inputs.Length)
+                ValueSome(struct (mv, tm, rm, cm, sc))
             | ValueNone -> ValueNone
 
     /// After `EdgeJacobian` and the caller's B: r (k×k, r[c·k + q], returned) ← Jᵀ·B + Σₒ āₒ ∇²φₒ, the node's

@@ -131,23 +131,20 @@ type Real =
                 if t.Plain then Real(v, t.PushRule1(f, x.I, d), x.Tid, t)
                 else Real.Record1(t, f, c, x, v, d)
             else
-                // (through a byref: a call in tail position would get F#'s `.tail` prefix, and the
-                // JIT inlines no method that makes an explicit tail call — the operators would not be)
-                let mutable r = Real()
-                Real.Apply1Top(f, c, x, &r)
-                r
+                // (a plain call, not in a `.tail` call: the kernel is built with Tailcalls off, since
+                // the JIT inlines no method that makes an explicit tail call — the operators would not be)
+                Real.Apply1Top(f, c, x)
 
     /// Apply1 for a value that does not carry its trace (or not usably): the innermost trace is
     /// found through the thread's stack (`Traces.Top`, else `Slow1`, which throws for an escaped value).
-    static member internal Apply1Top(f: Fun1, c: float, x: Real, result: byref<Real>) =
+    static member internal Apply1Top(f: Fun1, c: float, x: Real) : Real =
         let t = Traces.Top
-        result <-
-            if not (isNull t) && x.Tid = t.Id && not t.Nested then
-                let v = Rules.value1 f c x.V
-                let d = Rules.d1<float> f c x.V v
-                if t.Plain then Real(v, t.PushRule1(f, x.I, d), x.Tid, t)
-                else Real.Record1(t, f, c, x, v, d)
-            else Real.Slow1(f, c, x)
+        if not (isNull t) && x.Tid = t.Id && not t.Nested then
+            let v = Rules.value1 f c x.V
+            let d = Rules.d1<float> f c x.V v
+            if t.Plain then Real(v, t.PushRule1(f, x.I, d), x.Tid, t)
+            else Real.Record1(t, f, c, x, v, d)
+        else Real.Slow1(f, c, x)
 
     /// Apply1 on a bottom-level trace that is not Plain: a forward trace (the tangent d·ẋ) or a
     /// reverse one with second partials (and, for Fn.Compile, the rule).
@@ -174,25 +171,21 @@ type Real =
                     let i = if (ix ||| iy) >= 0 then t.PushRule2(f, ix, iy, dx, dy) else t.PushRuleOne(f, ix, iy, dx, dy)
                     Real(v, i, x.Tid ||| y.Tid, t) // = t.Id: each is t.Id or 0
                 else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
-            else
-                let mutable r = Real()
-                Real.Apply2Top(f, x, y, &r) // (a byref, as in Apply1)
-                r
+            else Real.Apply2Top(f, x, y) // (not a tail call, as in Apply1)
 
     /// Apply2 for operands that do not carry their trace (or not usably), as Apply1Top.
-    static member internal Apply2Top(f: Fun2, x: Real, y: Real, result: byref<Real>) =
+    static member internal Apply2Top(f: Fun2, x: Real, y: Real) : Real =
         let t = Traces.Top
-        result <-
-            if not (isNull t) && not t.Nested && (x.Tid = t.Id || x.Tid = 0) && (y.Tid = t.Id || y.Tid = 0) then
-                let v = Rules.value2 f x.V y.V
-                let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
-                let ix = if x.Tid = 0 then -1 else x.I
-                let iy = if y.Tid = 0 then -1 else y.I
-                if t.Plain then
-                    let i = if (ix ||| iy) >= 0 then t.PushRule2(f, ix, iy, dx, dy) else t.PushRuleOne(f, ix, iy, dx, dy)
-                    Real(v, i, x.Tid ||| y.Tid, t)
-                else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
-            else Real.Slow2(f, x, y)
+        if not (isNull t) && not t.Nested && (x.Tid = t.Id || x.Tid = 0) && (y.Tid = t.Id || y.Tid = 0) then
+            let v = Rules.value2 f x.V y.V
+            let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
+            let ix = if x.Tid = 0 then -1 else x.I
+            let iy = if y.Tid = 0 then -1 else y.I
+            if t.Plain then
+                let i = if (ix ||| iy) >= 0 then t.PushRule2(f, ix, iy, dx, dy) else t.PushRuleOne(f, ix, iy, dx, dy)
+                Real(v, i, x.Tid ||| y.Tid, t)
+            else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
+        else Real.Slow2(f, x, y)
 
     /// Apply2 on a bottom-level trace that is not Plain (as Record1); ix / iy are −1 for constants.
     static member internal Record2(t: Trace, f: Fun2, xv: float, yv: float, v: float, ix: int, iy: int, dx: float, dy: float) : Real =
@@ -216,10 +209,7 @@ type Real =
                 let struct (dx, dy) = Rules.partials2<float> f x.V c v
                 if t.Plain then Real(v, t.PushRuleL(f, x.I, dx), x.Tid, t)
                 else Real.Record2(t, f, x.V, c, v, x.I, -1, dx, dy)
-            else
-                let mutable r = Real()
-                Real.Apply2Top(f, x, Real c, &r) // (a byref, as in Apply1)
-                r
+            else Real.Apply2Top(f, x, Real c) // (not a tail call, as in Apply1)
     /// f(c, y) with c constant (as Apply2L).
     static member inline internal Apply2R(f: Fun2, c: float, y: Real) : Real =
         let v = Rules.value2 f c y.V
@@ -230,10 +220,7 @@ type Real =
                 let struct (dx, dy) = Rules.partials2<float> f c y.V v
                 if t.Plain then Real(v, t.PushRuleR(f, y.I, dy), y.Tid, t)
                 else Real.Record2(t, f, c, y.V, v, -1, y.I, dx, dy)
-            else
-                let mutable r = Real()
-                Real.Apply2Top(f, Real c, y, &r)
-                r
+            else Real.Apply2Top(f, Real c, y)
 
     /// Apply1, Apply2, Apply2L and Apply2R without inlining, for tools and tests outside the kernel
     /// (the inline forms reach the trace machinery, which is internal).

@@ -193,48 +193,53 @@ type internal Trace internal () =
     // (AggressiveInlining), not F# `inline`: an F# inline if–else of pushes inside `Real`'s inline
     // operators makes the F# compiler split the operator into `$cont` methods, called per op.
 
-    /// Kind k at the next slot, and the tape's next `units` units reserved: (slot, first unit).
-    member inline t.Reserve(k: NodeKind, units: int) : struct (int * int) =
+    /// Room for one more node and `units` more units of tape. (The pushes then read Count and
+    /// TapeLength again rather than keep them: in a user's loop with every operator inlined the JIT
+    /// has more locals than it tracks in registers, and each temporary is a stack slot.)
+    member inline t.Room(units: int) =
+        if t.Count >= t.Capacity then t.Grow()
+        if t.TapeLength + units > t.Tape.Length then t.GrowTape units
+    /// Kind k at slot Count, and `units` units of tape taken; returns the first of them (then Count
+    /// is the node's slot + 1).
+    member inline t.Take(k: NodeKind, units: int) : int =
         let i = t.Count
-        if i >= t.Capacity then t.Grow()
-        let p = t.TapeLength
-        if p + units > t.Tape.Length then t.GrowTape units
         Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Kinds, i) <- k
-        t.TapeLength <- p + units
         t.Count <- i + 1
-        struct (i, p)
+        let p = t.TapeLength
+        t.TapeLength <- p + units
+        p
     /// A node with one operand a0 and its partial d0.
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     member t.PushUnary(a0: int, d0: float) : int =
-        let struct (i, p) = t.Reserve(NodeKind.Unary, 3)
-        let u = &Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, p)
+        t.Room 3
+        let u = &Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, t.Take(NodeKind.Unary, 3))
         u <- a0
         Unsafe.As<int, float>(&Unsafe.Add(&u, 1)) <- d0
-        i
+        t.Count - 1
     /// A node with operands a0, a1 and their partials d0, d1.
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     member t.PushBinary(a0: int, a1: int, d0: float, d1: float) : int =
-        let struct (i, p) = t.Reserve(NodeKind.Binary, 6)
-        let u = &Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, p)
+        t.Room 6
+        let u = &Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, t.Take(NodeKind.Binary, 6))
         u <- a0
         Unsafe.Add(&u, 1) <- a1
         Unsafe.As<int, float>(&Unsafe.Add(&u, 2)) <- d0
         Unsafe.As<int, float>(&Unsafe.Add(&u, 4)) <- d1
-        i
+        t.Count - 1
     /// `NodeKind.Add` or `Sub` of a0 and a1 (partials fixed by the kind).
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     member t.PushLinear2(k: NodeKind, a0: int, a1: int) : int =
-        let struct (i, p) = t.Reserve(k, 2)
-        let u = &Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, p)
+        t.Room 2
+        let u = &Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, t.Take(k, 2))
         u <- a0
         Unsafe.Add(&u, 1) <- a1
-        i
+        t.Count - 1
     /// `NodeKind.Plus` or `Minus` of a0 (partial ±1).
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     member t.PushLinear1(k: NodeKind, a0: int) : int =
-        let struct (i, p) = t.Reserve(k, 1)
-        Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, p) <- a0
-        i
+        t.Room 1
+        Unsafe.Add(&MemoryMarshal.GetArrayDataReference t.Tape, t.Take(k, 1)) <- a0
+        t.Count - 1
     /// Rule f of two traced operands a0, a1 with partials d0, d1 (the compact node its shape allows).
     [<MethodImpl(MethodImplOptions.AggressiveInlining)>]
     member t.PushRule2(f: Fun2, a0: int, a1: int, d0: float, d1: float) : int =

@@ -265,3 +265,78 @@ let gradientSweep =
             Array.iteri2 (fun k e a -> close 1e-13 (sprintf "the second function's ∂/∂x%d" k) e a) (Array.map2 (fun a b -> 3.0 * a + b) (expected ys) [| 0.0; 1.0; 0.0 |]) g2
         }
     ]
+
+/// A Plain trace (first-order reverse at the bottom of its thread's stack) records `Real`'s operators
+/// as compact nodes (Nodes.fs): their operands and only the partials the node's shape does not fix,
+/// in the trace's Tape. The sweeps must give what the general nodes of every other trace give.
+[<Tests>]
+let compactTape =
+    /// A random straight-line program over two inputs, constant Reals and literals, every op kind of
+    /// the compact tape among them (x·y, x ± y, x ± c, c − x, c·x, x / c, c / x, −x, unary rules).
+    let program (seed: int) =
+        let rnd = Random seed
+        [ for _ in 1 .. 60 -> rnd.Next 14, rnd.Next 1000, rnd.Next 1000, 0.25 + rnd.NextDouble() ]
+    let run (ops: (int * int * int * float) list) (x: Vec) =
+        let pool = ResizeArray<Real>([ x[0]; x[1]; Real 0.7 ])
+        for (op, i, j, c) in ops do
+            let a = pool[i % pool.Count]
+            let b = pool[j % pool.Count]
+            pool.Add(
+                match op with
+                | 0 -> a * b
+                | 1 -> a + b
+                | 2 -> a - b
+                | 3 -> a / (1.5 + b * b)
+                | 4 -> a + c
+                | 5 -> a - c
+                | 6 -> c - a
+                | 7 -> c * a
+                | 8 -> a / c
+                | 9 -> c / (1.5 + a * a)
+                | 10 -> -a
+                | 11 -> Real.Sin a
+                | 12 -> Real.Tanh a
+                | _ -> a * c + b)
+        let mutable s = Real 0.0
+        for k in pool.Count - 20 .. pool.Count - 1 do s <- s + pool[k]
+        s
+    testList "Ad.compact tape" [
+        test "Real's operators on a Plain trace store each node's operands and only the partials its shape does not fix" {
+            let t = Traces.Open(TraceKind.Reverse, "test")
+            try
+                Expect.isTrue t.Plain "a first-order reverse trace at the bottom is Plain"
+                let x = Vec.Input(t, Vec [| 0.3; 1.7 |], null)
+                let a = x[0]
+                let b = x[1]
+                let first = t.Count
+                let ys = [ a * b; a - b; a + b; 1.0 - a; a - 2.0; 3.0 * a; -a; Real.Sin a; 2.0 + b; a / 4.0 ]
+                let kinds = Array.sub t.Kinds first ys.Length
+                Expect.equal kinds
+                    [| NodeKind.Binary; NodeKind.Sub; NodeKind.Add; NodeKind.Minus; NodeKind.Plus
+                       NodeKind.Unary; NodeKind.Minus; NodeKind.Unary; NodeKind.Plus; NodeKind.Unary |] "the node kinds"
+                // units of 4 bytes: x·y 6, x − y 2, x + y 2, 1 − x 1, x − 2 1, 3x 3, −x 1, sin x 3, 2 + y 1, x / 4 3
+                Expect.equal t.TapeLength 23 "the tape holds 92 bytes for the ten nodes (the general form: 240)"
+                Expect.equal (t.Tape[0], t.Tape[1]) (a.I, b.I) "x·y's operands"
+                Expect.equal (BitConverter.Int64BitsToDouble(int64 (uint32 t.Tape[2]) ||| (int64 t.Tape[3] <<< 32))) 1.7 "x·y's ∂/∂x = y"
+            finally
+                Traces.Close(t, false)
+        }
+        test "compact nodes give bitwise the gradient of the general nodes; their pullback and forward replay agree" {
+            for seed in 1 .. 20 do
+                let ops = program seed
+                let f = Func<Vec, Real>(run ops)
+                let x = Vec [| 0.3 + 0.01 * float seed; -0.8 |]
+                let struct (value, g) = Ad.Grad("test", f, x)
+                // a second-order tape records the general nodes (Arg0/Arg1/D0/D1), swept by Sweep.reverse
+                let tape = Ad.RecordSecondOrder("test", f, x)
+                Expect.equal (g.ToArray()) tape.Gradient (sprintf "seed %d: the gradient of the compact tape" seed)
+                Expect.equal value.V tape.Value "the value"
+                tape.Release()
+                let struct (_, pb) = Ad.Vjp("test", Func<Vec, Vec>(fun v -> Vec.OfReals [| run ops v |]), x)
+                Expect.equal ((pb.Apply(Vec [| 1.0 |])).ToArray()) (g.ToArray()) "the pullback (Sweep.reverse of the compact tape)"
+                for v in [ [| 1.0; 0.0 |]; [| 0.0; 1.0 |]; [| 0.6; -1.3 |] ] do
+                    let struct (_, jv) = Ad.Jvp("test", Func<Vec, Vec>(fun v -> Vec.OfReals [| run ops v |]), x, Vec v)
+                    Expect.equal (pb.PushForward v) (jv.ToArray()) "J·v by the forward replay of the compact tape and by a forward trace"
+                pb.Release()
+        }
+    ]

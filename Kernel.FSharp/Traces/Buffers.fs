@@ -127,16 +127,30 @@ type internal Pool<'T when 'T: not struct>(maxCount: int) =
 /// several times per vector op, where a budget's interlocked bookkeeping would cost more than the
 /// arithmetic — are bounded by count alone (64 per class, at most ~30 MB in all) and emptied by
 /// Memory.Trim.
+///
+/// Small buffers go first to a free list of the calling thread (up to `LocalPerClass` per class,
+/// under 4 MB a thread): a vector op rents and returns two or three of them, and the shared stacks'
+/// interlocked operations and node allocations cost more than a small op's arithmetic. A thread's
+/// list dies with the thread; Memory.Trim empties the calling thread's.
 [<AbstractClass; Sealed>]
 type internal Buffers =
     static let largeClass = 16 // 2^16 doubles = 512 KB
     static let classes = Array.init 40 (fun _ -> Pool<float[]>(64)) // a sliced function at large n holds ~20 same-size buffers at once
     static let small = Array.init largeClass (fun _ -> ConcurrentStack<float[]>())
+    /// This thread's free lists: `LocalPerClass` slots per small class, and each class's count.
+    [<ThreadStatic; DefaultValue>] static val mutable private local: float[][]
+    [<ThreadStatic; DefaultValue>] static val mutable private localCount: int[]
     static do
         PoolBudget.Register(fun all ->
             for p in classes do p.Trim all
-            if all then for s in small do s.Clear())
+            if all then
+                for s in small do s.Clear()
+                Buffers.local <- null
+                Buffers.localCount <- null)
         Gen2Trim.Start()
+
+    /// Buffers of one small class a thread keeps for itself.
+    static member LocalPerClass = 8
 
     static member private ClassOf(length: int) =
         let mutable c = 4 // 16 doubles at least
@@ -149,7 +163,18 @@ type internal Buffers =
         else
             let c = Buffers.ClassOf length
             let mutable a = null
-            if c < largeClass then (if small[c].TryPop(&a) then a else Array.zeroCreate (1 <<< c))
+            if c < largeClass then
+                let counts = Buffers.localCount
+                if not (isNull counts) && counts[c] > 0 then
+                    let k = counts[c] - 1
+                    counts[c] <- k
+                    let i = c * Buffers.LocalPerClass + k
+                    let l = Buffers.local
+                    a <- l[i]
+                    l[i] <- null
+                    a
+                elif small[c].TryPop(&a) then a
+                else Array.zeroCreate (1 <<< c)
             elif classes[c].TryTake(&a) then a
             else Array.zeroCreate (1 <<< c)
 
@@ -163,7 +188,17 @@ type internal Buffers =
     static member Return(a: float[]) =
         if not (isNull a) && a.Length >= 16 && (a.Length &&& (a.Length - 1)) = 0 then
             let c = Buffers.ClassOf a.Length
-            if c < largeClass then (if small[c].Count < 64 then small[c].Push a)
+            if c < largeClass then
+                let mutable counts = Buffers.localCount
+                if isNull counts then
+                    counts <- Array.zeroCreate largeClass
+                    Buffers.local <- Array.zeroCreate (largeClass * Buffers.LocalPerClass)
+                    Buffers.localCount <- counts
+                let k = counts[c]
+                if k < Buffers.LocalPerClass then
+                    Buffers.local[c * Buffers.LocalPerClass + k] <- a
+                    counts[c] <- k + 1
+                elif small[c].Count < 64 then small[c].Push a
             else classes[c].Give(a, 8L * int64 a.Length)
 
 /// Exact-length scratch arrays for BLAS calls (which take an array as a matrix only when its

@@ -1521,16 +1521,16 @@ module internal Emit =
                             il.Emit(OpCodes.Call, vo.CreateN)
                         else il.Emit(OpCodes.Call, vo.Zero)
                         il.Emit(OpCodes.Stloc, into[j])
-            for j = p - 1 downto 0 do
-                if not pl.Chain[j] then
+            // lane node j's partials (as Interpreter.partials; None: the constant 1), and whether a
+            // zero adjoint must skip them; a partial of 1 is no product (1·w is w, bit for bit: the
+            // scalar sweep's product). `unused`: the partial of an operand a unary node lacks. (÷
+            // computes r = 1/y here.)
+            let partialsOf (j: int) =
                     let code = g.Code[lp.First + j]
                     let op (k: int) = vecOperand il c vo V vv pl.Src.[j].[k]
                     let konst (x: float) () =
                         il.Emit(OpCodes.Ldc_R8, x)
                         il.Emit(OpCodes.Call, vo.Create1)
-                    // the partials (as Interpreter.partials; None: the constant 1), and whether a zero
-                    // adjoint must skip them; a partial of 1 is no product (1·w is w, bit for bit: the
-                    // scalar sweep's product). `unused`: the partial of an operand a unary node lacks.
                     let unused = Some ignore
                     let (d0: (unit -> unit) option), (d1: (unit -> unit) option), masked =
                         if code >= IrLog.Binary then
@@ -1562,6 +1562,10 @@ module internal Emit =
                                     il.Emit(OpCodes.Call, vo.Mul)),
                                 unused, true
                         else None, unused, false
+                    d0, d1, masked
+            for j = p - 1 downto 0 do
+                if not pl.Chain[j] then
+                    let (d0: (unit -> unit) option), (d1: (unit -> unit) option), masked = partialsOf j
                     if masked then
                         // a zero adjoint is a symbolic zero: its lanes add nothing (the mask: lanes ≠ 0)
                         il.Emit(OpCodes.Ldloc, va[j])
@@ -1589,20 +1593,97 @@ module internal Emit =
                             term d
                             il.Emit(OpCodes.Stloc, terms[struct (j, kk)])
                         | _ -> ()
-                    if second then
-                        laneAdjointTangents g il c pl vv tv va vat r hs d0 d1 j (fun kk (t: (unit -> unit)[]) ->
-                            match pl.Src.[j].[kk] with
-                            | Same j' ->
-                                il.Emit(OpCodes.Ldloc, vat[j'])
-                                for q in t do
-                                    q ()
-                                    il.Emit(OpCodes.Call, vo.Add)
-                                il.Emit(OpCodes.Stloc, vat[j'])
-                            | Ext _ ->
-                                t |> Array.iteri (fun q e ->
-                                    e ()
-                                    il.Emit(OpCodes.Stloc, termsAt[struct (j, kk)][q]))
-                            | _ -> ())
+            if second then
+                // the lane nodes' adjoint tangents, descending. Each term goes to operand kk's adjoint
+                // tangent (a vector of the trip) or to its memory site's slots (`atTerms` of them; a
+                // dropped term's slot +0, which adds nothing: these sums are never −0).
+                let into (j: int) (kk: int) (t: (unit -> unit) option[]) =
+                    match pl.Src.[j].[kk] with
+                    | Same j' ->
+                        il.Emit(OpCodes.Ldloc, vat[j'])
+                        for q in t do
+                            match q with
+                            | Some q ->
+                                q ()
+                                il.Emit(OpCodes.Call, vo.Add)
+                            | None -> ()
+                        il.Emit(OpCodes.Stloc, vat[j'])
+                    | Ext _ ->
+                        t |> Array.iteri (fun q e ->
+                            (match e with Some e -> e () | None -> il.Emit(OpCodes.Call, vo.Zero))
+                            il.Emit(OpCodes.Stloc, termsAt[struct (j, kk)][q]))
+                    | _ -> ()
+                let exact (j: int) =
+                    let d0, d1, _ = partialsOf j
+                    laneAdjointTangents g il c pl vv tv va vat r hs d0 d1 j (fun kk t -> into j kk (Array.map Some t))
+                // the rows whose terms simplify where the values are finite: +, −, −x, copies (d = ±1, every
+                // second partial 0) and × (d the other operand, the second partials 0, 1, 0), a constant
+                // operand finite
+                let bin (f: Fun2) = IrLog.Binary + int16 f
+                let simple (j: int) =
+                    let code = g.Code[lp.First + j]
+                    (code = bin Fun2.Add || code = bin Fun2.Sub || code = bin Fun2.Mul || code = IrLog.CopyCode || code = IrLog.Unary + int16 Fun1.Neg)
+                    && pl.Src.[j] |> Array.forall (fun s -> match s with Konst k -> Double.IsFinite k | _ -> true)
+                let lanes = [ for j = p - 1 downto 0 do if not pl.Chain[j] && g.Code[lp.First + j] <> IrLog.ConstantCode then yield j ]
+                if lanes |> List.exists simple then
+                    // z = Σ q·0 over the simple nodes' adjoints, their operands' tangents and (×) values:
+                    // +0 when all are finite, else NaN. Then each term 0·w·s is ±0 and each masked lane's
+                    // d·gt and w·s too, so the terms come to the d·gt and w·s alone, exactly
+                    let z = acc
+                    let plusZero (push: unit -> unit) =
+                        il.Emit(OpCodes.Ldloc, z)
+                        push ()
+                        il.Emit(OpCodes.Call, vo.Zero)
+                        il.Emit(OpCodes.Call, vo.Mul)
+                        il.Emit(OpCodes.Call, vo.Add)
+                        il.Emit(OpCodes.Stloc, z)
+                    il.Emit(OpCodes.Call, vo.Zero)
+                    il.Emit(OpCodes.Stloc, z)
+                    for j in lanes do
+                        if simple j then
+                            plusZero (fun () -> il.Emit(OpCodes.Ldloc, va[j]))
+                            for s in pl.Src.[j] do
+                                if present s then
+                                    plusZero (fun () -> vecOperand il c vo S tv s)
+                                    if g.Code[lp.First + j] = bin Fun2.Mul then plusZero (fun () -> vecOperand il c vo V vv s)
+                    let slowPath = il.DefineLabel()
+                    let fin = il.DefineLabel()
+                    il.Emit(OpCodes.Ldloc, z)
+                    il.Emit(OpCodes.Call, vo.Zero)
+                    il.Emit(OpCodes.Call, vo.T.GetMethod("op_Equality", [| vo.T; vo.T |]))
+                    il.Emit(OpCodes.Brfalse, slowPath)
+                    for j in lanes do
+                        if simple j then
+                            let code = g.Code[lp.First + j]
+                            let src = pl.Src.[j]
+                            let d0, d1, _ = partialsOf j
+                            let dgt (d: (unit -> unit) option) () =
+                                match d with
+                                | None -> il.Emit(OpCodes.Ldloc, vat[j])
+                                | Some d ->
+                                    d ()
+                                    il.Emit(OpCodes.Ldloc, vat[j])
+                                    il.Emit(OpCodes.Call, vo.Mul)
+                            let ws (s: Src) () =
+                                il.Emit(OpCodes.Ldloc, va[j])
+                                vecOperand il c vo S tv s
+                                il.Emit(OpCodes.Call, vo.Mul)
+                            // operand kk's terms in `atTerms`' slots: d·gt, then one per operand present —
+                            // × has w·s of the other operand (h01 = 1·w), every other product is 0·w·s
+                            let terms (kk: int) (d: (unit -> unit) option) =
+                                [| yield Some(dgt d)
+                                   for k2 in 0 .. 1 do
+                                       if present src[k2] then
+                                           yield (if code = bin Fun2.Mul && k2 <> kk then Some(ws src.[k2]) else None) |]
+                            if present src[0] then into j 0 (terms 0 d0)
+                            if present src[1] then into j 1 (terms 1 d1)
+                        else exact j
+                    il.Emit(OpCodes.Br, fin)
+                    il.MarkLabel slowPath
+                    for j in lanes do exact j
+                    il.MarkLabel fin
+                else
+                    for j in lanes do exact j
             for (arg, termsOf, loOf, hiOf) in swept do
                 let add (ss: (int * int) list) =
                     for site in ss do

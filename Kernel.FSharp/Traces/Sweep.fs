@@ -56,6 +56,9 @@ module internal Sweep =
             elif kind = NodeKind.Vector then
                 let op = t.Ops[t.Arg0[i]]
                 if not (adj.Untouched op.Out) then op.Vjp adj
+        // a kept store (SecondOrderTape's) is read by replays that may run on several threads:
+        // nothing is left to be written out on first read
+        adj.WriteOutUniforms()
 
     /// The sweep of a gradient (Ad.Grad) on a bottom-level trace: as `reverse` seeded with 1 at
     /// slot `output`, writing the adjoints of the input slots [first, first + grad.Length) into

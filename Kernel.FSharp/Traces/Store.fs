@@ -89,6 +89,12 @@ type internal Store(scalars: float[], opLengths: ResizeArray<int>, ownsScalars: 
             v <- uniforms[r.Op]
             true
         else false
+    /// Writes every uniform op buffer out (`TrySetUniform`), so that the store can then be read by
+    /// several threads at once (a kept adjoint store, read by every Hvp replay of a tape).
+    member s.WriteOutUniforms() =
+        if not (isNull isUniform) then
+            for op in 0 .. isUniform.Length - 1 do
+                if isUniform[op] then s.Buffer op |> ignore
     /// Gives op's buffer back for the next op buffer of this store (the caller knows that nothing
     /// reads or writes op's derivatives any more: in a gradient sweep, once op's rule has run).
     member s.Recycle(op: int) =

@@ -137,6 +137,9 @@ module internal Sweep =
                 let op = t.Ops[t.Arg0[i]]
                 if not (adj.Untouched op.Out) then op.Vjp adj
         if p <> 0 then invalidOp (sprintf "Hybrid internal error: a sweep ended %d units into the compact tape." p)
+        // a kept store (SecondOrderTape's) is read by replays that may run on several threads:
+        // nothing is left to be written out on first read
+        adj.WriteOutUniforms()
 
     /// The sweep of a gradient (Ad.Grad) on a bottom-level trace: as `reverse` seeded with 1 at
     /// slot `output`, writing the adjoints of the input slots [first, first + grad.Length) into

@@ -951,6 +951,16 @@ module internal Emit =
         | _ -> invalidOp "Hybrid internal error: a lane operand without a value"
 
     /// The values of the lane nodes of W trips into vv (ascending).
+    /// Emits d·t for a lane partial d (its emitter) and the lanes' vector t: a partial of 1 (None)
+    /// is no product, since 1·t is t bit for bit.
+    let private partialTimes (il: ILGenerator) (vo: VOps) (t: LocalBuilder) (d: (unit -> unit) option) () =
+        match d with
+        | None -> il.Emit(OpCodes.Ldloc, t)
+        | Some d ->
+            d ()
+            il.Emit(OpCodes.Ldloc, t)
+            il.Emit(OpCodes.Call, vo.Mul)
+
     let private laneValues (g: Graph) (il: ILGenerator) (c: Ctx) (pl: LanePlan) (vv: LocalBuilder[]) =
         let vo = pl.Ops
         let op (j: int) (k: int) = vecOperand il c vo V vv pl.Src.[j].[k]
@@ -1153,14 +1163,7 @@ module internal Emit =
                 vecOperand il c vo S tv s
                 il.Emit(OpCodes.Call, vo.Mul)
             else zero ()
-        // (a partial of 1, None, is no product: 1·gt is gt, bit for bit)
-        let dgt (d: (unit -> unit) option) () =
-            match d with
-            | None -> il.Emit(OpCodes.Ldloc, vat[j])
-            | Some d ->
-                d ()
-                il.Emit(OpCodes.Ldloc, vat[j])
-                il.Emit(OpCodes.Call, vo.Mul)
+        let dgt = partialTimes il vo vat[j]
         // d·gt needs no mask where d is a finite constant (±1 of +, −, −x and copies; a constant
         // factor of ×): in the lanes the mask zeroes it is ±0 anyway, and these sums are never −0
         let finiteConstant (kk: int) =
@@ -1657,13 +1660,7 @@ module internal Emit =
                             let code = g.Code[lp.First + j]
                             let src = pl.Src.[j]
                             let d0, d1, _ = partialsOf j
-                            let dgt (d: (unit -> unit) option) () =
-                                match d with
-                                | None -> il.Emit(OpCodes.Ldloc, vat[j])
-                                | Some d ->
-                                    d ()
-                                    il.Emit(OpCodes.Ldloc, vat[j])
-                                    il.Emit(OpCodes.Call, vo.Mul)
+                            let dgt = partialTimes il vo vat[j]
                             let ws (s: Src) () =
                                 il.Emit(OpCodes.Ldloc, va[j])
                                 vecOperand il c vo S tv s

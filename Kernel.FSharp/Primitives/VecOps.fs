@@ -89,34 +89,36 @@ module internal Simd =
         | Fun2.Mul -> binaryLoop (fun a b -> a * b) (fun a b -> a * b) x y v
         | _ -> invalidOp (sprintf "Hybrid internal error: Simd.binary has no loop for %A." f)
 
-    /// a[k] = c·g[k] (assign) or a[k] += c·g[k].
-    let scaleInto (c: float) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
+    /// a[k] = t(s[k]) (assign) or a[k] += t(s[k]): the loop of the rules below for a term of one
+    /// operand (`vop` on four lanes, `sop` on the tail: the same IEEE operations).
+    let inline private intoLoop1 ([<InlineIfLambda>] vop: Vector256<float> -> Vector256<float>) ([<InlineIfLambda>] sop: float -> float)
+                                 (s: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
         let n = a.Length
-        check g.Length n
-        let gr = &MemoryMarshal.GetReference g
+        check s.Length n
+        let sr = &MemoryMarshal.GetReference s
         let ar = &MemoryMarshal.GetReference a
         let mutable k = 0
         if Vector256.IsHardwareAccelerated then
-            let cv = Vector256.Create c
             if assign then
                 while k <= n - 4 do
-                    st (cv * ld &gr k) &ar k
+                    st (vop (ld &sr k)) &ar k
                     k <- k + 4
             else
                 while k <= n - 4 do
-                    st (ld &ar k + cv * ld &gr k) &ar k
+                    st (ld &ar k + vop (ld &sr k)) &ar k
                     k <- k + 4
         if assign then
             while k < n do
-                Unsafe.Add(&ar, k) <- c * Unsafe.Add(&gr, k)
+                Unsafe.Add(&ar, k) <- sop (Unsafe.Add(&sr, k))
                 k <- k + 1
         else
             while k < n do
-                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + c * Unsafe.Add(&gr, k)
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + sop (Unsafe.Add(&sr, k))
                 k <- k + 1
 
-    /// a[k] = d[k]·g[k] (assign) or a[k] += d[k]·g[k].
-    let mulInto (d: ReadOnlySpan<float>) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
+    /// a[k] = t(d[k], g[k]) (assign) or a[k] += t(d[k], g[k]): `intoLoop1` for a term of two operands.
+    let inline private intoLoop2 ([<InlineIfLambda>] vop: Vector256<float> -> Vector256<float> -> Vector256<float>) ([<InlineIfLambda>] sop: float -> float -> float)
+                                 (d: ReadOnlySpan<float>) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
         let n = a.Length
         check g.Length n
         check d.Length n
@@ -127,103 +129,47 @@ module internal Simd =
         if Vector256.IsHardwareAccelerated then
             if assign then
                 while k <= n - 4 do
-                    st (ld &dr k * ld &gr k) &ar k
+                    st (vop (ld &dr k) (ld &gr k)) &ar k
                     k <- k + 4
             else
                 while k <= n - 4 do
-                    st (ld &ar k + ld &dr k * ld &gr k) &ar k
+                    st (ld &ar k + vop (ld &dr k) (ld &gr k)) &ar k
                     k <- k + 4
         if assign then
             while k < n do
-                Unsafe.Add(&ar, k) <- Unsafe.Add(&dr, k) * Unsafe.Add(&gr, k)
+                Unsafe.Add(&ar, k) <- sop (Unsafe.Add(&dr, k)) (Unsafe.Add(&gr, k))
                 k <- k + 1
         else
             while k < n do
-                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + Unsafe.Add(&dr, k) * Unsafe.Add(&gr, k)
+                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + sop (Unsafe.Add(&dr, k)) (Unsafe.Add(&gr, k))
                 k <- k + 1
+
+    /// a[k] = c·g[k] (assign) or a[k] += c·g[k].
+    let scaleInto (c: float) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
+        let cv = Vector256.Create c
+        intoLoop1 (fun gk -> cv * gk) (fun gk -> c * gk) g a assign
+
+    /// a[k] = d[k]·g[k] (assign) or a[k] += d[k]·g[k].
+    let mulInto (d: ReadOnlySpan<float>) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
+        intoLoop2 (fun dk gk -> dk * gk) (fun dk gk -> dk * gk) d g a assign
 
     /// a[k] = (2·x[k])·g[k] (assign) or a[k] += (2·x[k])·g[k]: the rule of x², its partial 2x
     /// recomputed from the operand instead of stored (the same products as a stored 2x).
     let twiceMulInto (x: ReadOnlySpan<float>) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =
-        let n = a.Length
-        check g.Length n
-        check x.Length n
-        let xr = &MemoryMarshal.GetReference x
-        let gr = &MemoryMarshal.GetReference g
-        let ar = &MemoryMarshal.GetReference a
-        let mutable k = 0
-        if Vector256.IsHardwareAccelerated then
-            let two = Vector256.Create 2.0
-            if assign then
-                while k <= n - 4 do
-                    st ((two * ld &xr k) * ld &gr k) &ar k
-                    k <- k + 4
-            else
-                while k <= n - 4 do
-                    st (ld &ar k + (two * ld &xr k) * ld &gr k) &ar k
-                    k <- k + 4
-        if assign then
-            while k < n do
-                Unsafe.Add(&ar, k) <- (2.0 * Unsafe.Add(&xr, k)) * Unsafe.Add(&gr, k)
-                k <- k + 1
-        else
-            while k < n do
-                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + (2.0 * Unsafe.Add(&xr, k)) * Unsafe.Add(&gr, k)
-                k <- k + 1
+        let two = Vector256.Create 2.0
+        intoLoop2 (fun xk gk -> (two * xk) * gk) (fun xk gk -> (2.0 * xk) * gk) x g a assign
 
     /// a[k] = d[k]·u (assign) or a[k] += d[k]·u: `mulInto` for a cotangent whose elements are all u.
     let mulByInto (d: ReadOnlySpan<float>) (u: float) (a: Span<float>) (assign: bool) =
-        let n = a.Length
-        check d.Length n
-        let dr = &MemoryMarshal.GetReference d
-        let ar = &MemoryMarshal.GetReference a
-        let mutable k = 0
-        if Vector256.IsHardwareAccelerated then
-            let uv = Vector256.Create u
-            if assign then
-                while k <= n - 4 do
-                    st (ld &dr k * uv) &ar k
-                    k <- k + 4
-            else
-                while k <= n - 4 do
-                    st (ld &ar k + ld &dr k * uv) &ar k
-                    k <- k + 4
-        if assign then
-            while k < n do
-                Unsafe.Add(&ar, k) <- Unsafe.Add(&dr, k) * u
-                k <- k + 1
-        else
-            while k < n do
-                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + Unsafe.Add(&dr, k) * u
-                k <- k + 1
+        let uv = Vector256.Create u
+        intoLoop1 (fun dk -> dk * uv) (fun dk -> dk * u) d a assign
 
     /// a[k] = (2·x[k])·u (assign) or a[k] += (2·x[k])·u: `twiceMulInto` for a cotangent whose
     /// elements are all u.
     let twiceByInto (x: ReadOnlySpan<float>) (u: float) (a: Span<float>) (assign: bool) =
-        let n = a.Length
-        check x.Length n
-        let xr = &MemoryMarshal.GetReference x
-        let ar = &MemoryMarshal.GetReference a
-        let mutable k = 0
-        if Vector256.IsHardwareAccelerated then
-            let two = Vector256.Create 2.0
-            let uv = Vector256.Create u
-            if assign then
-                while k <= n - 4 do
-                    st ((two * ld &xr k) * uv) &ar k
-                    k <- k + 4
-            else
-                while k <= n - 4 do
-                    st (ld &ar k + (two * ld &xr k) * uv) &ar k
-                    k <- k + 4
-        if assign then
-            while k < n do
-                Unsafe.Add(&ar, k) <- (2.0 * Unsafe.Add(&xr, k)) * u
-                k <- k + 1
-        else
-            while k < n do
-                Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + (2.0 * Unsafe.Add(&xr, k)) * u
-                k <- k + 1
+        let two = Vector256.Create 2.0
+        let uv = Vector256.Create u
+        intoLoop1 (fun xk -> (two * xk) * uv) (fun xk -> (2.0 * xk) * u) x a assign
 
     /// a[k] += c.
     let addScalar (c: float) (a: Span<float>) =

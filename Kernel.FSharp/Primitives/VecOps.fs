@@ -18,23 +18,6 @@ module internal Simd =
     let private check (have: int) (need: int) =
         if have < need then invalidOp (sprintf "Hybrid internal error: an elementwise loop over %d elements was given %d." need have)
 
-    /// v[k] = x[k]·x[k].
-    let square (x: ReadOnlySpan<float>) (v: Span<float>) =
-        let n = v.Length
-        check x.Length n
-        let xr = &MemoryMarshal.GetReference x
-        let vr = &MemoryMarshal.GetReference v
-        let mutable k = 0
-        if Vector256.IsHardwareAccelerated then
-            while k <= n - 4 do
-                let a = ld &xr k
-                st (a * a) &vr k
-                k <- k + 4
-        while k < n do
-            let a = Unsafe.Add(&xr, k)
-            Unsafe.Add(&vr, k) <- a * a
-            k <- k + 1
-
     /// The loop of `binary` for one operation (a length-1 side broadcasts).
     let inline private binaryLoop ([<InlineIfLambda>] vop: Vector256<float> -> Vector256<float> -> Vector256<float>) ([<InlineIfLambda>] sop: float -> float -> float)
                                   (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) (v: Span<float>) =
@@ -143,6 +126,9 @@ module internal Simd =
             while k < n do
                 Unsafe.Add(&ar, k) <- Unsafe.Add(&ar, k) + sop (Unsafe.Add(&dr, k)) (Unsafe.Add(&gr, k))
                 k <- k + 1
+
+    /// v[k] = x[k]·x[k].
+    let square (x: ReadOnlySpan<float>) (v: Span<float>) = intoLoop1 (fun a -> a * a) (fun a -> a * a) x v true
 
     /// a[k] = c·g[k] (assign) or a[k] += c·g[k].
     let scaleInto (c: float) (g: ReadOnlySpan<float>) (a: Span<float>) (assign: bool) =

@@ -583,8 +583,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         let mutable first = 0
         while first < n do
             let k = min width (n - first)
-            Array.Clear(s, 0, n * width)
-            for q in 0 .. k - 1 do s[(first + q) * width + q] <- 1.0
+            CompiledCore.SeedBlock(s, n, width, first, k)
             Block.tangent g w.V s width w.D0 w.D1
             Array.Clear(at, 0, count * width)
             Block.reverseTangent g w.V w.A s at width w.D0 w.D1 w.H00 w.H01 w.H11
@@ -596,6 +595,12 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                 let mean = 0.5 * (h[i + j * n] + h[j + i * n])
                 h[i + j * n] <- mean
                 h[j + i * n] <- mean
+
+    /// The input tangents of one block pass: directions first .. first + k − 1 of the identity, one
+    /// per lane of `width` (the inputs' slots; every other lane zero).
+    static member private SeedBlock(s: float[], n: int, width: int, first: int, k: int) =
+        Array.Clear(s, 0, n * width)
+        for q in 0 .. k - 1 do s[(first + q) * width + q] <- 1.0
 
     /// Lanes per block pass (a multiple of Block.Lanes): the n directions split evenly into as few
     /// blocks as keep one block's tangents near 8 MB and at most 64 directions each. A graph with
@@ -623,8 +628,7 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
                     let mutable first = 0
                     while first < n do
                         let k = min width (n - first)
-                        Array.Clear(s, 0, n * width)
-                        for q in 0 .. k - 1 do s[(first + q) * width + q] <- 1.0
+                        CompiledCore.SeedBlock(s, n, width, first, k)
                         Block.tangent g w.V s width w.D0 w.D1
                         for q in 0 .. k - 1 do
                             for i in 0 .. m - 1 do

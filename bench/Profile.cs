@@ -102,30 +102,35 @@ public static class Profile
                 double floor = Median(() => Rosenbrock.ValueAndGradient(x, g), n);
                 double plain = Median(() => Rosenbrock.Value(x), n);
                 double consts = Median(() => f(xc), n);
-                double record = Median(() =>
-                {
-                    var t = Traces.Open(TraceKind.Reverse, "p");
-                    f(Vec.Input(t, xc, null));
-                    Traces.Close(t, false);
-                }, n);
-                double sweep;
-                {
-                    var t = Traces.Open(TraceKind.Reverse, "p");
-                    var y = f(Vec.Input(t, xc, null));
-                    sweep = Median(() =>
-                    {
-                        var adj = Sweep.store(t);
-                        adj.Scalars[y.I] = 1.0;
-                        Sweep.reverse(t, adj);
-                        adj.Release();
-                    }, n);
-                    Traces.Close(t, false);
-                }
+                var (record, sweep) = RecordAndSweep(f, xc, n);
                 double total = Median(() => gv(x), n);
                 double per(double us) => 1000.0 * us / nodes;
                 Console.WriteLine($"| {name} | {n} | {nodes} | {1000.0 * plain / n:F2} | {per(consts):F2} | {per(record):F2} | {per(sweep):F2} | {per(total):F2} | {total / floor:F1} |");
             }
         }
+    }
+
+    /// Fastest recording of f at xc on a reverse trace, and fastest adjoint sweep (`Sweep.reverse`)
+    /// of one such recording, in µs per call (`Median`'s unit).
+    static (double Record, double Sweep) RecordAndSweep(Func<Vec, Real> f, Vec xc, int n)
+    {
+        double record = Median(() =>
+        {
+            var t = Traces.Open(TraceKind.Reverse, "p");
+            f(Vec.Input(t, xc, null));
+            Traces.Close(t, false);
+        }, n);
+        var swept = Traces.Open(TraceKind.Reverse, "p");
+        var y = f(Vec.Input(swept, xc, null));
+        double sweep = Median(() =>
+        {
+            var adj = Sweep.store(swept);
+            adj.Scalars[y.I] = 1.0;
+            Sweep.reverse(swept, adj);
+            adj.Release();
+        }, n);
+        Traces.Close(swept, false);
+        return (record, sweep);
     }
 
     /// `Bench.dll profile-slices [n…]`: the sliced Rosenbrock gradient by phase (fastest call, ns per
@@ -145,25 +150,7 @@ public static class Profile
             var f = Transforms.RosenSliced;
             var ff = new Func<Vec, Real>(f);
             double floor = Median(() => Rosenbrock.ValueAndGradient(x, g), n);
-            double record = Median(() =>
-            {
-                var t = Traces.Open(TraceKind.Reverse, "p");
-                f(Vec.Input(t, xc, null));
-                Traces.Close(t, false);
-            }, n);
-            double sweep;
-            {
-                var t = Traces.Open(TraceKind.Reverse, "p");
-                var y = f(Vec.Input(t, xc, null));
-                sweep = Median(() =>
-                {
-                    var adj = Sweep.store(t);
-                    adj.Scalars[y.I] = 1.0;
-                    Sweep.reverse(t, adj);
-                    adj.Release();
-                }, n);
-                Traces.Close(t, false);
-            }
+            var (record, sweep) = RecordAndSweep(f, xc, n);
             double grad = Median(() => Ad.Grad("p", ff, xc), n);
             double total = Median(() => Transforms.GradSliced(x), n);
             int reps = Math.Max(5, Math.Min(2000, 20_000_000 / n));

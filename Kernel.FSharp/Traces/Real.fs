@@ -112,28 +112,37 @@ type Real =
             if s >= 0 then log.Guard(Decision.Same, s, x.V, -1, x.V, 1, IrRecording.Count)
 
     /// f(x) for a unary rule, on the innermost trace x belongs to. `c` is PowC's exponent.
-    /// The hot path — x carries its trace (`T`), still open (its Id is x's), at the bottom level
-    /// and on this thread (`Trace.OnThisThread`), and Plain — is a few compares and an unchecked
+    /// The hot path — x carries its trace (`T`), that trace is Plain and still open with x's id
+    /// (one compare with `Trace.PlainId`, which is 0 unless all of that holds), and the running frame
+    /// lies in the opening thread's stack (`Trace.OnThisThread`) — is those compares and an unchecked
     /// push, with no call: no thread-static read, around which the JIT would spill every live
-    /// register. The other bottom-level cases (forward, second order, a recording for the compiler)
-    /// share `Record1`, and every other case (no trace carried, nesting, escapes, another thread)
-    /// goes through `Apply1Top`; both out of line, so the operators stay small enough for the JIT
-    /// to inline into a user's loop.
-    /// (The value is computed once, before the branches: each use of a rule accessor is the whole
-    /// table's match in IL, which the JIT folds but counts against its inlining budget.)
+    /// register. Every other case goes through one out-of-line call, `Apply1Off`, so the inlined
+    /// operator stays small (few locals: in a user's loop with every operator inlined, what the JIT
+    /// cannot keep in registers lives on the stack).
+    /// (The value is computed once, before the branches, and handed to the out-of-line path: each
+    /// use of a rule accessor is the whole table's match in IL, which the JIT folds but counts
+    /// against its inlining budget.)
     static member inline internal Apply1(f: Fun1, c: float, x: Real) : Real =
         let v = Rules.value1 f c x.V
         if x.Tid = 0 then Real v
         else
             let t = x.T
-            if not (isNull t) && x.Tid = t.Id && not t.Nested && t.OnThisThread then
-                let d = Rules.d1<float> f c x.V v
-                if t.Plain then Real(v, t.PushRule1(f, x.I, d), x.Tid, t)
-                else Real.Record1(t, f, c, x, v, d)
+            if not (isNull t) && x.Tid = t.PlainId && t.OnThisThread then
+                Real(v, t.PushRule1(f, x.I, Rules.d1<float> f c x.V v), x.Tid, t)
             else
                 // (a plain call, not in a `.tail` call: the kernel is built with Tailcalls off, since
                 // the JIT inlines no method that makes an explicit tail call — the operators would not be)
-                Real.Apply1Top(f, c, x)
+                Real.Apply1Off(f, c, x, v)
+
+    /// Apply1 off its hot path (v = f(x)): a bottom-level trace x carries that is not Plain (forward,
+    /// second order, a recording for the compiler), else the thread's stack (`Apply1Top`).
+    static member internal Apply1Off(f: Fun1, c: float, x: Real, v: float) : Real =
+        let t = x.T
+        if not (isNull t) && x.Tid = t.Id && not t.Nested && t.OnThisThread then
+            let d = Rules.d1<float> f c x.V v
+            if t.Plain then Real(v, t.PushRule1(f, x.I, d), x.Tid, t)
+            else Real.Record1(t, f, c, x, v, d)
+        else Real.Apply1Top(f, c, x)
 
     /// Apply1 for a value that does not carry its trace (or not usably): the innermost trace is
     /// found through the thread's stack (`Traces.Top`, else `Slow1`, which throws for an escaped value).
@@ -155,23 +164,33 @@ type Real =
             Real(v, i, t.Id, t)
         else Real(v, t.Push(NodeKind.Scalar, -1, -1, d * t.D0[x.I], 0.0), t.Id, t)
 
-    /// f(x, y) for a binary rule, on the innermost trace among x and y (the hot path as Apply1's:
-    /// the trace carried by x, else by y; each operand must be of that trace or a constant).
+    /// f(x, y) for a binary rule, on the innermost trace among x and y. The hot path as Apply1's,
+    /// for two operands of x's Plain trace (a constant operand here is rare: a literal takes
+    /// Apply2L/Apply2R); everything else is `Apply2Off`.
     static member inline internal Apply2(f: Fun2, x: Real, y: Real) : Real =
         let v = Rules.value2 f x.V y.V
         if (x.Tid ||| y.Tid) = 0 then Real v
         else
-            let t = if isNull x.T then y.T else x.T
-            if not (isNull t) && (x.Tid = t.Id || x.Tid = 0) && (y.Tid = t.Id || y.Tid = 0) && not t.Nested && t.OnThisThread then
+            let t = x.T
+            if not (isNull t) && x.Tid = t.PlainId && y.Tid = x.Tid && t.OnThisThread then
                 let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
-                let ix = if x.Tid = 0 then -1 else x.I
-                let iy = if y.Tid = 0 then -1 else y.I
-                if t.Plain then
-                    // (a constant operand here is rare — a literal takes Apply2L/Apply2R — so out of line)
-                    let i = if (ix ||| iy) >= 0 then t.PushRule2(f, ix, iy, dx, dy) else t.PushRuleOne(f, ix, iy, dx, dy)
-                    Real(v, i, x.Tid ||| y.Tid, t) // = t.Id: each is t.Id or 0
-                else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
-            else Real.Apply2Top(f, x, y) // (not a tail call, as in Apply1)
+                Real(v, t.PushRule2(f, x.I, y.I, dx, dy), x.Tid, t)
+            else Real.Apply2Off(f, x, y, v) // (not a tail call, as in Apply1)
+
+    /// Apply2 off its hot path (v = f(x, y)): the trace carried by x, else by y, when each operand
+    /// is of that trace or a constant and it is at the bottom level on this thread (Plain, or not:
+    /// `Record2`); else the thread's stack (`Apply2Top`).
+    static member internal Apply2Off(f: Fun2, x: Real, y: Real, v: float) : Real =
+        let t = if isNull x.T then y.T else x.T
+        if not (isNull t) && (x.Tid = t.Id || x.Tid = 0) && (y.Tid = t.Id || y.Tid = 0) && not t.Nested && t.OnThisThread then
+            let struct (dx, dy) = Rules.partials2<float> f x.V y.V v
+            let ix = if x.Tid = 0 then -1 else x.I
+            let iy = if y.Tid = 0 then -1 else y.I
+            if t.Plain then
+                let i = if (ix ||| iy) >= 0 then t.PushRule2(f, ix, iy, dx, dy) else t.PushRuleOne(f, ix, iy, dx, dy)
+                Real(v, i, x.Tid ||| y.Tid, t) // = t.Id: each is t.Id or 0
+            else Real.Record2(t, f, x.V, y.V, v, ix, iy, dx, dy)
+        else Real.Apply2Top(f, x, y)
 
     /// Apply2 for operands that do not carry their trace (or not usably), as Apply1Top.
     static member internal Apply2Top(f: Fun2, x: Real, y: Real) : Real =
@@ -205,22 +224,36 @@ type Real =
         if x.Tid = 0 then Real v
         else
             let t = x.T
-            if not (isNull t) && x.Tid = t.Id && not t.Nested && t.OnThisThread then
-                let struct (dx, dy) = Rules.partials2<float> f x.V c v
-                if t.Plain then Real(v, t.PushRuleL(f, x.I, dx), x.Tid, t)
-                else Real.Record2(t, f, x.V, c, v, x.I, -1, dx, dy)
-            else Real.Apply2Top(f, x, Real c) // (not a tail call, as in Apply1)
+            if not (isNull t) && x.Tid = t.PlainId && t.OnThisThread then
+                let struct (dx, _) = Rules.partials2<float> f x.V c v
+                Real(v, t.PushRuleL(f, x.I, dx), x.Tid, t)
+            else Real.Apply2LOff(f, x, c, v) // (not a tail call, as in Apply1)
+    /// Apply2L off its hot path (v = f(x, c)), as Apply1Off.
+    static member internal Apply2LOff(f: Fun2, x: Real, c: float, v: float) : Real =
+        let t = x.T
+        if not (isNull t) && x.Tid = t.Id && not t.Nested && t.OnThisThread then
+            let struct (dx, dy) = Rules.partials2<float> f x.V c v
+            if t.Plain then Real(v, t.PushRuleL(f, x.I, dx), x.Tid, t)
+            else Real.Record2(t, f, x.V, c, v, x.I, -1, dx, dy)
+        else Real.Apply2Top(f, x, Real c)
     /// f(c, y) with c constant (as Apply2L).
     static member inline internal Apply2R(f: Fun2, c: float, y: Real) : Real =
         let v = Rules.value2 f c y.V
         if y.Tid = 0 then Real v
         else
             let t = y.T
-            if not (isNull t) && y.Tid = t.Id && not t.Nested && t.OnThisThread then
-                let struct (dx, dy) = Rules.partials2<float> f c y.V v
-                if t.Plain then Real(v, t.PushRuleR(f, y.I, dy), y.Tid, t)
-                else Real.Record2(t, f, c, y.V, v, -1, y.I, dx, dy)
-            else Real.Apply2Top(f, Real c, y)
+            if not (isNull t) && y.Tid = t.PlainId && t.OnThisThread then
+                let struct (_, dy) = Rules.partials2<float> f c y.V v
+                Real(v, t.PushRuleR(f, y.I, dy), y.Tid, t)
+            else Real.Apply2ROff(f, c, y, v)
+    /// Apply2R off its hot path (v = f(c, y)), as Apply1Off.
+    static member internal Apply2ROff(f: Fun2, c: float, y: Real, v: float) : Real =
+        let t = y.T
+        if not (isNull t) && y.Tid = t.Id && not t.Nested && t.OnThisThread then
+            let struct (dx, dy) = Rules.partials2<float> f c y.V v
+            if t.Plain then Real(v, t.PushRuleR(f, y.I, dy), y.Tid, t)
+            else Real.Record2(t, f, c, y.V, v, -1, y.I, dx, dy)
+        else Real.Apply2Top(f, Real c, y)
 
     /// Apply1, Apply2, Apply2L and Apply2R without inlining, for tools and tests outside the kernel
     /// (the inline forms reach the trace machinery, which is internal).

@@ -102,6 +102,7 @@ type internal Traces =
         if d = 0 || not (obj.ReferenceEquals(Traces.stack[d - 1], t)) then
             invalidOp "Hybrid: traces closed out of order (a transform's function returned while an inner transform was still open)."
         t.Id <- -t.Id // stale from here on: its values are no longer found
+        t.PlainId <- 0
         t.Alive.Id <- t.Id
         t.Alive.Trace <- null
         if keep then Traces.stack[d - 1] <- null

@@ -36,10 +36,22 @@ type internal Trace internal () =
     /// then push (code, a0, a1, d0, d1) with no other branch. Kept by `Refresh` whenever Kind, Nested,
     /// SecondOrder or Ir change.
     [<DefaultValue>] val mutable Plain: bool
+    /// Id while the trace is open and Plain, else 0 (never a traced value's id): `Real`'s hot path
+    /// tests "x's trace, open, Plain" in this one compare. Kept by `Refresh`, `EnableSecondOrder`
+    /// and `Traces.Close`.
+    [<DefaultValue>] val mutable PlainId: int
     /// The name of the transform that opened this trace, for error messages.
     [<DefaultValue>] val mutable Owner: string
     [<DefaultValue>] val mutable Count: int
     [<DefaultValue>] val mutable Capacity: int
+    /// A node count below which a compact push needs no growth: while Count < Limit there is a free
+    /// node slot and room for a compact record of the largest kind (6 units) for each slot up to
+    /// Limit (`RoomLimit`). One compare on the hot path instead of two; other pushes (Push,
+    /// PushInputs) raise Count without using tape, which keeps it true.
+    [<DefaultValue>] val mutable Limit: int
+    /// Plain traces: input slots were pushed with their kind only (`PushInputs`: a Plain trace's
+    /// sweeps read nothing else of an input), so the trace must stay Plain.
+    [<DefaultValue>] val mutable BareInputs: bool
 
     [<DefaultValue>] val mutable Kinds: NodeKind[]
     [<DefaultValue>] val mutable Arg0: int[]
@@ -89,6 +101,7 @@ type internal Trace internal () =
         t.Owner <- owner
         t.Count <- 0
         t.TapeLength <- 0
+        t.BareInputs <- false
         if isNull t.Tape then t.Tape <- Array.zeroCreate 1024
         if isNull t.Kinds then
             t.Capacity <- 256
@@ -110,6 +123,7 @@ type internal Trace internal () =
         t.Ops.Clear()
         t.OpLengths.Clear()
         t.Tangents <- if kind = TraceKind.Forward then Store(t.D0, t.OpLengths, false) else null
+        t.RoomLimit()
         t.Refresh()
 
     /// True when the running code is on the thread that opened this trace (an exact test: threads'
@@ -119,15 +133,18 @@ type internal Trace internal () =
     /// Recomputes `Plain` after a change of Kind, Nested, SecondOrder or Ir.
     member t.Refresh() =
         t.Plain <- t.Kind = TraceKind.Reverse && not t.Nested && not t.SecondOrder && isNull t.Ir
-        // compact nodes are read only by the first-order sweeps: a trace holding some must stay Plain
-        if t.TapeLength > 0 && not t.Plain then
+        t.PlainId <- if t.Plain && t.Id > 0 then t.Id else 0
+        // compact nodes and bare inputs are read only by the first-order sweeps: a trace holding
+        // some must stay Plain
+        if (t.TapeLength > 0 || t.BareInputs) && not t.Plain then
             invalidOp "Hybrid internal error: a trace with compact nodes stopped being Plain."
 
     /// Turns on second-order recording (must precede the first node).
     member t.EnableSecondOrder() =
-        if t.TapeLength > 0 then invalidOp "Hybrid internal error: EnableSecondOrder after the first node."
+        if t.TapeLength > 0 || t.BareInputs then invalidOp "Hybrid internal error: EnableSecondOrder after the first node."
         t.SecondOrder <- true
         t.Plain <- false
+        t.PlainId <- 0
         if isNull t.H00 || t.H00.Length < t.Capacity then
             t.H00 <- Array.zeroCreate t.Capacity
             t.H01 <- Array.zeroCreate t.Capacity
@@ -153,6 +170,7 @@ type internal Trace internal () =
             t.D1I <- grow t.D1I
             t.D1T <- grow t.D1T
         t.Capacity <- n
+        t.RoomLimit()
         if not (isNull t.Tangents) then t.Tangents.Scalars <- t.D0
 
     /// Appends a node of `kind` and returns its slot.
@@ -186,6 +204,16 @@ type internal Trace internal () =
         let b = Array.zeroCreate (max (2 * t.Tape.Length) (t.TapeLength + units))
         Array.Copy(t.Tape, b, t.TapeLength)
         t.Tape <- b
+        t.RoomLimit()
+
+    /// Recomputes `Limit` from Count, Capacity and the tape's free units.
+    member t.RoomLimit() =
+        t.Limit <- t.Count + min (t.Capacity - t.Count) ((t.Tape.Length - t.TapeLength) / 6)
+    /// Grows what a compact push needs (called when Count reached Limit).
+    member t.MakeRoom() =
+        if t.Count >= t.Capacity then t.Grow()
+        if t.TapeLength + 6 > t.Tape.Length then t.GrowTape 6
+        t.RoomLimit()
 
     // The pushes of compact nodes (Plain traces only; `NodeKind.Unary` … `NodeKind.Minus`), without
     // bounds checks: the node arrays have Capacity elements and the tape room is tested first. Each
@@ -193,12 +221,12 @@ type internal Trace internal () =
     // (AggressiveInlining), not F# `inline`: an F# inline if–else of pushes inside `Real`'s inline
     // operators makes the F# compiler split the operator into `$cont` methods, called per op.
 
-    /// Room for one more node and `units` more units of tape. (The pushes then read Count and
-    /// TapeLength again rather than keep them: in a user's loop with every operator inlined the JIT
-    /// has more locals than it tracks in registers, and each temporary is a stack slot.)
-    member inline t.Room(units: int) =
-        if t.Count >= t.Capacity then t.Grow()
-        if t.TapeLength + units > t.Tape.Length then t.GrowTape units
+    /// Room for one more node and up to 6 more units of tape: one compare with `Limit`, growth out of
+    /// line. (The pushes then read Count and TapeLength again rather than keep them: in a user's
+    /// loop with every operator inlined the JIT has more locals than it tracks in registers, and
+    /// each temporary is a stack slot.)
+    member inline t.Room(_units: int) =
+        if t.Count >= t.Limit then t.MakeRoom()
     /// Kind k at slot Count, and `units` units of tape taken; returns the first of them (then Count
     /// is the node's slot + 1).
     member inline t.Take(k: NodeKind, units: int) : int =
@@ -289,16 +317,21 @@ type internal Trace internal () =
     member t.PushInputs(count: int) =
         let first = t.Count
         while t.Count + count > t.Capacity do t.Grow()
-        for i in first .. first + count - 1 do
-            t.Kinds[i] <- NodeKind.Input
-            t.Arg0[i] <- -1
-            t.Arg1[i] <- -1
-            t.D0[i] <- 0.0
-            t.D1[i] <- 0.0
-            if t.SecondOrder then
-                t.H00[i] <- 0.0
-                t.H01[i] <- 0.0
-                t.H11[i] <- 0.0
+        if t.Plain then
+            // a Plain trace's sweeps read an input's kind and adjoint only: 1 byte a slot, not 25
+            t.BareInputs <- true
+            Array.Fill(t.Kinds, NodeKind.Input, first, count)
+        else
+            for i in first .. first + count - 1 do
+                t.Kinds[i] <- NodeKind.Input
+                t.Arg0[i] <- -1
+                t.Arg1[i] <- -1
+                t.D0[i] <- 0.0
+                t.D1[i] <- 0.0
+                if t.SecondOrder then
+                    t.H00[i] <- 0.0
+                    t.H01[i] <- 0.0
+                    t.H11[i] <- 0.0
         t.Count <- first + count
         first
 

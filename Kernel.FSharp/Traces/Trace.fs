@@ -289,16 +289,20 @@ type internal Trace internal () =
     member t.PushInputs(count: int) =
         let first = t.Count
         while t.Count + count > t.Capacity do t.Grow()
-        for i in first .. first + count - 1 do
-            t.Kinds[i] <- NodeKind.Input
-            t.Arg0[i] <- -1
-            t.Arg1[i] <- -1
-            t.D0[i] <- 0.0
-            t.D1[i] <- 0.0
-            if t.SecondOrder then
-                t.H00[i] <- 0.0
-                t.H01[i] <- 0.0
-                t.H11[i] <- 0.0
+        // a Plain trace's sweeps read nothing of an input but its kind (arguments, partials and
+        // second partials are for the other traces' sweeps and the compiler's lowering)
+        if t.Plain then Array.Fill(t.Kinds, NodeKind.Input, first, count)
+        else
+            for i in first .. first + count - 1 do
+                t.Kinds[i] <- NodeKind.Input
+                t.Arg0[i] <- -1
+                t.Arg1[i] <- -1
+                t.D0[i] <- 0.0
+                t.D1[i] <- 0.0
+                if t.SecondOrder then
+                    t.H00[i] <- 0.0
+                    t.H01[i] <- 0.0
+                    t.H11[i] <- 0.0
         t.Count <- first + count
         first
 

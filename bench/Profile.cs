@@ -164,6 +164,59 @@ public static class Profile
         }
     }
 
+    [System.Runtime.InteropServices.DllImport("libc")]
+    static extern int clock_gettime(int clock, out Timespec ts);
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    struct Timespec { public long Sec; public long Nsec; }
+
+    /// This thread's CPU time in µs (CLOCK_THREAD_CPUTIME_ID): on a loaded machine less disturbed
+    /// than wall time by other processes (not by their use of the caches and memory bus).
+    static double ThreadCpuMicroseconds()
+    {
+        clock_gettime(3, out var ts);
+        return ts.Sec * 1e6 + ts.Nsec / 1e3;
+    }
+
+    /// `Bench.dll profile-slices-ab [n…]`: the sliced Rosenbrock `Fn.GradAndValue` with the gradient
+    /// written in place (`Sweep.GradientInPlace`, the default) and copied out of the trace's adjoints
+    /// (the form before), calls alternating so that both see the same load; the least wall and thread
+    /// CPU time of each (ns per element) and their ratio.
+    public static void SlicesAB(int[] sizes)
+    {
+        Linalg.UseBest();
+        Console.WriteLine("| n | floor wall | copied-out wall | in-place wall | ratio | copied-out cpu | in-place cpu | ratio |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int n in sizes.Length > 0 ? sizes : new[] { 10_000, 1_000_000 })
+        {
+            var x = Rosenbrock.Point(n);
+            var g = new double[n];
+            double floor = Median(() => Rosenbrock.ValueAndGradient(x, g), n);
+            var wall = new[] { double.MaxValue, double.MaxValue };
+            var cpu = new[] { double.MaxValue, double.MaxValue };
+            int reps = Math.Min(4000, Math.Max(40, 40_000_000 / n));
+            var sw = new Stopwatch();
+            try
+            {
+                for (int i = 0; i < 2 * reps + 20; i++)
+                {
+                    int k = i & 1;
+                    Sweep.GradientInPlace = k == 1;
+                    double c0 = ThreadCpuMicroseconds();
+                    sw.Restart();
+                    Transforms.GradSliced(x);
+                    double w = sw.Elapsed.TotalMicroseconds, c = ThreadCpuMicroseconds() - c0;
+                    if (i < 20) continue; // warm-up
+                    wall[k] = Math.Min(wall[k], w);
+                    cpu[k] = Math.Min(cpu[k], c);
+                }
+            }
+            finally { Sweep.GradientInPlace = true; }
+            double per(double us) => 1000.0 * us / n;
+            Console.WriteLine($"| {n} | {per(floor):F2} | {per(wall[0]):F2} | {per(wall[1]):F2} | {wall[1] / wall[0]:F3} | {per(cpu[0]):F2} | {per(cpu[1]):F2} | {cpu[1] / cpu[0]:F3} |");
+        }
+    }
+
     /// `Bench.dll profile-push`: the recording cost of one scalar operation, a chain of m = s · y
     /// (both traced) and m = s · c (c constant), on an open reverse trace (no sweep).
     public static void Push()

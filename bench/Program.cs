@@ -9,6 +9,7 @@ using Perfolizer.Horology;
 
 if (args.Length > 0 && args[0] == "profile") { Profile.Run(); return; }
 if (args.Length > 0 && args[0] == "profile-ops") { Profile.Ops(args[1..].Select(int.Parse).ToArray()); return; }
+if (args.Length > 0 && args[0] == "profile-slices-ab") { Profile.SlicesAB(args[1..].Select(int.Parse).ToArray()); return; }
 if (args.Length > 0 && args[0] == "profile-slices") { Profile.Slices(args[1..].Select(int.Parse).ToArray()); return; }
 if (args.Length > 0 && args[0] == "profile-push") { Profile.Push(); return; }
 if (args.Length > 0 && args[0] == "profile-extra") { Profile.Extra(); return; }

@@ -141,18 +141,15 @@ module internal Sweep =
         // nothing is left to be written out on first read
         adj.WriteOutUniforms()
 
-    /// The sweep of a gradient (Ad.Grad) on a bottom-level trace: as `reverse` seeded with 1 at
-    /// slot `output`, writing the adjoints of the input slots [first, first + grad.Length) into
-    /// grad. It runs over the trace's own all-zero adjoint buffer and clears each slot once read
-    /// (every slot is one node's and is read once, when the sweep reaches it), so the buffer is all
-    /// zeros again afterwards without a clearing pass; an exception drops it.
-    let gradient (t: Trace) (output: int) (first: int) (grad: float[]) =
+    /// The loop of `gradient` over adjoint array `a` (all zeros, seeded here with 1 at `output`):
+    /// nodes count − 1 down to `stop`, each slot cleared once read; an Input slot in
+    /// [first, first + grad.Length) writes its adjoint into grad. With `stop` = first + n (the
+    /// in-place form, `gradientOf`) the n input slots are not visited: their adjoints stay in `a`.
+    let private sweepGradient (t: Trace) (a: float[]) (output: int) (stop: int) (first: int) (grad: float[]) =
         let count = t.Count
-        let a = t.TakeZeroAdjoints()
         if a.Length < count || t.Kinds.Length < count || output < 0 || output >= count then
             invalidOp (sprintf "Hybrid internal error: a gradient sweep over %d nodes from slot %d was given %d adjoints." count output a.Length)
         let adj = Store(a, t.OpLengths, false)
-        let mutable ok = false
         try
             a[output] <- 1.0
             let ar = &MemoryMarshal.GetArrayDataReference a
@@ -163,8 +160,8 @@ module internal Sweep =
             let d1 = &MemoryMarshal.GetArrayDataReference t.D1
             let tape = &MemoryMarshal.GetArrayDataReference t.Tape
             let mutable p = t.TapeLength
-            let n = grad.Length
-            for i = count - 1 downto 0 do
+            let n = if isNull grad then 0 else grad.Length
+            for i = count - 1 downto stop do
                 let kind = Unsafe.Add(&kinds, i)
                 let ai = &Unsafe.Add(&ar, i)
                 let g = ai
@@ -192,11 +189,41 @@ module internal Sweep =
                     // later on the tape): the buffer serves the next op's, so the sweep's
                     // adjoints stay in a few cache-warm buffers instead of one per op
                     adj.Recycle op.Out.Op
+            // (the in-place form stops above its inputs, slots [0, n): no compact records below them)
             if p <> 0 then invalidOp (sprintf "Hybrid internal error: a gradient sweep ended %d units into the compact tape." p)
-            ok <- true
         finally
             adj.Release()
-            if ok then t.GiveZeroAdjoints a
+
+    /// The sweep of a gradient (Ad.Grad) on a bottom-level trace: as `reverse` seeded with 1 at
+    /// slot `output`, writing the adjoints of the input slots [first, first + grad.Length) into
+    /// grad. It runs over the trace's own all-zero adjoint buffer and clears each slot once read
+    /// (every slot is one node's and is read once, when the sweep reaches it), so the buffer is all
+    /// zeros again afterwards without a clearing pass; an exception drops it.
+    let gradient (t: Trace) (output: int) (first: int) (grad: float[]) =
+        let a = t.TakeZeroAdjoints()
+        sweepGradient t a output 0 first grad
+        t.GiveZeroAdjoints a
+
+    /// False turns `gradientOf`'s in-place form off (for tests and probes, which compare the two).
+    let mutable GradientInPlace = true
+
+    /// The gradient of Ad.Grad for the n input slots [first, first + n): `gradient` into a fresh
+    /// array (returned with offset 0) — or, when the inputs are the trace's first slots (first = 0)
+    /// and the other nodes are few (at most n/8: a function of whole-vector operations, one node
+    /// each), the sweep's own adjoint array, fresh for the call, with the gradient at [0, n): the
+    /// vector ops' rules add into the input slots and nothing copies them out, clears them or
+    /// visits the n input nodes (at n = 10⁶ that is 25 of the ~340 bytes a sliced gradient moves
+    /// per element). The caller owns the array either way; the values are bitwise the same (a slot's
+    /// adjoint is a sum onto +0, never −0, which `gradient` copies out when it is not 0).
+    let gradientOf (t: Trace) (output: int) (first: int) (n: int) : struct (float[] * int) =
+        if GradientInPlace && first = 0 && 8L * int64 (t.Count - n) <= int64 n then
+            let a = Array.zeroCreate t.Count
+            sweepGradient t a output n 0 null
+            struct (a, 0)
+        else
+            let g = Array.zeroCreate n
+            gradient t output first g
+            struct (g, 0)
 
     /// A fresh store for w directions per slot (scalars zeroed).
     let storeOf (t: Trace) (w: int) = Store(Buffers.RentZeroed(t.Count * w), t.OpLengths, true, w)

@@ -288,9 +288,8 @@ type internal Ad =
             let value = Ad.Primal(t, y)
             if y.Tid <> t.Id then struct (value, Vec(Array.zeroCreate n))
             elif not t.Nested then
-                let g = Array.zeroCreate n
-                Sweep.gradient t y.I xt.Ref.Slot g
-                struct (value, Vec g)
+                let struct (g, at) = Sweep.gradientOf t y.I xt.Ref.Slot n
+                struct (value, Vec(g, at, n, null, VecRef.None))
             else
                 let adj = Array.zeroCreate<Real> t.Count
                 let touched = Array.zeroCreate<bool> t.Count

@@ -119,3 +119,110 @@ let uniform =
             s2.Release()
         }
     ]
+
+/// Ad.Grad's gradient of a function of whole-vector operations, written where the sweep leaves it
+/// (`Sweep.gradientOf`): bitwise the copied-out form's, and the trace keeps no adjoint buffer of n.
+let private rosen (x: Vec) =
+    let n = x.Length
+    Vec.Sum(100.0 * Vec.Square(x[1..] - Vec.Square(x[.. n - 2])) + Vec.Square(1.0 - x[.. n - 2]))
+
+/// Ad.Grad's (value, gradient) with the in-place form on or off (the flag is global: the tests that
+/// set it are in one sequenced list, and every form gives the same bits).
+let private gradWith (inPlace: bool) (f: Vec -> Real) (a: float[]) =
+    let before = Sweep.GradientInPlace
+    Sweep.GradientInPlace <- inPlace
+    try
+        let struct (v, g) = Ad.Grad("test", Func<Vec, Real> f, Vec a)
+        v.V, g.ToArray()
+    finally
+        Sweep.GradientInPlace <- before
+
+/// Runs `body` on a thread of its own, whose trace stack (and so its pooled trace) is fresh.
+let private onFreshThread (body: unit -> unit) =
+    let mutable error = null
+    let th = Threading.Thread(fun () -> try body () with e -> error <- e)
+    th.Start()
+    th.Join()
+    if not (isNull error) then raise (Exception("on a fresh thread", error))
+
+[<Tests>]
+let inPlace =
+    testSequenced <| testList "Sweep.gradient in place" [
+        test "in place and copied out give bitwise the same gradients, at special values and for every node kind" {
+            let fs : (string * (Vec -> Real)) list =
+                [ "Rosenbrock over slices", rosen
+                  "Σx² + x₀·x₁ (scalar nodes into the input slots)", (fun x -> Vec.Sum(Vec.Square x) + x[0] * x[1])
+                  "x·x and a broadcast Σx", (fun x -> Vec.Dot(x, x) + Vec.Sum(x * Vec.Sum x))
+                  "maps and a quotient", (fun x -> Vec.Sum(Vec.Exp(0.01 * x) / (2.0 + Vec.Sin x)))
+                  "−x and a slice read twice", (fun x -> let n = x.Length in Vec.Sum(-x[1..] * x[.. n - 2]) + Vec.Sum(x[1..]))
+                  "x₀ (the output is an input slot)", (fun x -> x[0])
+                  "a constant (no derivative)", (fun _ -> Real 3.0) ]
+            for n in [ 2; 3; 7; 16; 100; 1000 ] do
+                let a = Array.init n (fun k -> if n <= specials.Length then specials[k] else 0.5 + 0.25 * float (k % 7) - 0.1 * float (k % 3))
+                for name, f in fs do
+                    let v0, g0 = gradWith false f a
+                    let v1, g1 = gradWith true f a
+                    same (sprintf "%s, n=%d: value" name n) v0 v1
+                    Expect.equal g1.Length n (sprintf "%s, n=%d: the gradient's length" name n)
+                    for k in 0 .. n - 1 do same (sprintf "%s, n=%d: ∂f/∂x%d" name n k) g0[k] g1[k]
+        }
+
+        test "the in-place gradient of a sliced function leaves the trace no adjoint buffer; the copied-out one keeps one of the trace's length" {
+            let a = Array.init 4096 (fun k -> 0.3 + 0.001 * float k)
+            let zeroAdjointsAfter inPlace =
+                let mutable kept = -1
+                onFreshThread (fun () ->
+                    gradWith inPlace rosen a |> ignore
+                    let t = Traces.Open(TraceKind.Reverse, "test")
+                    try kept <- (if isNull t.ZeroAdjoints then 0 else t.ZeroAdjoints.Length)
+                    finally Traces.Close(t, false))
+                kept
+            Expect.equal (zeroAdjointsAfter true) 0 "in place: the gradient is the sweep's adjoint array, given to the caller"
+            Expect.isGreaterThanOrEqual (zeroAdjointsAfter false) 4096 "copied out: the trace keeps its all-zero adjoints"
+        }
+
+        test "a function with many scalar nodes per element takes the copied-out form, and its gradient is exact" {
+            let a = [| 0.5; -1.5; 2.0; 0.25 |]
+            let f (x: Vec) = Vec.Sum x * x[0] * x[1] * x[2] * x[3] // 4 inputs, 1 vector op and 4 scalar nodes: > n/8 others
+            let kept =
+                let mutable k = -1
+                onFreshThread (fun () ->
+                    let _, g = gradWith true f a
+                    let s = Array.sum a
+                    let p = a[0] * a[1] * a[2] * a[3]
+                    for i in 0 .. 3 do Check.close 1e-15 (sprintf "∂f/∂x%d" i) (p + s * p / a[i]) g[i]
+                    let t = Traces.Open(TraceKind.Reverse, "test")
+                    try k <- (if isNull t.ZeroAdjoints then 0 else t.ZeroAdjoints.Length)
+                    finally Traces.Close(t, false))
+                k
+            Expect.isGreaterThan kept 0 "the trace's adjoint buffer was used (and kept)"
+        }
+
+        test "each call's gradient is the caller's: a later call does not change it" {
+            let a = Array.init 1000 (fun k -> 0.5 + 0.001 * float k)
+            let b = Array.init 1000 (fun k -> -0.5 + 0.002 * float k)
+            let struct (_, g1) = Ad.Grad("test", Func<Vec, Real> rosen, Vec a)
+            let kept = g1.ToArray()
+            let struct (_, g2) = Ad.Grad("test", Func<Vec, Real> rosen, Vec b)
+            let again = g1.ToArray()
+            Expect.equal g1.Length 1000 "length n"
+            Expect.isTrue g1.IsConstant "a constant vector"
+            for k in 0 .. 999 do same (sprintf "g1[%d] after another call" k) kept[k] again[k]
+            Expect.notEqual (g2.ToArray()) kept "the second call's gradient is another"
+            same "the last element through a slice" kept[999] (g1.Slice(999, 1)[0]).V
+        }
+
+        test "a Plain trace's inputs are written as their kinds only" {
+            onFreshThread (fun () ->
+                let t = Traces.Open(TraceKind.Reverse, "test")
+                try
+                    Expect.isTrue t.Plain "a first-order trace at the bottom of the stack is Plain"
+                    let x = Vec.Input(t, Vec(Array.init 1000 (fun k -> float k)), null)
+                    let first = x.Ref.Slot
+                    for i in first .. first + 999 do
+                        Expect.equal t.Kinds[i] NodeKind.Input "an input's kind"
+                        Expect.equal t.Arg0[i] 0 "its argument slot is not written (a fresh trace's arrays are zeros)"
+                finally
+                    Traces.Close(t, false))
+        }
+    ]

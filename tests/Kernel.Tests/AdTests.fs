@@ -339,4 +339,79 @@ let compactTape =
                     Expect.equal (pb.PushForward v) (jv.ToArray()) "J·v by the forward replay of the compact tape and by a forward trace"
                 pb.Release()
         }
+        test "a Plain trace's inputs are their kind byte only (the node arrays untouched), so the trace must stay Plain" {
+            let t = Traces.Open(TraceKind.Reverse, "test")
+            try
+                let first = t.Count
+                for i in first .. first + 2 do
+                    t.Arg0[i] <- 777
+                    t.D0[i] <- 7.5
+                let x = Vec.Input(t, Vec [| 0.3; 1.7; -2.0 |], null)
+                Expect.equal (Array.sub t.Kinds first 3) [| NodeKind.Input; NodeKind.Input; NodeKind.Input |] "three input kinds"
+                Expect.equal (Array.sub t.Arg0 first 3) [| 777; 777; 777 |] "no operand written for an input"
+                Expect.equal (Array.sub t.D0 first 3) [| 7.5; 7.5; 7.5 |] "no partial written for an input"
+                Expect.throws (fun () -> t.EnableSecondOrder()) "second partials cannot start after bare inputs"
+                let y = x[0] * x[1] + x[2]
+                let g = Array.zeroCreate 3
+                Sweep.gradient t y.I x.Ref.Slot g
+                Expect.equal g [| 1.7; 0.3; 1.0 |] "the gradient over bare inputs"
+            finally
+                Traces.Close(t, false)
+        }
+        test "Trace.PlainId is the id exactly while the trace is open and Plain; a value of a closed trace whose object is reused still throws" {
+            let t = Traces.Open(TraceKind.Reverse, "test")
+            let id = t.Id
+            Expect.equal t.PlainId id "open and Plain"
+            let x = Vec.Input(t, Vec [| 2.0 |], null)
+            let stale = x[0]
+            Traces.Close(t, false)
+            Expect.equal t.PlainId 0 "closed"
+            let second = Traces.Open(TraceKind.Reverse, "test")
+            try
+                Expect.isTrue (obj.ReferenceEquals(second, t)) "the thread's trace object is reused"
+                Expect.equal second.PlainId second.Id "the new opening"
+                Expect.throws (fun () -> stale * stale |> ignore) "the stale value's id is not the reused trace's"
+                Expect.throwsT<EscapedValueException> (fun () -> stale + 1.0 |> ignore) "x + c with a stale x"
+                Expect.throwsT<EscapedValueException> (fun () -> Real.Sin stale |> ignore) "f(x) with a stale x"
+            finally
+                Traces.Close(second, false)
+            let s = Traces.Open(TraceKind.Reverse, "test")
+            try
+                s.EnableSecondOrder()
+                Expect.equal s.PlainId 0 "a second-order trace is not Plain"
+            finally
+                Traces.Close(s, false)
+            let f = Traces.Open(TraceKind.Forward, "test")
+            try Expect.equal f.PlainId 0 "a forward trace is not Plain"
+            finally Traces.Close(f, false)
+        }
+        test "compact pushes across many growths of the node arrays and the tape: Limit stays safe, the gradient bitwise the general nodes'" {
+            // 4 000 steps of x·y (6 units), sin (3), x + y (2) and −x (1) from 256 slots / 1 024 units:
+            // both the node arrays and the tape double several times, in different steps
+            let body (v: Vec) (check: Trace -> unit) =
+                let mutable a = v[0]
+                let mutable b = v[1]
+                for k in 1 .. 4000 do
+                    let c =
+                        match k % 4 with
+                        | 0 -> a * b
+                        | 1 -> Real.Sin a
+                        | 2 -> a + b
+                        | _ -> -b
+                    b <- a
+                    a <- c * 0.999
+                    let t = Traces.Top
+                    if not (isNull t) then check t
+                a + b
+            let mutable bad = 0
+            let check (t: Trace) =
+                if t.Plain && (t.Limit > t.Capacity || t.TapeLength + 6 * (t.Limit - t.Count) > t.Tape.Length) then bad <- bad + 1
+            let x = Vec [| 0.4; 0.9 |]
+            let struct (value, g) = Ad.Grad("test", Func<Vec, Real>(fun v -> body v check), x)
+            Expect.equal bad 0 "Count < Limit always leaves a node slot and 6 tape units per slot up to Limit"
+            let tape = Ad.RecordSecondOrder("test", Func<Vec, Real>(fun v -> body v ignore), x)
+            Expect.equal (g.ToArray()) tape.Gradient "the gradient of the compact tape after its growths"
+            Expect.equal value.V tape.Value "the value"
+            tape.Release()
+        }
     ]

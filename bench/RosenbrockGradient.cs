@@ -30,6 +30,9 @@ public class RosenbrockGradient
             Check.Close(name + " value", f0, v);
             Check.Close(name + " grad", g, gr);
         }
+        var into = new double[N];
+        Check.Close("sliced into a buffer: value", f0, Fn.GradAndValue(Transforms.RosenSliced, x, into));
+        Check.Close("sliced into a buffer: grad", g, into);
     }
 
     [Benchmark(Baseline = true, Description = "floor: hand-written value+grad")]
@@ -46,6 +49,9 @@ public class RosenbrockGradient
 
     [Benchmark(Description = "Fn.GradAndValue, slices (Vec ops)")]
     public Vec HybridSliced() => Transforms.GradSliced(x).Grad;
+
+    [Benchmark(Description = "Fn.GradAndValue(f, x, grad), slices, into a buffer")]
+    public double HybridSlicedInto() => Fn.GradAndValue(Transforms.RosenSliced, x, g);
 }
 
 /// Issue 2: MathNet's finite-difference gradient, n = 100 only (it costs O(n) evaluations of f).

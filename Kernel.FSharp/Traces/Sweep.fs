@@ -145,7 +145,7 @@ module internal Sweep =
     /// nodes count − 1 down to `stop`, each slot cleared once read; an Input slot in
     /// [first, first + grad.Length) writes its adjoint into grad. With `stop` = first + n (the
     /// in-place form, `gradientOf`) the n input slots are not visited: their adjoints stay in `a`.
-    let private sweepGradient (t: Trace) (a: float[]) (output: int) (stop: int) (first: int) (grad: float[]) =
+    let private sweepGradient (t: Trace) (a: float[]) (output: int) (stop: int) (first: int) (grad: Span<float>) =
         let count = t.Count
         if a.Length < count || t.Kinds.Length < count || output < 0 || output >= count then
             invalidOp (sprintf "Hybrid internal error: a gradient sweep over %d nodes from slot %d was given %d adjoints." count output a.Length)
@@ -160,7 +160,7 @@ module internal Sweep =
             let d1 = &MemoryMarshal.GetArrayDataReference t.D1
             let tape = &MemoryMarshal.GetArrayDataReference t.Tape
             let mutable p = t.TapeLength
-            let n = if isNull grad then 0 else grad.Length
+            let n = grad.Length
             for i = count - 1 downto stop do
                 let kind = Unsafe.Add(&kinds, i)
                 let ai = &Unsafe.Add(&ar, i)
@@ -196,10 +196,10 @@ module internal Sweep =
 
     /// The sweep of a gradient (Ad.Grad) on a bottom-level trace: as `reverse` seeded with 1 at
     /// slot `output`, writing the adjoints of the input slots [first, first + grad.Length) into
-    /// grad. It runs over the trace's own all-zero adjoint buffer and clears each slot once read
+    /// grad (all zeros: it writes the adjoints that are not 0). It runs over the trace's own all-zero adjoint buffer and clears each slot once read
     /// (every slot is one node's and is read once, when the sweep reaches it), so the buffer is all
     /// zeros again afterwards without a clearing pass; an exception drops it.
-    let gradient (t: Trace) (output: int) (first: int) (grad: float[]) =
+    let gradient (t: Trace) (output: int) (first: int) (grad: Span<float>) =
         let a = t.TakeZeroAdjoints()
         sweepGradient t a output 0 first grad
         t.GiveZeroAdjoints a
@@ -218,11 +218,11 @@ module internal Sweep =
     let gradientOf (t: Trace) (output: int) (first: int) (n: int) : struct (float[] * int) =
         if GradientInPlace && first = 0 && 8L * int64 (t.Count - n) <= int64 n then
             let a = Array.zeroCreate t.Count
-            sweepGradient t a output n 0 null
+            sweepGradient t a output n 0 Span<float>.Empty
             struct (a, 0)
         else
             let g = Array.zeroCreate n
-            gradient t output first g
+            gradient t output first (Span<float> g)
             struct (g, 0)
 
     /// A fresh store for w directions per slot (scalars zeroed).

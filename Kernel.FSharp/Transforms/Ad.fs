@@ -300,6 +300,27 @@ type internal Ad =
         finally
             Traces.Close(t, false)
 
+    /// Reverse mode into a caller's buffer: f(x), with ∇f(x) written into grad[0 .. x.Length − 1] —
+    /// the sweep of `Grad` through the trace's kept all-zero adjoints, so no gradient array is made
+    /// per call. Bottom level only (plain doubles cannot carry an enclosing transform's derivatives):
+    /// x a constant, no trace open on this thread.
+    static member GradInto(owner: string, f: Func<Vec, Real>, x: Vec, grad: Span<float>) : float =
+        if Traces.Depth <> 0 || not x.IsConstant then
+            invalidOp (sprintf "%s: the gradient written into a buffer of doubles cannot carry the derivatives of an enclosing transform; inside another transform call %s(f)(x), which returns a differentiable gradient." owner owner)
+        let n = x.Length
+        if grad.Length <> n then
+            invalidArg "grad" (sprintf "%s: the gradient buffer has length %d but x has length %d; pass a buffer of x's length." owner grad.Length n)
+        let t = Traces.Open(TraceKind.Reverse, owner)
+        try
+            let xt = Vec.Input(t, x, null)
+            let y = f.Invoke xt
+            Ad.CheckResult(t, y)
+            grad.Clear()
+            if y.Tid = t.Id then Sweep.gradient t y.I xt.Ref.Slot grad
+            y.V
+        finally
+            Traces.Close(t, false)
+
     /// Records f once at x with second partials, for value, gradient, Hvp and Hessian replays. The
     /// tape is a bottom-level recording: x must be a constant and no trace active on this thread
     /// (`Compose` decides when that holds and composes through nested traces otherwise).

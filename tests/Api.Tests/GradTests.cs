@@ -96,4 +96,61 @@ public class GradTests
         MathNet.Numerics.LinearAlgebra.Vector<double> g = Fn.Grad(RosenbrockSliced)(X5);
         Approx.Equal(RosenbrockGrad(X5), new Vec(g.ToArray()), 1e-13);
     }
+
+    [Theory]
+    [InlineData("loop", 7)]
+    [InlineData("sliced", 7)]
+    [InlineData("sliced", 5000)]
+    public void GradAndValueIntoABufferIsTheAllocatingFormBitwise(string form, int n)
+    {
+        Func<Vec, Real> f = form == "loop" ? RosenbrockLoop : RosenbrockSliced;
+        var x = Enumerable.Range(0, n).Select(k => 0.3 + 0.01 * (k % 17) - 0.2 * (k % 3)).ToArray();
+        var (g, v) = Fn.GradAndValue(f)(x);
+        var into = Enumerable.Repeat(double.NaN, n).ToArray(); // every element written
+        var value = Fn.GradAndValue(f, x, into);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(v.Value), BitConverter.DoubleToInt64Bits(value));
+        var expected = (double[])g;
+        for (var k = 0; k < n; k++)
+            Assert.True(BitConverter.DoubleToInt64Bits(expected[k]) == BitConverter.DoubleToInt64Bits(into[k]), $"{form}, n={n}: ∂f/∂x{k} {expected[k]:R} against {into[k]:R}");
+    }
+
+    [Fact]
+    public void GradAndValueIntoABufferMakesNoGradientArray()
+    {
+        const int n = 100_000;
+        var x = Enumerable.Range(0, n).Select(k => 0.5 + 0.001 * (k % 100)).ToArray();
+        var g = new double[n];
+        Fn.GradAndValue(RosenbrockSliced, x, g); // warm (pools, JIT)
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Fn.GradAndValue(RosenbrockSliced, x, g);
+        var into = GC.GetAllocatedBytesForCurrentThread() - before;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        Fn.GradAndValue(RosenbrockSliced)(x);
+        var allocating = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocating >= 8L * n, $"the allocating form makes its gradient array ({allocating} B)");
+        Assert.True(into < 8L * n / 10, $"into a buffer: {into} B allocated per call at n = {n} (the op objects only, no gradient array)");
+        Approx.Equal(RosenbrockGrad(x), new Vec(g), 1e-12);
+    }
+
+    [Fact]
+    public void GradAndValueIntoABufferChecksItsArguments()
+    {
+        var x = new[] { 1.0, 2.0 };
+        var wrong = Assert.Throws<ArgumentException>(() => Fn.GradAndValue(RosenbrockSliced, x, new double[3]));
+        Assert.Contains("length 3", wrong.Message);
+        Assert.Contains("length 2", wrong.Message);
+        var inside = Assert.Throws<InvalidOperationException>(() =>
+            Fn.Grad((Vec y) => Fn.GradAndValue((Vec z) => Vec.Dot(z, y), y, new double[2]))(x));
+        Assert.Contains("GradAndValue(f)(x)", inside.Message);
+        Assert.Throws<ArgumentException>(() => Fn.GradAndValue(RosenbrockSliced, Array.Empty<double>(), Span<double>.Empty));
+        // a function that does not depend on x: zeros over whatever the buffer held
+        var g = new[] { 5.0, -7.0 };
+        Assert.Equal(3.0, Fn.GradAndValue((Vec _) => 3.0, x, g));
+        Assert.Equal(new[] { 0.0, 0.0 }, g);
+        // the buffer may be x's own array: x is read before f runs
+        var xs = new[] { -1.2, 1.0, 0.5 };
+        var expected = (double[])Fn.Grad(RosenbrockSliced)(xs);
+        Fn.GradAndValue(RosenbrockSliced, xs, xs);
+        Assert.Equal(expected, xs);
+    }
 }

@@ -13,6 +13,16 @@ public class ReadmeTests
         Vec.Sum(100.0 * Vec.Square(x[1..] - Vec.Square(x[..^1])) + Vec.Square(1.0 - x[..^1]));
 
     [Fact]
+    public void GradientIntoABufferSnippet()
+    {
+        double[] x = { -1.2, 1.0, 0.5 }, grad = new double[3];
+        double fx = Fn.GradAndValue(Rosenbrock, x, grad);
+        var (g, v) = Fn.GradAndValue(Rosenbrock)(x);
+        Assert.Equal(v.Value, fx);
+        Assert.Equal((double[])g, grad); // the same numbers to the last bit
+    }
+
+    [Fact]
     public void TransformsSnippet()
     {
         Assert.Equal(4.0, Fn.Grad((Real x) => Square(x))(2.0).Value);

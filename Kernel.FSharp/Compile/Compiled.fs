@@ -511,6 +511,10 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             let p = ps[Volatile.Read &last % ps.Length]
             if isNull p.InPlace then null else p
 
+    /// For tests: the path taken last runs `TryGradAndValue` and `TryValue` in place (compiled, and
+    /// `Emit.inPlaceOk`), so a call at a point where its guards hold copies nothing.
+    member c.RunsInPlace = not (isNull c.LastInPlace)
+
     /// Output k of g at x, its values in w (an input's in x itself).
     static member private OutputAt(w: Workspace, g: Graph, x: ReadOnlySpan<float>, k: int) =
         let o = g.Outputs[k]

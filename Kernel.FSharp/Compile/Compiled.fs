@@ -1,8 +1,10 @@
+#nowarn "9" // the caller's x and gradient pinned for the in-place passes (`fixed`)
 namespace Hybrid.Kernel
 
 open System
 open System.Runtime.InteropServices
 open System.Threading
+open Microsoft.FSharp.NativeInterop
 
 /// Limits of the compiler (settable for tests and benchmarks).
 module internal Compiler =
@@ -140,9 +142,10 @@ type internal HessianMethod =
 [<Sealed; AllowNullLiteral>]
 type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     let forward = Emit.forward g loops
-    let forwardLean = Emit.forwardLean g loops
-    let guards = Emit.guards g guardLoops
-    let reverse = Emit.reverse g loops false
+    let inPlace = Emit.inPlaceOk g loops guardLoops
+    let forwardLean = Emit.forwardLeanInPlace g loops inPlace
+    let guards = Emit.guardsInPlace g guardLoops inPlace
+    let reverse = Emit.reverseInPlace g loops inPlace
     let clear = Emit.leanClear g loops
     let mutable reverseKept: PassFn[] = null
     let mutable tangent: PassFn[] = null
@@ -152,12 +155,19 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     let mutable reverseJoint: PassFn[] = null
     /// Every node's value (for the passes over the tape, which read them all).
     member _.Forward = forward
-    /// The values `Value` and the lean sweep need (loops in lanes store only what later code reads).
+    /// The values `Value` and the lean sweep need (loops in lanes store only what later code reads);
+    /// the inputs' values from argument S (the caller's x, or V when x is copied there).
     member _.ForwardLean = forwardLean
+    /// The guards over (v, x): the inputs' values from the second argument (x, or v itself).
     member _.Guards = guards
+    /// True when ForwardLean, Guards and Reverse read the inputs' values from the caller's x and
+    /// add their adjoints into the caller's gradient (`Emit.inPlaceOk`); false: they read and
+    /// write the workspace only, whatever the arguments S and AT.
+    member _.InPlace = inPlace
     /// The adjoint ranges (start, length) the lean sweep needs zero.
     member _.Clear = clear
-    /// The adjoint sweep leaving only the gradient (the inputs' adjoints) in memory.
+    /// The adjoint sweep leaving only the gradient (the inputs' adjoints) in memory: in argument AT
+    /// (the caller's gradient, or A) when InPlace, the inputs' values from argument S.
     member _.Reverse = reverse
     /// The adjoint sweep leaving every node's adjoint in memory (for the passes over the tape).
     member p.ReverseKept =
@@ -229,20 +239,26 @@ type internal Path(g: Graph, compileNow: bool) =
             if u >= 2 && (needed = 0 || u >= needed) then
                 lock p (fun () -> if isNull code && not tooLarge then compile u)
         code
-    static member private GuardsHold(c: PathCode, w: Workspace) =
+    static member private GuardsHold(c: PathCode, w: Workspace) = Path.GuardsAt(c, w.PV, w.PV)
+    /// The guards over the values at pv, the inputs' at px (pv itself when x is copied there).
+    static member GuardsAt(c: PathCode, pv: nativeint, px: nativeint) =
         let mutable ok = true
         let mutable k = 0
         while ok && k < c.Guards.Length do
-            ok <- c.Guards[k].Invoke w.PV
+            ok <- c.Guards[k].Invoke(pv, px)
             k <- k + 1
         ok
+    /// The compiled passes when they run in place over the caller's arrays (`PathCode.InPlace`),
+    /// else null (not compiled yet, or not in place).
+    member _.InPlace = if not (isNull code) && code.InPlace then code else null
     /// Values and guards at the inputs in w.V; true when this path is the one taken there. With
     /// `full`, every node's value (else, compiled, those `Value` and the lean sweep read).
     member p.Forward(w: Workspace, full: bool) : bool =
         let c = p.Code
         if isNull c then Interpreter.forward g w.V
         else
-            for f in (if full then c.Forward else c.ForwardLean) do f.Invoke(w.PV, 0n, 0n, 0n)
+            // (the lean pass reads the inputs' values from argument S: here x copied into V)
+            for f in (if full then c.Forward else c.ForwardLean) do f.Invoke(w.PV, 0n, w.PV, 0n)
             Path.GuardsHold(c, w)
     /// Values, tangents (the inputs' in w.S) and guards in one pass; true when this path is the one
     /// taken there. Compiled, only the outputs' values and tangents are left in memory (Jvp).
@@ -299,8 +315,14 @@ type internal Path(g: Graph, compileNow: bool) =
             p.Partials(w, false)
             Interpreter.reverse g w.V w.A w.D0 w.D1
         else
-            let r = if keep then code.ReverseKept else code.Reverse
-            for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, 0n, 0n)
+            // (the lean sweep reads the inputs' values from argument S and adds their adjoints into
+            // argument AT: here x copied into V, the gradient left in A)
+            if keep then
+                let r = code.ReverseKept
+                for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, 0n, 0n)
+            else
+                let r = code.Reverse
+                for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, w.PV, w.PA)
     /// Tangents into w.S (inputs seeded by the caller). `tape`: over the partials' tape even when
     /// compiled (for many directions at one x, where the tape is computed once).
     member p.Tangent(w: Workspace, tape: bool) =
@@ -481,7 +503,83 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             Workspace.Give w
             reraise ()
 
+    /// The path taken last, when it is compiled to run in place (`Path.InPlace`); else null.
+    member private _.LastInPlace : Path =
+        let ps = paths
+        if ps.Length = 0 then null
+        else
+            let p = ps[Volatile.Read &last % ps.Length]
+            if isNull p.InPlace then null else p
+
+    /// For tests: the path taken last runs `TryGradAndValue` and `TryValue` in place (compiled, and
+    /// `Emit.inPlaceOk`), so a call at a point where its guards hold copies nothing.
+    member c.RunsInPlace = not (isNull c.LastInPlace)
+
+    /// Output k of g at x, its values in w (an input's in x itself).
+    static member private OutputAt(w: Workspace, g: Graph, x: ReadOnlySpan<float>, k: int) =
+        let o = g.Outputs[k]
+        if o < 0 then g.OutConst[k] elif o < x.Length then x[o] else w.V[o]
+
+    /// f(x) into y by the last path's lean pass over x in place (nothing copied); false when that
+    /// path is not compiled in place or its guards fail at x (the caller then selects by copying).
+    member private c.TryValueInPlace(x: ReadOnlySpan<float>, y: Span<float>) : bool =
+        let p = c.LastInPlace
+        if isNull p then false
+        else
+            let code = p.InPlace
+            let g = p.Graph
+            let w = Workspace.Take()
+            try
+                w.Ensure(g.Count, 0)
+                use px = fixed x
+                let ix = NativePtr.toNativeInt px
+                for f in code.ForwardLean do f.Invoke(w.PV, 0n, ix, 0n)
+                if Path.GuardsAt(code, w.PV, ix) then
+                    for k in 0 .. m - 1 do y[k] <- CompiledCore.OutputAt(w, g, x, k)
+                    true
+                else false
+            finally
+                Workspace.Give w
+
+    /// f(x) and ∇f(x) by the last path's lean passes in place: the inputs' values read from x, their
+    /// adjoints added into grad (cleared first where the sweep reads it), nothing copied in or out.
+    /// False when that path is not compiled in place, its guards fail at x, or x and grad overlap
+    /// (the sweep would write the gradient over values it still reads): the caller then takes the
+    /// copying path, which reads all of x before it writes grad — so an overlapping grad gets
+    /// ∇f at the x the call was given.
+    member private c.TryGradAndValueInPlace(x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : bool =
+        let p = c.LastInPlace
+        if isNull p || x.Overlaps(Span<float>.op_Implicit grad) then false
+        else
+            let code = p.InPlace
+            let g = p.Graph
+            let w = Workspace.Take()
+            try
+                w.Ensure(g.Count, 0)
+                use px = fixed x
+                use pg = fixed grad
+                let ix = NativePtr.toNativeInt px
+                let ig = NativePtr.toNativeInt pg
+                for f in code.ForwardLean do f.Invoke(w.PV, 0n, ix, 0n)
+                if Path.GuardsAt(code, w.PV, ix) then
+                    value <- CompiledCore.OutputAt(w, g, x, 0)
+                    for struct (start, length) in code.Clear do
+                        let e = start + length
+                        if start < n then grad.Slice(start, min e n - start).Clear()
+                        if e > n then Array.Clear(w.A, max start n, e - max start n)
+                    let o = g.Outputs[0]
+                    if o >= 0 then (if o < n then grad[o] <- 1.0 else w.A[o] <- 1.0)
+                    let r = code.Reverse
+                    for k = r.Length - 1 downto 0 do r[k].Invoke(w.PV, w.PA, ix, ig)
+                    true
+                else false
+            finally
+                Workspace.Give w
+
     member c.TryValue(x: ReadOnlySpan<float>, y: Span<float>) : bool =
+        c.TryValueInPlace(x, y) || c.TryValueCopied(x, y)
+
+    member private c.TryValueCopied(x: ReadOnlySpan<float>, y: Span<float>) : bool =
         let mutable ok = false
         let struct (w, p) = c.Enter(x, Run.Lean)
         try
@@ -492,7 +590,13 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             Workspace.Give w
         ok
 
+    /// f(x) and ∇f(x) into grad: in place over x and grad when the last path taken is compiled so
+    /// and holds at x (`TryGradAndValueInPlace`), else through the workspace (x copied in, the
+    /// path selected or recorded, the gradient copied out).
     member c.TryGradAndValue(x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : bool =
+        c.TryGradAndValueInPlace(x, grad, &value) || c.TryGradAndValueCopied(x, grad, &value)
+
+    member private c.TryGradAndValueCopied(x: ReadOnlySpan<float>, grad: Span<float>, value: byref<float>) : bool =
         let struct (w, p) = c.Enter(x, Run.Lean)
         try
             if isNull p then false

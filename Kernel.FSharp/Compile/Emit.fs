@@ -10,6 +10,9 @@ open System.Runtime.Intrinsics
 type internal PassFn = delegate of nativeint * nativeint * nativeint * nativeint -> unit
 /// A compiled check of (a chunk of) a path's guards over the values v: true when all hold.
 type internal GuardFn = delegate of nativeint -> bool
+/// A compiled check of (a chunk of) a path's guards over the values v, the inputs' values at x
+/// (`Emit.guardsInPlace`: the caller's array, or v itself when x was copied there).
+type internal GuardInPlaceFn = delegate of nativeint * nativeint -> bool
 
 /// Straight-line IL for a graph's passes, through DynamicMethod. Each pass is split into chunks of
 /// `ChunkNodes` nodes (one method each), so every method stays small enough for the JIT to
@@ -58,6 +61,16 @@ module internal Emit =
           Carry: Collections.Generic.Dictionary<int, LocalBuilder>
           Cache: Collections.Generic.Dictionary<struct (int * int), LocalBuilder> }
 
+    /// While a pass over the caller's arrays is emitted (`inPlace`): the inputs' slots
+    /// 0 … Inputs − 1 of the values are addressed through argument XArg (the caller's x), of the
+    /// adjoints through argument AT (the caller's gradient); 0 otherwise, every slot in V and A.
+    [<Sealed; AbstractClass>]
+    type private InPlace =
+        [<ThreadStatic; DefaultValue>] static val mutable private inputs: int
+        [<ThreadStatic; DefaultValue>] static val mutable private xArg: int16
+        static member Inputs with get () = InPlace.inputs and set (v: int) = InPlace.inputs <- v
+        static member XArg with get () = InPlace.xArg and set (v: int16) = InPlace.xArg <- v
+
     let private straight (arg: int16) (first: int) (held: LocalBuilder[]) =
         { Off = Collections.Generic.Dictionary(); HArg = arg; HFirst = first; HStride = 0; Held = held
           Carry = Collections.Generic.Dictionary(); Cache = Collections.Generic.Dictionary() }
@@ -68,6 +81,8 @@ module internal Emit =
         else null
 
     let private address (il: ILGenerator) (c: Ctx) (arg: int16) (slot: int) (stride: int) =
+        // an input's slot in place: the whole range (slot + stride·t) is inputs' (`inPlaceOk`)
+        let arg = if slot >= 0 && slot < InPlace.Inputs then (if arg = V then InPlace.XArg elif arg = A then AT else arg) else arg
         il.Emit(OpCodes.Ldarg, arg)
         if stride <> 0 then
             il.Emit(OpCodes.Ldloc, c.Off[stride])
@@ -401,7 +416,7 @@ module internal Emit =
 
     /// The guards, in pieces (chunks of ChunkGuards, and loops over periodic runs of guards); each
     /// returns false at the first that fails.
-    let guards (g: Graph) (loops: Loop[]) : GuardFn[] =
+    let private guardsAs<'D when 'D :> Delegate> (args: Type[]) (g: Graph) (loops: Loop[]) : 'D[] =
         let q = g.Guards
         let check (il: ILGenerator) (c: Ctx) (fail: Label) (k: int) (sa: int) (sb: int) =
             let x = q[k]
@@ -412,7 +427,7 @@ module internal Emit =
             il.Emit(OpCodes.Ldc_I4, x.Outcome)
             il.Emit(OpCodes.Bne_Un, fail)
         let guardMethod (emit: ILGenerator -> Label -> unit) =
-            let m = newMethod "Hybrid.Compiled.Guards" typeof<bool> [| typeof<nativeint> |]
+            let m = newMethod "Hybrid.Compiled.Guards" typeof<bool> args
             let il = m.GetILGenerator()
             let fail = il.DefineLabel()
             emit il fail
@@ -421,7 +436,7 @@ module internal Emit =
             il.MarkLabel fail
             il.Emit(OpCodes.Ldc_I4_0)
             il.Emit(OpCodes.Ret)
-            m.CreateDelegate(typeof<GuardFn>) :?> GuardFn
+            m.CreateDelegate(typeof<'D>) :?> 'D
         [| for p in Loops.pieces 0 q.Length loops do
             match p with
             | Choice1Of2(struct (first, last)) ->
@@ -435,6 +450,9 @@ module internal Emit =
                     // (a guard loop's Period counts guards, not slots: only its operands' strides move)
                     loopOver il c lp (Array.append lp.Stride0 lp.Stride1 |> Array.filter (fun s -> s <> 0) |> Array.distinct)
                         false (fun () -> for j in 0 .. lp.Period - 1 do check il c fail (lp.First + j) lp.Stride0[j] lp.Stride1[j])) |]
+
+    /// The guards over the values v (every slot, the inputs' included, in v).
+    let guards (g: Graph) (loops: Loop[]) : GuardFn[] = guardsAs<GuardFn> [| typeof<nativeint> |] g loops
 
     /// a[j] + d·w into operand j's adjoint (stride): its held or cached local, else memory.
     let private accumulate (il: ILGenerator) (l: Locals) (c: Ctx) (j: int) (stride: int) (d: LocalBuilder) =
@@ -689,7 +707,12 @@ module internal Emit =
           /// The lane nodes' sites of overlapping slices, through registers.
           Shifts: Shift list
           /// The lane nodes' sites at stride 0, by slot.
-          Broadcast: (int * (int * int) list) list }
+          Broadcast: (int * (int * int) list) list
+          /// Memory sites (base, stride 1) of Strided or Shifts whose slots base … base + Trips − 1
+          /// get their first term from the lane groups (nothing after the loop adds to them, no
+          /// other site of the loop reaches them): the lane reverse starts them at zero instead of
+          /// loading them, so they need no clearing (`leanClearAt`), and stores each complete.
+          Fresh: (int * int) list }
 
     let private srcOf (g: Graph) (lp: Loop) (j: int) (k: int) =
         let i = lp.First + j
@@ -739,8 +762,23 @@ module internal Emit =
         for o in g.Outputs do mark o
         r
 
+    /// For each adjoint slot, the last node (in graph order) that adds a term into it: the highest
+    /// node with it as an operand, a matrix node's last slot for its operands, Int32.MaxValue for
+    /// the outputs (the seed); −1 for none.
+    let private lastReaders (g: Graph) : int[] =
+        let r = Array.create g.Count -1
+        let mark (s: int) (i: int) = if s >= 0 && r[s] < i then r[s] <- i
+        for i in 0 .. g.Count - 1 do
+            mark g.A0[i] i
+            mark g.A1[i] i
+        for m in g.Mats do
+            for o in m.Operands do
+                if o.First >= 0 then for s in o.First .. o.First + o.Length - 1 do mark s (m.Out + m.OutLen - 1)
+        for o in g.Outputs do mark o Int32.MaxValue
+        r
+
     /// How lp runs in lanes of width w (4 or 8), or why it stays scalar.
-    let private lanePlan (w: int) (g: Graph) (memRead: bool[]) (lp: Loop) : Choice<LanePlan, string> =
+    let private lanePlan (w: int) (g: Graph) (memRead: bool[]) (lastReader: int[]) (lp: Loop) : Choice<LanePlan, string> =
         let p = lp.Period
         let groups = (lp.Trips - 1) / w
         if w = 0 then Choice2Of2 "lanes are off"
@@ -856,6 +894,29 @@ module internal Emit =
                     && chainSites |> List.forall (fun (_, _, bc, sc) ->
                         (sc = st && (bc - b0) % st <> 0) || not (overlapOver (lp.Trips + dmax) (bc, sc) (b0, st)))))
         let memoryKeys = Collections.Generic.HashSet(inMemory |> List.collect snd)
+        // slots b … b + t4 − 1 that only the lane groups of one memory group (its keys at stride 1)
+        // add into, with nothing after the loop adding to them (run before it in the sweep)
+        // (a chain node's site adds into memory before the lane groups: it is always another's)
+        let extSites = [ for j in 0 .. p - 1 do for k in 0 .. 1 do match src[j][k] with Ext(b, st) -> yield (chain[j], b, st) | _ -> () ] |> List.distinct
+        let carriedSlots = [ for c in carried -> lp.First - p + c ]
+        let freshFrom (ks: (int * int) list) (b0: int) =
+            let lo, hi = b0, b0 + t4 - 1
+            b0 >= 0
+            && ks |> List.forall (fun (_, st) -> st = 1)
+            && extSites |> List.forall (fun (isChain, b, st) ->
+                (not isChain && List.contains (b, st) ks)
+                || (let struct (l, h) = rangeOver lp.Trips b st in h < lo || l > hi))
+            && carriedSlots |> List.forall (fun s -> s < lo || s > hi)
+            && (let mutable ok = true
+                for s in lo .. hi do if lastReader[s] >= lp.End then ok <- false
+                ok)
+        let fresh =
+            [ for x in order do
+                if memoryKeys.Contains x && freshFrom [ keys[x] ] (fst keys[x]) then yield keys[x]
+              for ((st, _), xs) in shifts do
+                let ks = xs |> List.map (fun x -> keys[x])
+                let b0 = if st > 0 then ks |> List.map fst |> List.min else ks |> List.map fst |> List.max
+                if freshFrom ks b0 then yield (b0, st) ]
         Choice1Of2
             { Lp = lp
               Ops = vopsFor w
@@ -872,7 +933,8 @@ module internal Emit =
                     let b0 = if st > 0 then List.min bases else List.max bases
                     let ks = xs |> List.map (fun x -> let (b, _) = keys[x] in ((b - b0) / st, sitesOf keys[x])) |> List.sortBy fst
                     { B = b0; St = st; DMax = fst (List.last ks); Keys = ks } ]
-              Broadcast = [ for (b, st) in keys do if st = 0 then yield (b, sitesOf (b, 0)) ] }
+              Broadcast = [ for (b, st) in keys do if st = 0 then yield (b, sitesOf (b, 0)) ]
+              Fresh = fresh }
 
     /// The lane plans of a path's loops at width w (0: none), by first node — computed once per
     /// (loops, width) and kept with the loops (the lean forward, the lean reverse and the clear
@@ -883,8 +945,9 @@ module internal Emit =
             let plans = Collections.Generic.Dictionary<int, LanePlan>()
             if w > 0 && loops.Length > 0 then
                 let reads = memReads g loops
+                let last = lastReaders g
                 for lp in loops |> Array.filter (fun l -> not l.Data) do
-                    match lanePlan w g reads lp with
+                    match lanePlan w g reads last lp with
                     | Choice1Of2 pl -> plans[lp.First] <- pl
                     | Choice2Of2 _ -> ()
             plans
@@ -1688,8 +1751,10 @@ module internal Emit =
                             il.Emit(OpCodes.Ldloc, t)
                             il.Emit(OpCodes.Call, vo.Add)
                 // the terms into memory, each slot's in the scalar sweep's order
+                let start (b: int) (st: int) =
+                    if List.contains (b, st) pl.Fresh then il.Emit(OpCodes.Call, vo.Zero) else vLoadAt il c vo arg b st
                 for (b, st, ss) in pl.Strided do
-                    vLoadAt il c vo arg b st
+                    start b st
                     add ss
                     il.Emit(OpCodes.Stloc, acc)
                     vStoreAt il c vo arg b st acc
@@ -1698,7 +1763,7 @@ module internal Emit =
                 // slots t + DMax … stored complete, lo passed on to the group below
                 for (x, sh) in List.indexed pl.Shifts do
                     let lo, hi = loOf[x], hiOf[x]
-                    vLoadAt il c vo arg sh.B sh.St
+                    start sh.B sh.St
                     il.Emit(OpCodes.Stloc, lo)
                     for (d, ss) in sh.Keys do
                         if d = 0 then
@@ -1818,7 +1883,16 @@ module internal Emit =
                 s <- skipEnd
             | _ -> ()
         if g.Count > s then r.Add(struct (s, g.Count - s))
-        r.ToArray()
+        // less the slots the lane groups start at zero themselves
+        let fresh = [ for KeyValue(_, pl) in plans do for (b, _) in pl.Fresh -> struct (b, b + pl.Trips) ] |> List.sortBy (fun (struct (b, _)) -> b)
+        [| for struct (start, length) in r do
+            let mutable a = start
+            let e = start + length
+            for struct (fb, fe) in fresh do
+                if fe > a && fb < e then
+                    if fb > a then yield struct (a, fb - a)
+                    a <- max a fe
+            if a < e then yield struct (a, e - a) |]
 
     let private widthOf (lanes: bool) = if lanes then laneWidth () else 0
     /// `reverseAt`, `forwardLeanAt`, `leanClearAt` at the machine's width with lanes on, none with
@@ -1831,6 +1905,45 @@ module internal Emit =
     let reverse (g: Graph) (loops: Loop[]) (keep: bool) = reverseWith Lanes g loops keep
     let forwardLean (g: Graph) (loops: Loop[]) = forwardLeanWith Lanes g loops
     let leanClear (g: Graph) (loops: Loop[]) = leanClearWith Lanes g loops
+
+    // ------------------------------------------------------------------------------ in place
+    //
+    // `GradAndValue` and `Value` run the lean passes over the caller's x and gradient: the inputs'
+    // values are read from x, their adjoints accumulated into the gradient, so nothing is copied in
+    // or out (x into the workspace, the gradient back: 4 of the about 9 passes over n doubles a
+    // sliced function's call made at 10⁶). The passes below take x as argument S (the guards as
+    // their second argument) and the gradient as argument AT; called with S = V and AT = A (x
+    // copied into the workspace) they are the passes above.
+
+    /// True when a path's lean passes can run in place: no matrix node (its rules address the
+    /// workspace), and every loop's operand ranges (the guard loops' too) lie wholly among the
+    /// inputs' slots or wholly past them.
+    let inPlaceOk (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) =
+        let n = int64 g.N
+        let within (b: int) (st: int) (trips: int) =
+            b < 0 || (let e = int64 b + int64 st * int64 (trips - 1) in max (int64 b) e < n || min (int64 b) e >= n)
+        g.Mats.Length = 0
+        && loops |> Array.forall (fun lp ->
+            Array.init lp.Period id |> Array.forall (fun j ->
+                within g.A0[lp.First + j] lp.Stride0[j] lp.Trips && within g.A1[lp.First + j] lp.Stride1[j] lp.Trips))
+        && guardLoops |> Array.forall (fun lp ->
+            Array.init lp.Period id |> Array.forall (fun j ->
+                let q = g.Guards[lp.First + j]
+                within q.SlotA lp.Stride0[j] lp.Trips && within q.SlotB lp.Stride1[j] lp.Trips))
+
+    let private inPlace (g: Graph) (on: bool) (xArg: int16) (emit: unit -> 'T) : 'T =
+        InPlace.Inputs <- (if on then g.N else 0)
+        InPlace.XArg <- xArg
+        try emit () finally InPlace.Inputs <- 0
+
+    /// `forwardLean` reading the inputs' values through argument S (when `on`: `inPlaceOk`).
+    let forwardLeanInPlace (g: Graph) (loops: Loop[]) (on: bool) = inPlace g on S (fun () -> forwardLean g loops)
+    /// The lean `reverse` reading the inputs' values through argument S and adding their adjoints
+    /// into argument AT (when `on`).
+    let reverseInPlace (g: Graph) (loops: Loop[]) (on: bool) = inPlace g on S (fun () -> reverse g loops false)
+    /// `guards` reading the inputs' values through the second argument (when `on`).
+    let guardsInPlace (g: Graph) (loops: Loop[]) (on: bool) : GuardInPlaceFn[] =
+        inPlace g on A (fun () -> guardsAs<GuardInPlaceFn> [| typeof<nativeint>; typeof<nativeint> |] g loops)
 
     /// Loops of g that run in lanes (of width w) in the lean passes (for tests and benchmarks).
     let laneLoopsAt (w: int) (g: Graph) (loops: Loop[]) = (lanePlans w g loops).Count
@@ -1848,7 +1961,8 @@ module internal Emit =
     /// Per loop, why it stays scalar (null: it runs in lanes). For tests and benchmarks.
     let laneReasons (g: Graph) (loops: Loop[]) : string[] =
         let reads = memReads g loops
-        loops |> Array.map (fun lp -> match lanePlan (widthOf Lanes) g reads lp with Choice1Of2 _ -> null | Choice2Of2 why -> why)
+        let last = lastReaders g
+        loops |> Array.map (fun lp -> match lanePlan (widthOf Lanes) g reads last lp with Choice1Of2 _ -> null | Choice2Of2 why -> why)
 
     /// Node n's tangent, on the stack: its first partials (values through cv) times its operands'
     /// tangents (through cs), summed; 0 for a constant. Shared by the tangent and Jvp passes.

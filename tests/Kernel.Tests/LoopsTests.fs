@@ -72,6 +72,35 @@ let private compiledWith (w: int) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]
     let out = if g.Outputs[0] >= 0 then vl[g.Outputs[0]] else g.OutConst[0]
     { V = v; A = a; S = s; AT = at; Ok = ok; Grad = Array.sub lean 0 g.N; LeanOk = leanOk; LeanOut = out; LeanGrad = Array.sub al 0 g.N }
 
+/// The lean passes in place (`Emit.forwardLeanInPlace`, `guardsInPlace`, `reverseInPlace`, as
+/// `GradAndValue` runs them where `Emit.inPlaceOk`; else over the workspace, x copied in): x and the
+/// gradient in arrays of their own, the workspace NaN everywhere — its input slots included — and
+/// the gradient NaN but where the sweep clears. (in place, guards, the output's value, the gradient.)
+let private inPlace (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) =
+    let on = Emit.inPlaceOk g loops guardLoops
+    let pin (length: int) = GC.AllocateArray<float>(max 1 length, true)
+    let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
+    let v, a, xs, gs = pin g.Count, pin g.Count, pin g.N, pin g.N
+    for arr in [ v; a; gs ] do Array.fill arr 0 arr.Length nan
+    Array.blit x 0 xs 0 g.N
+    if not on then Array.blit x 0 v 0 g.N
+    let px, pg = if on then p xs, p gs else p v, p a
+    for f in Emit.forwardLeanInPlace g loops on do f.Invoke(p v, 0n, px, 0n)
+    let ok = Emit.guardsInPlace g guardLoops on |> Array.forall (fun f -> f.Invoke(p v, px))
+    let gradSlot (s: int) = if on && s < g.N then gs, s else a, s
+    for struct (start, length) in Emit.leanClear g loops do
+        for s in start .. start + length - 1 do
+            let arr, i = gradSlot s
+            arr[i] <- 0.0
+    let o = g.Outputs[0]
+    if o >= 0 then
+        let arr, i = gradSlot o
+        arr[i] <- 1.0
+    let r = Emit.reverseInPlace g loops on
+    for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p a, px, pg)
+    let out = if o < 0 then g.OutConst[0] elif o < g.N then x[o] else v[o]
+    on, ok, out, Array.sub (if on then gs else a) 0 g.N
+
 /// The machine's lane width (0: lanes off).
 let private width () = if Emit.Lanes then Emit.laneWidth () else 0
 let private compiled g loops guardLoops x dir = compiledWith (width ()) g loops guardLoops x dir
@@ -146,6 +175,12 @@ let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
         for w in [ 0; 4; 8 ] do
             if w <> width () then sameRun (sprintf "%s, rolled, lanes of width %d" what w) reference (compiledWith w g loops guardLoops x dir)
         sameRun (what + ", straight-line") reference (compiled g [||] [||] x dir)
+        for ls, lg in [ loops, guardLoops; [||], [||] ] do
+            let on, ok, out, grad = inPlace g ls lg x
+            let what = sprintf "%s, the lean passes in place (%b, %d loops)" what on ls.Length
+            Expect.equal ok reference.Ok (what + ": guards")
+            sameBits (what + ": value") [| reference.LeanOut |] [| out |]
+            sameBits (what + ": gradient") reference.Grad grad
         let o = g.Outputs[0]
         // Jvp's and Hvp's joint passes at both lane widths and none, and straight-line
         for w, ls, lg in [ 4, loops, guardLoops; 8, loops, guardLoops; 0, loops, guardLoops; 0, [||], [||] ] do
@@ -446,8 +481,14 @@ let tests =
                     let g = record f (point n n -1.5 1.5)
                     let loops = check (sprintf "%s, n = %d" name n) g (points n -1.5 1.5)
                     Expect.equal loops.Length 1 (sprintf "%s, n = %d: one loop" name n)
+                    Expect.isTrue (Emit.inPlaceOk g loops (Loops.findGuards g)) (sprintf "%s, n = %d: the lean passes run in place" name n)
                     for w in [ 4; 8 ] do
                         Expect.equal (Emit.laneLoopsAt w g loops) 1 (sprintf "%s, n = %d: the loop runs in lanes of %d" name n w)
+                        // overlapping slices at stride 1: x's adjoints but the scalar trips' are first
+                        // written by the lane groups (started at zero, stored complete), so not cleared
+                        if name.StartsWith "sliced" || name.StartsWith "three" then
+                            let cleared = Emit.leanClearAt w g loops |> Array.sumBy (fun (struct (start, length)) -> max 0 (min (start + length) g.N - start))
+                            Expect.isLessThanOrEqual cleared (w + 2) (sprintf "%s, n = %d, width %d: input adjoints cleared" name n w)
                         // Jvp's pass runs the lane trips in lanes too: it stores none of their values or
                         // tangents but the last lane trip's carried ones (the scalar loop stores a carried
                         // node's every trip)
@@ -544,7 +585,9 @@ let tests =
                 Lower.DataMin <- keep
         }
         test "programs the properties found" {
-            for body, trips in [ [| { F = 7; A = Elem(2, 0); B = Const -1.25 } |], 19; [| { F = 11; A = Fixed 3; B = Fixed 0 } |], 38 ] do
+            for body, trips in [ [| { F = 7; A = Elem(2, 0); B = Const -1.25 } |], 19; [| { F = 11; A = Fixed 3; B = Fixed 0 } |], 38
+                                 [| { F = 10; A = Elem(1, 1); B = Prev 3 }; { F = 9; A = Const 2.0; B = Fixed 4 }; { F = 7; A = Prev 2; B = Carried 3 }
+                                    { F = 0; A = Elem(2, 1); B = Elem(2, 0) }; { F = 10; A = Const -1.25; B = Elem(2, 1) }; { F = 8; A = Prev 3; B = Elem(2, 0) } |], 20 ] do
                 let n = 2 * trips + 2
                 let g = record (program body trips) (point trips n -1.0 1.0)
                 check (sprintf "%A × %d" body trips) g [ point 1 n -1.0 1.0, point 2 n -1.0 1.0 ] |> ignore

@@ -178,8 +178,8 @@ public class LogisticHessian
     public Mat Composed() => jacGrad(w);
 
     /// Issue 8: Fn.Hessian of Fn.Compile(f) by edge pushing: the elementwise loss one reverse sweep
-    /// over its scalar nodes (W diagonal over z), X·w a linear matrix node eliminated as Xᵀ·(DX) (a row
-    /// scaling and one dgemm).
+    /// over its scalar nodes (W diagonal over z), X·w a linear matrix node eliminated as Xᵀ·D·X (blocks of
+    /// rows scaled by √D, one dsyrk each: half the hand-written dgemm's flops).
     [Benchmark(Description = "Hybrid Fn.Hessian(Fn.Compile(f))")]
     public Mat Compiled() => compiledHess(w);
 }
@@ -216,7 +216,7 @@ public class LogisticNewton
     public int Hybrid() => Newton.Minimize(m.Nll, w0, Eager).Iterations;
 
     /// The default: f compiled once per problem (X·w one matrix node of the compiled graph, calling
-    /// BLAS; the loss over z scalar nodes; the Hessian by edge pushing, Xᵀ·(DX) by one dgemm).
+    /// BLAS; the loss over z scalar nodes; the Hessian by edge pushing, Xᵀ·D·X by dsyrk per block of rows).
     [Benchmark(Description = "Newton.Minimize compiled (default)")]
     public int HybridCompiled() => Newton.Minimize(m.Nll, w0).Iterations;
 }
@@ -322,6 +322,47 @@ public static class LogisticProbe
                 Console.Write($"{sw.Elapsed.TotalMilliseconds:F0} ({(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:F0} cpu)  ");
             }
             Console.WriteLine();
+            return;
+        }
+        if (args.Length > 0 && args[0] == "create-parts")
+        {
+            // where CompiledCore.Create's time goes for the NLL: recording (f on the IR trace, lowering,
+            // the live pass), the loop search, emitting the IL, the first calls (the JIT)
+            Func<Vec, Real[]> fa = v => new[] { m.Nll(v) };
+            for (int r = 0; r < int.Parse(args[1]); r++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                double Lap() { var t = sw.Elapsed.TotalMilliseconds; sw.Restart(); return t; }
+                var graph = ((Microsoft.FSharp.Core.FSharpChoice<Graph, Unsupported>.Choice1Of2)GraphRecorder.record("parts", fa, w)).Item;
+                var tRec = Lap();
+                // as Path.decide: no loop over a matrix node's slots
+                var loops = Loops.find(graph).Where(l => graph.Mats.All(q => q.Out + q.OutLen <= l.First || q.Out >= l.End)).ToArray();
+                var tFind = Lap();
+                Emit.forward(graph, loops); Emit.forwardLean(graph, loops); Emit.guards(graph, Loops.findGuards(graph)); Emit.reverse(graph, loops, false); Emit.leanClear(graph, loops);
+                var tEmit = Lap();
+                var c = CompiledCore.Create("probe", fa, w);
+                var tCreate = Lap();
+                var ws = new Workspace();
+                var gg = new double[LogisticModel.D];
+                double vv = 0;
+                c.TryHold(ws, w, gg, ref vv, true);
+                var tHold = Lap();
+                c.TryHold(ws, w, gg, ref vv, true);
+                var tHold2 = Lap();
+                if (r == 0)
+                {
+                    foreach (var (a, b) in new[] { (200, 20200), (20200, 40202), (40202, graph.Count), (200, graph.Count) })
+                    {
+                        var t0 = System.Diagnostics.Stopwatch.StartNew();
+                        var ls = Loops.runsOf(a, b, Microsoft.FSharp.Core.FuncConvert.FromFunc<int, int>(i => Loops.nodeKey(graph, i)),
+                            Microsoft.FSharp.Core.FuncConvert.FromFunc<int, int, bool>((i, j) => Loops.sameNode(graph, i, j)), graph.A0, graph.A1);
+                        Console.WriteLine($"//   runs [{a}, {b}): {t0.Elapsed.TotalMilliseconds:F1} ms, {ls.Length} runs");
+                    }
+                    foreach (var l in Loops.find(graph)) Console.WriteLine($"//   loop at {l.First}, period {l.Period}, trips {l.Trips}{(l.Data ? ", data" : "")}");
+                    foreach (var q in graph.Mats) Console.WriteLine($"//   matrix node {q.Rule.Name} out {q.Out} .. {q.Out + q.OutLen - 1}");
+                }
+                Console.WriteLine($"{graph.Count} nodes, {loops.Length} loops | record {tRec:F1} | loops {tFind:F1} | emit {tEmit:F1} | Create {tCreate:F1} | first hold (JIT) {tHold:F1} | second hold {tHold2:F1} ms");
+            }
             return;
         }
         if (args.Length > 0 && args[0] == "parts")

@@ -163,11 +163,37 @@ module internal EdgePush =
             y[o] <- d[o] * x[o]
             o <- o + 1
 
+    /// r's lower triangle (k×k, r[c·k + q] for q ≥ c: a symmetric rank-k update's) added into W
+    /// over the inputs: each pair is one number, so W stays exactly symmetric.
+    let private addLower (st: EdgeStore) (inputs: int[]) (r: float[]) (k: int) =
+        let before = st.Ops
+        for c in 0 .. k - 1 do
+            let sc = inputs[c]
+            let x = r[c * k + c]
+            if x <> 0.0 then st.AddDiag(sc, x)
+            for q in 0 .. c - 1 do
+                let x = r[q * k + c]
+                if x <> 0.0 then st.Add(sc, inputs[q], x)
+        st.Uncount(st.Ops - before)
+
+    /// dst[c·block + o] ← s[sOff + o]·op(M)[first + o, c] for o < count and every column c of op(M)
+    /// (stored rm rows, transposed when tm).
+    let private fillBlock (mv: float[]) (tm: bool) (rm: int) (k: int) (block: int) (dst: float[]) (s: float[]) (sOff: int) (first: int) (count: int) =
+        for c in 0 .. k - 1 do
+            let o0 = c * block
+            if tm then
+                for o in 0 .. count - 1 do dst[o0 + o] <- s[sOff + o] * mv[(first + o) * rm + c]
+            else scale (ReadOnlySpan<float>(s, sOff, count)) (ReadOnlySpan<float>(mv, c * rm + first, count)) (Span<float>(dst, o0, count))
+
     /// A linear node y = op(M)·x (no second-order term) whose W over the output is diagonal (D):
     /// the cross pairs from op(M)'s rows, and op(M)ᵀ·D·op(M) — the hand-written Newton's XᵀDX — by
-    /// blocks of rows: each block of op(M) (A) and the same rows scaled by D (B) copied into the
-    /// scratch's cache-sized arrays, r += AᵀB by one dgemm. M is read once, no rows×k array is made
-    /// (the last block is padded with zero rows, which add exact zeros).
+    /// blocks of rows, each block of op(M) copied once into the scratch's cache-sized array scaled
+    /// by √D (B = √D·A), and r += BᵀB by a symmetric rank-k update (`Dense.syrkLower`: dsyrk, half
+    /// the flops of the dgemm AᵀB, one copy of the block instead of two). Rows with D < 0 go into a
+    /// second array scaled by √−D and are subtracted (r −= B₋ᵀB₋); rows with D = 0 add nothing. A
+    /// block with a non-finite D takes the general product AᵀB (A the rows, B the rows scaled by D:
+    /// one dgemm, NaN and ±∞ spread as the block passes spread them). M is read once, no rows×k array
+    /// is made. Only r's lower triangle is read.
     let private pushLinear (m: MatNode) (mv: float[]) (tm: bool) (rm: int) (sc: MatScratch) (st: EdgeStore) =
         let out = m.Out
         let rows = m.OutLen
@@ -190,29 +216,39 @@ module internal EdgePush =
             let r = sc.EdgeR
             let a = sc.EdgeA
             let b = sc.EdgeB
+            let sq = sc.EdgeS
             let block = sc.EdgeRows
             Array.Clear(r, 0, k * k)
+            let fill (dst: float[]) (s: float[]) (sOff: int) (first: int) (count: int) = fillBlock mv tm rm k block dst s sOff first count
             let mutable first = 0
             while first < rows do
                 let count = min block (rows - first)
-                if count < block then
-                    Array.Clear(a)
-                    Array.Clear(b)
                 let d = ReadOnlySpan<float>(st.Diagonal, out + first, count)
-                for c in 0 .. k - 1 do
-                    let dst = c * block
-                    if tm then
-                        for o in 0 .. count - 1 do
-                            let x = mv[(first + o) * rm + c]
-                            a[dst + o] <- x
-                            b[dst + o] <- d[o] * x
-                    else
-                        let x = ReadOnlySpan<float>(mv, c * rm + first, count)
-                        x.CopyTo(Span<float>(a, dst, count))
-                        scale d x (Span<float>(b, dst, count))
-                Dense.gemm true a block k false b block k 1.0 r
+                let mutable negative = false
+                let mutable finite = true
+                for o in 0 .. count - 1 do
+                    let x = d[o]
+                    if x < 0.0 then negative <- true
+                    elif not (x >= 0.0) || Double.IsInfinity x then finite <- false
+                if finite then
+                    for o in 0 .. count - 1 do sq[o] <- Math.Sqrt(max d[o] 0.0)
+                    fill a sq 0 first count
+                    Dense.syrkLower 1.0 a block count k r
+                    if negative then
+                        for o in 0 .. count - 1 do sq[o] <- Math.Sqrt(max -d[o] 0.0)
+                        fill b sq 0 first count
+                        Dense.syrkLower -1.0 b block count k r
+                else
+                    // the general product: A the rows, B the rows scaled by D (zero rows padding the last block)
+                    if count < block then
+                        Array.Clear(a)
+                        Array.Clear(b)
+                    for o in 0 .. count - 1 do sq[o] <- 1.0
+                    fill a sq 0 first count
+                    fill b st.Diagonal (out + first) first count
+                    Dense.gemm true a block k false b block k 1.0 r
                 first <- first + count
-            addInputs st inputs r k
+            addLower st inputs r k
 
     let private pushMat (m: MatNode) (v: float[]) (a: float[]) (st: EdgeStore) =
         let out = m.Out

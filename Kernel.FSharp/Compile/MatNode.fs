@@ -131,10 +131,12 @@ type internal MatScratch(operands: MatOperand[], outLen: int, total: int, direct
     member val EdgeOp: VecOp = Unchecked.defaultof<VecOp> with get, set
     /// Edge pushing's exact-size arrays (BLAS takes whole arrays), made on first use: k×k (EdgeR),
     /// and for a linear node two blocks of `EdgeRows` rows × k (EdgeA, EdgeB: a block of op(M)'s rows
-    /// and the same rows scaled by D), small enough to stay in cache.
+    /// scaled by √D, and by √−D where D < 0), small enough to stay in cache.
     member val EdgeR: float[] = null with get, set
     member val EdgeA: float[] = null with get, set
     member val EdgeB: float[] = null with get, set
+    /// A block's row scales (√D), EdgeRows long.
+    member val EdgeS: float[] = null with get, set
     member val EdgeRows = 0 with get, set
     member s.EnsureEdge(k: int) =
         if isNull s.EdgeR then s.EdgeR <- Array.zeroCreate (k * k)
@@ -149,6 +151,7 @@ type internal MatScratch(operands: MatOperand[], outLen: int, total: int, direct
             s.EdgeRows <- r
             s.EdgeA <- Array.zeroCreate (r * k)
             s.EdgeB <- Array.zeroCreate (r * k)
+            s.EdgeS <- Array.zeroCreate r
     /// Room for width k in Tan and AdjT.
     member s.Ensure(k: int) =
         if s.Tan.Length < total * k then

@@ -214,6 +214,25 @@ module internal NativeDouble =
     let matrixMultiply (lib: NativeBlas) (x: float[]) (rowsX: int) (columnsX: int) (y: float[]) (rowsY: int) (columnsY: int) (result: float[]) =
         matrixMultiplyWithUpdate lib Transpose.DontTranspose Transpose.DontTranspose 1.0 x rowsX columnsX y rowsY columnsY 0.0 result
 
+    /// The lower triangle of c (order cols, column-major) ← α·AᵀA + c, A the first `rows` rows of a
+    /// column-major array with leading dimension lda (lda ≥ rows, at least lda·cols elements): BLAS
+    /// dsyrk (lower, transposed), half the flops of the dgemm AᵀA. The strict upper triangle of c is
+    /// not touched.
+    let syrkLower (lib: NativeBlas) (alpha: float) (a: float[]) (lda: int) (rows: int) (cols: int) (c: float[]) =
+        notNull "a" a
+        notNull "c" c
+        nonNegative "rows" rows
+        nonNegative "cols" cols
+        if lda < max 1 rows then invalidArg "lda" (sprintf "lda is %d but A has %d rows; the leading dimension must be at least the rows." lda rows)
+        if int64 a.Length < size lda cols then
+            invalidArg "a" (sprintf "a has %d elements, but A (%d rows of leading dimension %d, %d columns) needs at least %d." a.Length rows lda cols (size lda cols))
+        needMatrix "c" c cols cols "C = AᵀA"
+        if rows > 0 && cols > 0 then
+            use pa = fixed a
+            use pc = fixed c
+            // 122 lower, 112 transposed: C = α·AᵀA + 1·C with A (k = rows) × (n = cols)
+            lib.Dsyrk.Invoke(colMajor, 122, 112, cols, rows, alpha, pa, lda, 1.0, pc, cols)
+
     // ---- LU ----------------------------------------------------------------------------
 
     let private getrf (lib: NativeBlas) (data: float[]) (order: int) (ipiv: int[]) =

@@ -19,6 +19,9 @@ module internal NativeSignatures =
 
     [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
     type Dgemm = delegate of int * int * int * int * int * int * float * D * int * D * int * float * D * int -> unit
+    /// cblas_dsyrk(layout, uplo, trans, n, k, alpha, A, lda, beta, C, ldc): C ← α·op(A)ᵀ·op(A) + β·C on one triangle.
+    [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
+    type Dsyrk = delegate of int * int * int * int * int * float * D * int * float * D * int -> unit
     [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
     type Dgemv = delegate of int * int * int * int * float * D * int * D * int * float * D * int -> unit
     [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
@@ -76,6 +79,7 @@ type internal NativeBlas =
     { Kind: BackendKind
       Library: string
       Dgemm: Dgemm
+      Dsyrk: Dsyrk
       Dgemv: Dgemv
       Daxpy: Daxpy
       Ddot: Ddot
@@ -272,7 +276,7 @@ module internal NativeLoader =
         let e name = export handle missing name
         let blas =
             { Kind = kind; Library = library
-              Dgemm = e "cblas_dgemm"; Dgemv = e "cblas_dgemv"; Daxpy = e "cblas_daxpy"
+              Dgemm = e "cblas_dgemm"; Dsyrk = e "cblas_dsyrk"; Dgemv = e "cblas_dgemv"; Daxpy = e "cblas_daxpy"
               Ddot = e "cblas_ddot"; Dscal = e "cblas_dscal"
               Dlange = e "dlange_"; Dpotrf = e "dpotrf_"; Dpotrs = e "dpotrs_"
               Dgetrf = e "dgetrf_"; Dgetrs = e "dgetrs_"; Dgetri = e "dgetri_"

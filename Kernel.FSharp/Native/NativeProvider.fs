@@ -18,6 +18,11 @@ type NativeLinearAlgebraProvider internal (lib: NativeBlas) =
     /// For example "MKL 2020.0.4 (/usr/lib/x86_64-linux-gnu/libmkl_rt.so, 2 threads)".
     override _.ToString() = lib.Backend.ToString()
 
+    /// The lower triangle of c (cols×cols) ← α·AᵀA + c, A the first `rows` rows (leading dimension
+    /// lda) of a: BLAS dsyrk (MathNet's provider interface has no symmetric rank-k update).
+    member internal _.SyrkLower(alpha: float, a: float[], lda: int, rows: int, cols: int, c: float[]) =
+        NativeDouble.syrkLower lib alpha a lda rows cols c
+
     interface ILinearAlgebraProvider with
         /// The library was loaded and all its entry points were found when this provider was made.
         member _.IsAvailable() = true

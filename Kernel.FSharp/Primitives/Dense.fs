@@ -12,6 +12,12 @@ type internal GemmCount =
     /// dgemm calls on this thread so far.
     static member Calls = GemmCount.calls
     static member internal Add() = GemmCount.calls <- GemmCount.calls + 1
+    [<ThreadStatic; DefaultValue>] static val mutable private syrks: int
+    /// Of those, the symmetric rank-k updates (`Dense.syrkLower`: dsyrk on a native backend).
+    static member Syrks = GemmCount.syrks
+    static member internal AddSyrk() =
+        GemmCount.calls <- GemmCount.calls + 1
+        GemmCount.syrks <- GemmCount.syrks + 1
 
 /// What the matrix primitives share: exact-size column-major arrays (MathNet and BLAS take an
 /// array as a matrix only when its length is exactly rows·cols), reading and accumulating
@@ -61,6 +67,45 @@ module internal Dense =
             Linalg.EnsureInitialized()
             GemmCount.Add()
             LinearAlgebraControl.Provider.MatrixMultiplyWithUpdate(op tx, op ty, alpha, x, rx, cx, y, ry, cy, 1.0, z)
+
+    /// syrkLower's managed form: each entry (q, c), q ≥ c, of the lower triangle gains α times the
+    /// dot product of columns c and q of A (contiguous: column-major), in Vector256 lanes — every
+    /// pair computed once, so the triangle read back as a symmetric matrix is exactly symmetric.
+    let syrkLowerManaged (alpha: float) (a: float[]) (lda: int) (rows: int) (cols: int) (c: float[]) =
+        for j in 0 .. cols - 1 do
+            let x = ReadOnlySpan<float>(a, j * lda, rows)
+            for q in j .. cols - 1 do
+                let y = ReadOnlySpan<float>(a, q * lda, rows)
+                let mutable s = 0.0
+                let mutable o = 0
+                if Runtime.Intrinsics.Vector256.IsHardwareAccelerated then
+                    let xv = Runtime.InteropServices.MemoryMarshal.Cast<float, Runtime.Intrinsics.Vector256<float>> x
+                    let yv = Runtime.InteropServices.MemoryMarshal.Cast<float, Runtime.Intrinsics.Vector256<float>> y
+                    let mutable acc = Runtime.Intrinsics.Vector256<float>.Zero
+                    for v in 0 .. xv.Length - 1 do acc <- acc + xv[v] * yv[v]
+                    s <- Runtime.Intrinsics.Vector256.Sum acc
+                    o <- xv.Length * 4
+                while o < rows do
+                    s <- s + x[o] * y[o]
+                    o <- o + 1
+                c[q + j * cols] <- c[q + j * cols] + alpha * s
+
+    /// The lower triangle of c (cols×cols, column-major) ← α·AᵀA + c, A the first `rows` rows of a
+    /// (leading dimension lda ≥ rows, at least lda·cols elements): BLAS dsyrk on a native backend
+    /// (half the flops of the dgemm AᵀA), else `syrkLowerManaged`. The strict upper triangle is
+    /// left as it was; read c's lower triangle as the symmetric result. Shapes are checked first.
+    let syrkLower (alpha: float) (a: float[]) (lda: int) (rows: int) (cols: int) (c: float[]) =
+        if isNull a then nullArg "a"
+        if isNull c then nullArg "c"
+        if rows < 0 || cols < 0 || lda < max 1 rows || int64 a.Length < int64 lda * int64 cols then
+            invalidArg "a" (sprintf "syrk: A is %d×%d with leading dimension %d in %d elements; lda must be ≥ the rows and the array hold lda·cols." rows cols lda a.Length)
+        Shapes.storage "c" "syrk: C = AᵀA" cols cols c.Length
+        if rows > 0 && cols > 0 then
+            Linalg.EnsureInitialized()
+            GemmCount.AddSyrk()
+            match LinearAlgebraControl.Provider with
+            | :? NativeLinearAlgebraProvider as p -> p.SyrkLower(alpha, a, lda, rows, cols, c)
+            | _ -> syrkLowerManaged alpha a lda rows cols c
 
     /// An r×c MathNet matrix over an exact-size array (no copy). The size is checked in 64 bits
     /// (MathNet's own check multiplies in Int32); the first one registers the best backend.

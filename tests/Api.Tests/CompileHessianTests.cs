@@ -174,6 +174,47 @@ public class CompileHessianTests
         Check(w => { var z = a * Vec.Exp(w); return Vec.Dot(z, z) * z[0] + Vec.Sum(Vec.Sin(z)); }, 40, 56, force: true);
     }
 
+    /// <summary>
+    /// A linear node's Xᵀ·D·X by symmetric rank-k updates (<c>Dense.syrkLower</c>: dsyrk on MKL / OpenBLAS, half a
+    /// dgemm's flops), block by block (a short last block): one update of the rows scaled by √D where D ≥ 0 (the
+    /// logistic loss), and a second one subtracted, of the rows scaled by √−D, where a block has D &lt; 0 (Σ sin z).
+    /// Eager's Hessian to the tolerance, exactly symmetric.
+    /// </summary>
+    [Fact]
+    public void ALinearNodesXtDXBySymmetricRankKUpdatesForEitherSignOfD()
+    {
+        var r = new Random(57);
+        const int rows = 203, d = 9;
+        var x = new Mat(Matrix<double>.Build.Dense(rows, d, (_, _) => r.NextDouble() * 2 - 1));
+        var y = new Vec(Enumerable.Range(0, rows).Select(_ => r.NextDouble() < 0.5 ? 1.0 : 0.0).ToArray());
+        var saved = MatScratch.BlockDoubles;
+        try
+        {
+            // blocks of 41 rows (5 blocks, the last 39), set before the first Hessian makes the scratch
+            MatScratch.BlockDoubles = 50 * d;
+            foreach (var (name, f, negative) in new (string, Func<Vec, Real>, bool)[]
+                     {
+                         ("logistic (D > 0)", w => { var z = x * w; return Vec.Sum(Vec.LogP1(Vec.Exp(z))) - Vec.Dot(y, z) + 0.5 * Vec.Dot(w, w); }, false),
+                         ("Σ sin z (D = −sin z, both signs)", w => Vec.Sum(Vec.Sin(x * w)) + 0.5 * Vec.Dot(w, w), true),
+                     })
+            {
+                var c = Fn.Compile(f, Random(r, d));
+                for (var k = 0; k < 3; k++)
+                {
+                    var w = Random(r, d, -2, 2);
+                    var before = GemmCount.Syrks;
+                    var h = c.Hessian(w);
+                    var syrks = GemmCount.Syrks - before;
+                    Assert.Equal(1, CompiledAssert.Core(c).HessianBy);
+                    SameHessian(Fn.Hessian(f)(w).ToMatrix(), h, $"{name}, point {k}");
+                    if (negative) Assert.InRange(syrks, 6, 10); // 5 blocks, a second update where D < 0
+                    else Assert.Equal(5, syrks);
+                }
+            }
+        }
+        finally { MatScratch.BlockDoubles = saved; }
+    }
+
     [Fact]
     public void EveryMatrixNodeKindByEdgePushing()
     {

@@ -447,6 +447,25 @@ let tests =
             Expect.equal (found[0].Period, found[0].Trips) (3, 40) "period 3, every trip"
             Expect.isLessThanOrEqual found[0].First 3000 "from the run's start"
         }
+        test "keys differing only in high bits (a 0/1 data vector's constants) still give few candidates" {
+            // the logistic loss's labels y ∈ {0, 1} lifted into constant nodes: their keys 0 and
+            // 0x3FF00000 (1.0's bits folded) differ only above bit 20, and the windows' rolling hash
+            // of them took 2¹¹ values — one or two failing candidates per item, and one bucket for all
+            let items = 20_000
+            let rng = Random 20_000
+            let bit = Array.init items (fun _ -> rng.NextDouble() < 0.5)
+            let key (i: int) = if bit[i] then 0x3FF00000 else 0
+            let mutable compared = 0
+            let same (i: int) (j: int) =
+                compared <- compared + 1
+                key i = key j
+            let none = Array.create items -1
+            let found = Loops.runsOf 0 items key same none none
+            Expect.isEmpty found "no loop in random labels"
+            // a window of 16 labels recurs within MaxPeriod = 2048 items with probability 2048 / 2¹⁶ and
+            // then costs at least 17 comparisons: about 0.5 per item (10 429); it was 2.6 per item (51 186)
+            Expect.isLessThan compared items (sprintf "%d comparisons for %d items" compared items)
+        }
         test "a body reading a fixed node of an early trip still rolls (after that trip), for every other operand" {
             // found by the property below (about 1 run in 15): a period repeated twice covering more
             // items than the loop's displaced it, and nothing was rolled

@@ -117,6 +117,27 @@ let private suite (kind: BackendKind) =
                     p.AddVectorToScaledVector(y, alpha, xx, xx)
                     near tol "result = x" e xx
 
+        t "SyrkLower (dsyrk; managed: Dense.syrkLowerManaged): the lower triangle of α·AᵀA + C as the reference gemm, with lda > rows; the upper left alone" <| fun p ->
+            for rows, lda, cols in [ 1, 1, 1; 7, 7, 3; 37, 41, 11; 300, 327, 20 ] do
+                let a = random 5 lda cols
+                for alpha in [ 1.0; -1.0; 0.5 ] do
+                    let c0 = random 6 cols cols
+                    // the reference: the first `rows` rows of a as an exact-size matrix, then AᵀA by gemm
+                    let a0 = Array.init (rows * cols) (fun e -> a[(e / rows) * lda + e % rows])
+                    let e = Array.copy c0
+                    reference.MatrixMultiplyWithUpdate(Transpose.Transpose, Transpose.DontTranspose, alpha, a0, rows, cols, a0, rows, cols, 1.0, e)
+                    let r = Array.copy c0
+                    match p with
+                    | :? NativeLinearAlgebraProvider as np -> np.SyrkLower(alpha, a, lda, rows, cols, r)
+                    | _ -> Dense.syrkLowerManaged alpha a lda rows cols r
+                    for j in 0 .. cols - 1 do
+                        for q in 0 .. cols - 1 do
+                            let what = sprintf "%d×%d (lda %d), α = %g: C(%d, %d)" rows cols lda alpha q j
+                            if q >= j then Check.close 1e-12 what e[q + j * cols] r[q + j * cols]
+                            else Check.close 0.0 (what + " (upper, untouched)") c0[q + j * cols] r[q + j * cols]
+            throwsA<ArgumentException> (fun () -> Dense.syrkLower 1.0 (random 1 4 2) 3 4 2 (Array.zeroCreate 4)) "lda below the rows"
+            throwsA<ArgumentException> (fun () -> Dense.syrkLower 1.0 (random 1 4 2) 4 4 2 (Array.zeroCreate 5)) "C not cols×cols"
+
         t "ScaleArray, ConjugateArray, DotProduct" <| fun p ->
             for n in [ 1; 5; 17 ] do
                 let x, y = random 3 n 1, random 4 n 1

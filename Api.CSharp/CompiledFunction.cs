@@ -114,6 +114,14 @@ public sealed class CompiledFunction
     }
 
     /// <summary>The Hessian-vector product H(x)·v (forward-over-reverse), without forming H.</summary>
+    /// <remarks>
+    /// Where the compiled product has a NaN entry, <see cref="Fn.Hvp(Func{Vec, Real})"/> computes it instead,
+    /// so the result is always eager's. The compiled graph holds a <c>Vec.Sum</c>, <c>Vec.Dot</c> or
+    /// elementwise op as scalar + and × nodes and forms their zero second partials' products 0·ṡ, which
+    /// eager's vector operations do not: one infinite tangent (log or sqrt at 0) would make every entry NaN
+    /// where eager's are NaN only in the rows that meet it. So a point where the product is NaN costs an
+    /// eager evaluation.
+    /// </remarks>
     /// <param name="x">The point (length <see cref="InputLength"/>).</param>
     /// <param name="v">The direction (length <see cref="InputLength"/>).</param>
     /// <param name="hv">Receives H(x)·v (length <see cref="InputLength"/>).</param>
@@ -125,8 +133,17 @@ public sealed class CompiledFunction
         CheckX(x);
         CheckLength(v.Length, InputLength, nameof(v), "the direction");
         CheckLength(hv.Length, InputLength, nameof(hv), "the product");
-        if (_core.TryHvp(x, v, hv)) return;
+        // a NaN entry may be the compiled graph's own 0·∞ (see the remarks): eager's product answers then
+        if (_core.TryHvp(x, v, hv) && !HasNaN(hv)) return;
         Fn.Hvp(_scalar!)(new Vec(x.ToArray()), new Vec(v.ToArray())).ToArray().CopyTo(hv);
+    }
+
+    /// <summary>Whether a span holds a NaN.</summary>
+    static bool HasNaN(ReadOnlySpan<double> values)
+    {
+        foreach (var e in values)
+            if (double.IsNaN(e)) return true;
+        return false;
     }
 
     /// <summary>
@@ -138,7 +155,8 @@ public sealed class CompiledFunction
     /// the largest entry (measured up to 1.03e-15; entries that cancel differ by more ulps of their own).
     /// Otherwise — a matrix node reading more than max(n, 256) values, a Hessian whose fill makes edge pushing
     /// the dearer, or a point where a partial is not finite — by unit directions, 64 at a time, symmetrised:
-    /// <see cref="Fn.Hessian(Func{Vec, Real})"/>'s result to the last bit.
+    /// <see cref="Fn.Hessian(Func{Vec, Real})"/>'s result to the last bit. Where the compiled Hessian has a
+    /// NaN entry, <see cref="Fn.Hessian(Func{Vec, Real})"/> computes it instead, as for <see cref="Hvp"/>.
     /// </summary>
     /// <param name="x">The point (length <see cref="InputLength"/>).</param>
     /// <returns>H(x), a new n×n matrix.</returns>
@@ -165,12 +183,12 @@ public sealed class CompiledFunction
         var n = InputLength;
         if (into is DenseMatrix dense && dense.Values.Length == n * n)
         {
-            if (_core.TryHessian(x, dense.Values)) return;
+            if (_core.TryHessian(x, dense.Values) && !HasNaN(dense.Values)) return;
         }
         else
         {
             var h = new double[n * n];
-            if (_core.TryHessian(x, h))
+            if (_core.TryHessian(x, h) && !HasNaN(h))
             {
                 for (var j = 0; j < n; j++)
                     for (var i = 0; i < n; i++) into[i, j] = h[i + j * n];

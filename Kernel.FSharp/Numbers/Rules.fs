@@ -210,11 +210,19 @@ module Rules =
     let inline lt<'T when 'T :> IComparisonOperators<'T, 'T, bool>> (a: 'T) (b: 'T) = 'T.op_LessThan(a, b)
     let inline isZero<'T when 'T :> INumberBase<'T>> (a: 'T) = 'T.IsZero a
 
+    let inline eq<'T when 'T :> IEqualityOperators<'T, 'T, bool>> (a: 'T) (b: 'T) = 'T.op_Equality(a, b)
+
     /// 1 − x², as (1 − x)(1 + x) for |x| ≥ ½: 1 − x·x cancels near ±1, and the derivative of
     /// (1 − x)(1 + x), −(1 + x) + (1 − x), cancels near 0 (a nested level would lose −2x there).
+    /// At the domain ends x = ±1 exactly, 2·(1 ∓ x): the same value and the same derivative ∓2 there
+    /// (1 ± x is exactly 2), but no factor 1 ∓ x = 0 beside it, which a nested reverse sweep would
+    /// multiply by the product's infinite adjoint (0·∞ = NaN where the convention's f'' is ±∞).
     let inline private oneMinusSquare<'T
         when 'T :> INumberBase<'T> and 'T :> IComparisonOperators<'T, 'T, bool>> (x: 'T) : 'T =
-        if lt x (k 0.5) && gt x (k -0.5) then 'T.One - x * x else ('T.One - x) * ('T.One + x)
+        if lt x (k 0.5) && gt x (k -0.5) then 'T.One - x * x
+        elif eq x 'T.One then k 2.0 * ('T.One - x)
+        elif eq x (k -1.0) then k 2.0 * ('T.One + x)
+        else ('T.One - x) * ('T.One + x)
 
     // ------------------------------------------------------------------------- building rows
 
@@ -462,7 +470,11 @@ module Rules =
                 a,
                 NanRule.Propagate,
                 (fun x -> Math.Acosh x),
-                (fun x _ -> 'T.One / ('T.Sqrt(x - 'T.One) * 'T.Sqrt(x + 'T.One))),
+                // at x = 1 exactly, √(x + 1) is the constant √2: no factor √(x − 1) = 0 beside the
+                // product's infinite adjoint in a nested reverse sweep (0·∞; see oneMinusSquare)
+                (fun x _ ->
+                    if eq x 'T.One then 'T.One / ('T.Sqrt(x - 'T.One) * k (Math.Sqrt 2.0))
+                    else 'T.One / ('T.Sqrt(x - 'T.One) * 'T.Sqrt(x + 'T.One))),
                 (fun x _ dfx -> -x * dfx * dfx * dfx),
                 fun () -> meta "Acosh" (1.1, 4.0) (1.0, inf) "at 1, the limits from the right (+∞, −∞)" [ at 1.0 inf -inf ])
         | Fun1.Atanh ->

@@ -228,8 +228,8 @@ module internal EdgePush =
                 let mutable finite = true
                 for o in 0 .. count - 1 do
                     let x = d[o]
-                    if x < 0.0 then negative <- true
-                    elif not (x >= 0.0) || Double.IsInfinity x then finite <- false
+                    if not (Double.IsFinite x) then finite <- false
+                    elif x < 0.0 then negative <- true
                 if finite then
                     for o in 0 .. count - 1 do sq[o] <- Math.Sqrt(max d[o] 0.0)
                     fill a sq 0 first count

@@ -179,7 +179,7 @@ public static class Profile
     }
 
     /// `Bench.dll profile-slices-ab [n…]`: the sliced Rosenbrock `Fn.GradAndValue` with the gradient
-    /// written in place (`Sweep.GradientInPlace`, the default) and copied out of the trace's adjoints
+    /// written in place (`GradientForm.InPlace`, the default) and copied out of the trace's adjoints
     /// (the form before), calls alternating so that both see the same load; the least wall and thread
     /// CPU time of each (ns per element) and their ratio.
     public static void SlicesAB(int[] sizes)
@@ -201,7 +201,7 @@ public static class Profile
                 for (int i = 0; i < 2 * reps + 20; i++)
                 {
                     int k = i & 1;
-                    Sweep.GradientInPlace = k == 1;
+                    GradientForm.InPlace = k == 1;
                     double c0 = ThreadCpuMicroseconds();
                     sw.Restart();
                     Transforms.GradSliced(x);
@@ -211,7 +211,7 @@ public static class Profile
                     cpu[k] = Math.Min(cpu[k], c);
                 }
             }
-            finally { Sweep.GradientInPlace = true; }
+            finally { GradientForm.InPlace = true; }
             double per(double us) => 1000.0 * us / n;
             Console.WriteLine($"| {n} | {per(floor):F2} | {per(wall[0]):F2} | {per(wall[1]):F2} | {wall[1] / wall[0]:F3} | {per(cpu[0]):F2} | {per(cpu[1]):F2} | {cpu[1] / cpu[0]:F3} |");
         }

@@ -4,6 +4,16 @@ open System
 open System.Runtime.CompilerServices
 open System.Runtime.InteropServices
 
+/// Which form `Sweep.gradientOf` takes on the calling thread: tests and probes compare the two
+/// (thread-static, so a test running beside others changes only its own calls).
+[<AbstractClass; Sealed>]
+type internal GradientForm =
+    [<ThreadStatic; DefaultValue>] static val mutable private copiedOut: bool
+    /// False (on this thread only) turns `gradientOf`'s in-place form off.
+    static member InPlace
+        with get () = not GradientForm.copiedOut
+        and set (v: bool) = GradientForm.copiedOut <- not v
+
 /// The passes over a recorded reverse trace: the adjoint sweep (doubles at the bottom level,
 /// differentiable lower-level values when nested) and, for traces recorded with second partials,
 /// the forward-over-reverse replay that gives Hessian-vector products without re-running f.
@@ -204,9 +214,6 @@ module internal Sweep =
         sweepGradient t a output 0 first grad
         t.GiveZeroAdjoints a
 
-    /// False turns `gradientOf`'s in-place form off (for tests and probes, which compare the two).
-    let mutable GradientInPlace = true
-
     /// The gradient of Ad.Grad for the n input slots [first, first + n): `gradient` into a fresh
     /// array (returned with offset 0) — or, when the inputs are the trace's first slots (first = 0)
     /// and the other nodes are few (at most n/8: a function of whole-vector operations, one node
@@ -216,7 +223,7 @@ module internal Sweep =
     /// per element). The caller owns the array either way; the values are bitwise the same (a slot's
     /// adjoint is a sum onto +0, never −0, which `gradient` copies out when it is not 0).
     let gradientOf (t: Trace) (output: int) (first: int) (n: int) : struct (float[] * int) =
-        if GradientInPlace && first = 0 && 8L * int64 (t.Count - n) <= int64 n then
+        if GradientForm.InPlace && first = 0 && 8L * int64 (t.Count - n) <= int64 n then
             let a = Array.zeroCreate t.Count
             sweepGradient t a output n 0 Span<float>.Empty
             struct (a, 0)

@@ -353,7 +353,7 @@ let compactTape =
                 Expect.throws (fun () -> t.EnableSecondOrder()) "second partials cannot start after bare inputs"
                 let y = x[0] * x[1] + x[2]
                 let g = Array.zeroCreate 3
-                Sweep.gradient t y.I x.Ref.Slot g
+                Sweep.gradient t y.I x.Ref.Slot (Span g)
                 Expect.equal g [| 1.7; 0.3; 1.0 |] "the gradient over bare inputs"
             finally
                 Traces.Close(t, false)

@@ -49,6 +49,10 @@ module internal Emit =
     /// (base, stride) the trip accumulates into more than once (or a carried one), loaded at the
     /// trip's start and stored at its end — the same sums in the same order, without a round trip
     /// through memory for each.
+    ///
+    /// Inputs: above 0, the slots below it of arguments V and S (the inputs' values and tangents)
+    /// are read from arguments A and AT instead — the caller's x and v, not copies in the workspace
+    /// (Jvp's pass, `jvpAt`, which has no adjoints).
     type private Ctx =
         { Off: Collections.Generic.Dictionary<int, LocalBuilder>
           HArg: int16
@@ -56,11 +60,12 @@ module internal Emit =
           HStride: int
           Held: LocalBuilder[]
           Carry: Collections.Generic.Dictionary<int, LocalBuilder>
-          Cache: Collections.Generic.Dictionary<struct (int * int), LocalBuilder> }
+          Cache: Collections.Generic.Dictionary<struct (int * int), LocalBuilder>
+          Inputs: int }
 
     let private straight (arg: int16) (first: int) (held: LocalBuilder[]) =
         { Off = Collections.Generic.Dictionary(); HArg = arg; HFirst = first; HStride = 0; Held = held
-          Carry = Collections.Generic.Dictionary(); Cache = Collections.Generic.Dictionary() }
+          Carry = Collections.Generic.Dictionary(); Cache = Collections.Generic.Dictionary(); Inputs = 0 }
 
     let private heldAt (c: Ctx) (arg: int16) (slot: int) (stride: int) : LocalBuilder =
         if arg = c.HArg && stride = c.HStride && slot >= c.HFirst && slot < c.HFirst + c.Held.Length then c.Held[slot - c.HFirst]
@@ -68,7 +73,7 @@ module internal Emit =
         else null
 
     let private address (il: ILGenerator) (c: Ctx) (arg: int16) (slot: int) (stride: int) =
-        il.Emit(OpCodes.Ldarg, arg)
+        il.Emit(OpCodes.Ldarg, (if slot < c.Inputs && arg = V then A elif slot < c.Inputs && arg = S then AT else arg))
         if stride <> 0 then
             il.Emit(OpCodes.Ldloc, c.Off[stride])
             il.Emit(OpCodes.Add)
@@ -1190,11 +1195,11 @@ module internal Emit =
     /// the scalar trips after them (`tail`), which store every value as before. With `tangents`, the
     /// tangents too (in S, as `tangentOf`: the chain's lane by lane, partials 1 and ±1), stored alike;
     /// with `chainTangents` also every chain node's tangent (for the joint second-order sweep).
-    let private laneForwardWith (g: Graph) (il: ILGenerator) (pl: LanePlan) (tangents: bool) (chainTangents: bool) (tail: Loop -> unit) =
+    let private laneForwardWith (g: Graph) (il: ILGenerator) (pl: LanePlan) (tangents: bool) (chainTangents: bool) (inputs: int) (tail: Loop -> unit) =
         let vo = pl.Ops
         let lp = pl.Lp
         let p = lp.Period
-        let c = straight V 0 [||]
+        let c = { straight V 0 [||] with Inputs = inputs }
         let vv = vecLocals il pl (fun j -> not pl.Chain[j]) vo.T
         let h = vecLocals il pl (fun j -> pl.Chain[j]) typeof<float>
         let carry = vecLocals il pl (fun j -> Array.contains j pl.Carried) typeof<float>
@@ -1258,7 +1263,7 @@ module internal Emit =
                 il.Emit(OpCodes.Stind_R8)
         tail pl.Tail
 
-    let private laneForward (g: Graph) (il: ILGenerator) (pl: LanePlan) = laneForwardWith g il pl false false (scalarForwardLoop g il)
+    let private laneForward (g: Graph) (il: ILGenerator) (pl: LanePlan) = laneForwardWith g il pl false false 0 (scalarForwardLoop g il)
 
     /// Chain node j's first partials (+, − or a copy: constants).
     let private chainPartials (g: Graph) (pl: LanePlan) (j: int) =
@@ -2002,7 +2007,7 @@ module internal Emit =
     /// tangents, storing neither but the last lane trip's carried ones. s[0 .. N−1] seeded by the caller.
     /// With `joint` (Hvp's forward pass, for `reverseJoint`): every value and tangent stored but
     /// the lane trips' (which the joint sweep recomputes), their chain nodes' tangents stored.
-    let forwardTangentAt (w: int) (joint: bool) (g: Graph) (loops: Loop[]) : PassFn[] =
+    let private forwardTangentOf (w: int) (joint: bool) (inputs: int) (g: Graph) (loops: Loop[]) : PassFn[] =
         let stored = if joint then Array.create g.Count true else readFromMemory g loops
         let plans = lanePlans w g loops
         let node (il: ILGenerator) (l: Locals) (cv: Ctx) (cs: Ctx) (n: Site) =
@@ -2019,7 +2024,7 @@ module internal Emit =
             il.Emit(OpCodes.Stloc, cs.Held[i - cs.HFirst])
             if keep then il.Emit(OpCodes.Stind_R8)
         let pair (il: ILGenerator) (first: int) (count: int) (stride: int) =
-            let cv = { straight V first (heldLocals il count) with HStride = stride }
+            let cv = { straight V first (heldLocals il count) with HStride = stride; Inputs = inputs }
             cv, { cv with HArg = S; Held = heldLocals il count; Carry = Collections.Generic.Dictionary() }
         let scalarLoop (il: ILGenerator) (lp: Loop) =
             let l = locals il
@@ -2040,14 +2045,42 @@ module internal Emit =
                     il.Emit(OpCodes.Initblk)
                 else
                     match plans.TryGetValue lp.First with
-                    | true, pl -> laneForwardWith g il pl true joint (scalarLoop il)
+                    | true, pl -> laneForwardWith g il pl true joint inputs (scalarLoop il)
                     | _ -> scalarLoop il lp)
             (fun m -> PassFn(fun pv _ ps _ -> m.ForwardAt pv; m.TangentAt(pv, ps)))
+
+    /// Jvp's pass (`forwardTangentOf`, not joint) over the workspace (v, 0, s, 0).
+    let forwardTangentAt (w: int) (joint: bool) (g: Graph) (loops: Loop[]) : PassFn[] = forwardTangentOf w joint 0 g loops
+
+    /// Jvp's pass reading the inputs' values and tangents from the caller's x and v: arguments (v,
+    /// x, s, dx) — slot i < N of x at byte 8i of x, its tangent of dx (the workspace's v and s when
+    /// x and v were copied there: `jvpAt` then equals `forwardTangentAt` bit for bit). Nothing is
+    /// stored below N. Only code that reads the inputs through the pass's own loads takes them from
+    /// there: where `inputsDirect` is false, x and v must also be in v and s.
+    let jvpAt (w: int) (g: Graph) (loops: Loop[]) : PassFn[] = forwardTangentOf w false g.N g loops
+
+    /// True when every read of an input slot by Jvp's pass and the guards goes through `jvpAt`'s
+    /// x and dx: no matrix node reads an input (its rules read the workspace), no guard compares
+    /// one, and no loop operand's slots run across N (each operand's trips read inputs only, or
+    /// nodes only: its base decides where it reads).
+    let inputsDirect (g: Graph) (loops: Loop[]) =
+        let n = g.N
+        let side (b: int) = b < n
+        let loopOk (lp: Loop) =
+            Seq.forall (fun j ->
+                [ struct (g.A0[lp.First + j], lp.Stride0[j]); struct (g.A1[lp.First + j], lp.Stride1[j]) ]
+                |> List.forall (fun (struct (b, s)) -> b < 0 || s = 0 || side b = side (b + s * (lp.Trips - 1))))
+                (seq { 0 .. lp.Period - 1 })
+        g.Mats |> Array.forall (fun m -> m.Operands |> Array.forall (fun o -> o.First < 0 || o.First >= n))
+        && g.Guards |> Seq.forall (fun q -> not (q.SlotA >= 0 && q.SlotA < n) && not (q.SlotB >= 0 && q.SlotB < n))
+        && Array.forall loopOk loops
 
     /// `forwardTangentAt` at the machine's width with lanes on, none with them off.
     let forwardTangentWith (lanes: bool) (joint: bool) g loops = forwardTangentAt (widthOf lanes) joint g loops
     /// `forwardTangentWith` (not joint) with lanes where `Lanes` allows them.
     let forwardTangent (g: Graph) (loops: Loop[]) = forwardTangentWith Lanes false g loops
+    /// `jvpAt` with lanes where `Lanes` allows them.
+    let jvp (g: Graph) (loops: Loop[]) = jvpAt (widthOf Lanes) g loops
 
     /// A node of the joint second-order sweep (`reverseJoint`): the adjoint sweep's node (its adjoint
     /// w held; its terms into the operands' adjoints, held or cached) and the adjoint-tangent pass's

@@ -1440,18 +1440,27 @@ module internal Emit =
                             il.Emit(OpCodes.Mul)
                             il.Emit(OpCodes.Stloc, q[kk])
                         else zeroInto q[kk]
+                // every product is ±0 exactly when the adjoints w and the tangents are finite, i.e.
+                // (as the lane nodes' check) when their sum is: zsum = (Σ w + Σ s)·0, a balanced tree
+                // of adds and one product (the every-term code computes the products themselves)
+                let qs =
+                    [| for k = width - 1 downto 0 do
+                        for j = p - 1 downto 0 do
+                            if pl.Chain[j] then
+                                yield (fun () -> il.Emit(OpCodes.Ldloc, hk[j][k]))
+                                for kk in 0 .. 1 do
+                                    if present pl.Src.[j].[kk] then yield (fun () -> tangent k pl.Src.[j].[kk]) |]
+                let rec tree (lo: int) (hi: int) =
+                    if hi - lo = 1 then qs[lo] ()
+                    else
+                        let mid = (lo + hi) / 2
+                        tree lo mid
+                        tree mid hi
+                        il.Emit(OpCodes.Add)
+                tree 0 qs.Length
                 il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Mul)
                 il.Emit(OpCodes.Stloc, zsum)
-                for k = width - 1 downto 0 do
-                    for j = p - 1 downto 0 do
-                        if pl.Chain[j] then
-                            products k j
-                            for kk in 0 .. 1 do
-                                if present pl.Src.[j].[kk] then
-                                    il.Emit(OpCodes.Ldloc, zsum)
-                                    il.Emit(OpCodes.Ldloc, q[kk])
-                                    il.Emit(OpCodes.Add)
-                                    il.Emit(OpCodes.Stloc, zsum)
                 let slow = il.DefineLabel()
                 let fin = il.DefineLabel()
                 il.Emit(OpCodes.Ldloc, zsum)
@@ -1634,29 +1643,33 @@ module internal Emit =
                     && pl.Src.[j] |> Array.forall (fun s -> match s with Konst k -> Double.IsFinite k | _ -> true)
                 let lanes = [ for j = p - 1 downto 0 do if not pl.Chain[j] && g.Code[lp.First + j] <> IrLog.ConstantCode then yield j ]
                 if lanes |> List.exists simple then
-                    // z = Σ q·0 over the simple nodes' adjoints, their operands' tangents and (×) values:
-                    // +0 when all are finite, else NaN. Then each term 0·w·s is ±0 and each masked lane's
-                    // d·gt and w·s too, so the terms come to the d·gt and w·s alone, exactly
-                    let z = acc
-                    let plusZero (push: unit -> unit) =
-                        il.Emit(OpCodes.Ldloc, z)
-                        push ()
-                        il.Emit(OpCodes.Call, vo.Zero)
-                        il.Emit(OpCodes.Call, vo.Mul)
-                        il.Emit(OpCodes.Call, vo.Add)
-                        il.Emit(OpCodes.Stloc, z)
-                    il.Emit(OpCodes.Call, vo.Zero)
-                    il.Emit(OpCodes.Stloc, z)
-                    for j in lanes do
-                        if simple j then
-                            plusZero (fun () -> il.Emit(OpCodes.Ldloc, va[j]))
-                            for s in pl.Src.[j] do
-                                if present s then
-                                    plusZero (fun () -> vecOperand il c vo S tv s)
-                                    if g.Code[lp.First + j] = bin Fun2.Mul then plusZero (fun () -> vecOperand il c vo V vv s)
+                    // z = (Σ q)·0 over the simple nodes' adjoints, their operands' tangents and (×)
+                    // values: ±0 only when the sum is finite, so when every q is (an ∞ or a NaN among
+                    // them makes it ∞ or NaN; finite ones overflowing to ∞ only take the every-term
+                    // code, which gives the same numbers). Then each term 0·w·s is ±0 and each masked
+                    // lane's d·gt and w·s too, so the terms come to the d·gt and w·s alone, exactly.
+                    // The sum is a balanced tree (depth log₂ of the count: no long add chain per group)
+                    // and one product, where a product by 0 per q and a chain of adds cost twice the work.
+                    let qs =
+                        [| for j in lanes do
+                            if simple j then
+                                yield (fun () -> il.Emit(OpCodes.Ldloc, va[j]))
+                                for s in pl.Src.[j] do
+                                    if present s then
+                                        yield (fun () -> vecOperand il c vo S tv s)
+                                        if g.Code[lp.First + j] = bin Fun2.Mul then yield (fun () -> vecOperand il c vo V vv s) |]
+                    let rec tree (lo: int) (hi: int) =
+                        if hi - lo = 1 then qs[lo] ()
+                        else
+                            let mid = (lo + hi) / 2
+                            tree lo mid
+                            tree mid hi
+                            il.Emit(OpCodes.Call, vo.Add)
                     let slowPath = il.DefineLabel()
                     let fin = il.DefineLabel()
-                    il.Emit(OpCodes.Ldloc, z)
+                    tree 0 qs.Length
+                    il.Emit(OpCodes.Call, vo.Zero)
+                    il.Emit(OpCodes.Call, vo.Mul)
                     il.Emit(OpCodes.Call, vo.Zero)
                     il.Emit(OpCodes.Call, vo.T.GetMethod("op_Equality", [| vo.T; vo.T |]))
                     il.Emit(OpCodes.Brfalse, slowPath)

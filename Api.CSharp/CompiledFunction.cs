@@ -101,16 +101,15 @@ public sealed class CompiledFunction
         RequireScalar(nameof(Jvp));
         CheckX(x);
         CheckLength(v.Length, InputLength, nameof(v), "the direction");
-        Span<double> y = stackalloc double[1];
-        Span<double> t = stackalloc double[1];
-        if (!_core.TryJvp(x, v, y, t))
+        double y = 0, t = 0;
+        if (!_core.TryJvp(x, v, ref y, ref t))
         {
             var (o, d) = Fn.Jvp(_scalar!, new Vec(x.ToArray()), new Vec(v.ToArray()));
-            y[0] = o.Value;
-            t[0] = d.Value;
+            y = o.Value;
+            t = d.Value;
         }
-        tangent = t[0];
-        return y[0];
+        tangent = t;
+        return y;
     }
 
     /// <summary>The Hessian-vector product H(x)·v (forward-over-reverse), without forming H.</summary>

@@ -1,6 +1,8 @@
 #nowarn "9" // the caller's x and gradient pinned for the in-place passes (`fixed`)
 namespace Hybrid.Kernel
 
+#nowarn "9" // Jvp reads the caller's x and v through their pinned addresses
+
 open System
 open System.Runtime.InteropServices
 open System.Threading
@@ -179,10 +181,14 @@ type internal PathCode(g: Graph, loops: Loop[], guardLoops: Loop[]) =
     member p.ReverseTangent =
         if isNull reverseTangent then lock p (fun () -> if isNull reverseTangent then reverseTangent <- Emit.reverseTangent g loops)
         reverseTangent
-    /// Values and tangents in one pass, only what is read afterwards stored (Jvp).
+    /// Values and tangents in one pass, only what is read afterwards stored (Jvp), the inputs'
+    /// read from the arguments A and AT (`Emit.jvpAt`): (v, x, s, dx).
     member p.ForwardTangent =
-        if isNull forwardTangent then lock p (fun () -> if isNull forwardTangent then forwardTangent <- Emit.forwardTangent g loops)
+        if isNull forwardTangent then lock p (fun () -> if isNull forwardTangent then forwardTangent <- Emit.jvp g loops)
         forwardTangent
+    /// True when ForwardTangent and the guards read the inputs only from x and dx (`Emit.inputsDirect`):
+    /// Jvp then needs no copy of x and v in the workspace.
+    member val JvpDirect = Emit.inputsDirect g loops
     /// Hvp's joint forward pass: values and tangents, every one stored but the lane trips'.
     member p.ForwardJoint =
         if isNull forwardJoint then lock p (fun () -> if isNull forwardJoint then forwardJoint <- Emit.forwardJoint g loops)
@@ -231,6 +237,8 @@ type internal Path(g: Graph, compileNow: bool) =
     do if compileNow then compile 1
     member _.Graph = g
     member _.IsCompiled = not (isNull code)
+    /// The compiled passes, or null while interpreted (no use counted: `Code` counts them).
+    member _.Compiled = code
     /// How this path's dense Hessian is computed: 0 not yet decided, 1 edge pushing, 2 block passes.
     member val HessianBy = 0 with get, set
     member private p.Code =
@@ -270,9 +278,14 @@ type internal Path(g: Graph, compileNow: bool) =
                 p.Partials(w, false)
                 Interpreter.tangent g w.V w.S w.D0 w.D1
             ok
-        else
-            for f in c.ForwardTangent do f.Invoke(w.PV, 0n, w.PS, 0n)
-            Path.GuardsHold(c, w)
+        else Path.JvpAt(c, w, w.PV, w.PS)
+    /// Compiled p's Jvp pass with the inputs' values at px and tangents at pv (pinned: the caller's
+    /// x and v where `c.JvpDirect`, else the workspace's copies w.PV, w.PS), and its guards: true
+    /// when this path is the one taken there.
+    static member JvpAt(c: PathCode, w: Workspace, px: nativeint, pv: nativeint) : bool =
+        let fs = c.ForwardTangent
+        for k in 0 .. fs.Length - 1 do fs[k].Invoke(w.PV, px, w.PS, pv)
+        Path.GuardsHold(c, w)
     /// Values, tangents (the inputs' in w.S) and guards for Hvp's joint passes; true when this path
     /// is the one taken there. Compiled, every value and tangent but the lane trips' is stored (the
     /// joint sweep recomputes those) and w.Joint is the code that ran; interpreted, the values only
@@ -490,8 +503,8 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
             Workspace.Give w
             reraise ()
 
-    /// Enter, with the tangents along v computed with the values (`how`: Jvp's one pass, only the
-    /// outputs' values and tangents left in memory; or Hvp's joint forward pass).
+    /// Enter, with the tangents along v computed with the values (`how`: Hvp's joint forward pass;
+    /// Jvp copies x and v itself where it must: `JvpIn`).
     member private _.Enter(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, how: Run) : struct (Workspace * Path) =
         let w = Workspace.Take()
         try
@@ -608,17 +621,63 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         finally
             Workspace.Give w
 
+    /// Jvp's one pass at x along v into w: on the last path taken, reading x and v where they are
+    /// (pinned, no copies) when that path is compiled and `JvpDirect`; else — or where its guards
+    /// fail — x and v copied into w and the path selected as every entry point does. The path
+    /// taken (null: f cannot be compiled at x); its outputs by `jvpOutput`.
+    member private _.JvpIn(w: Workspace, x: ReadOnlySpan<float>, v: ReadOnlySpan<float>) : Path =
+        let ps = paths
+        let k = Volatile.Read &last
+        let mutable found: Path = null
+        if k < ps.Length then
+            let p = ps[k]
+            let code = p.Compiled
+            if not (isNull code) && code.JvpDirect then
+                w.Ensure(p.Graph.Count, 0)
+                use px = fixed &MemoryMarshal.GetReference x
+                use pv = fixed &MemoryMarshal.GetReference v
+                if Path.JvpAt(code, w, NativePtr.toNativeInt px, NativePtr.toNativeInt pv) then found <- p
+        if isNull found then
+            w.Ensure(n, 0)
+            x.CopyTo(Span<float>(w.V, 0, n))
+            v.CopyTo(Span<float>(w.S, 0, n))
+            found <- select w Run.Tangents
+        found
+
+    /// Output k's value and tangent after JvpIn on g: an input's from x and v themselves.
+    static member private JvpOutput(w: Workspace, g: Graph, x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, k: int,
+                                    value: byref<float>, tangent: byref<float>) =
+        let o = g.Outputs[k]
+        if o < 0 then
+            value <- g.OutConst[k]
+            tangent <- 0.0
+        elif o < x.Length then
+            value <- x[o]
+            tangent <- v[o]
+        else
+            value <- w.V[o]
+            tangent <- w.S[o]
+
     /// Values and tangents along v in one pass.
     member c.TryJvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, y: Span<float>, jv: Span<float>) : bool =
-        let struct (w, p) = c.Enter(x, v, Run.Tangents)
+        let w = Workspace.Take()
         try
+            let p = c.JvpIn(w, x, v)
             if isNull p then false
             else
-                let g = p.Graph
-                for k in 0 .. m - 1 do
-                    y[k] <- output w g k
-                    let o = g.Outputs[k]
-                    jv[k] <- if o >= 0 then w.S[o] else 0.0
+                for k in 0 .. m - 1 do CompiledCore.JvpOutput(w, p.Graph, x, v, k, &y[k], &jv[k])
+                true
+        finally
+            Workspace.Give w
+
+    /// A scalar f's value and tangent along v in one pass (TryJvp without the output spans).
+    member c.TryJvp(x: ReadOnlySpan<float>, v: ReadOnlySpan<float>, value: byref<float>, tangent: byref<float>) : bool =
+        let w = Workspace.Take()
+        try
+            let p = c.JvpIn(w, x, v)
+            if isNull p then false
+            else
+                CompiledCore.JvpOutput(w, p.Graph, x, v, 0, &value, &tangent)
                 true
         finally
             Workspace.Give w

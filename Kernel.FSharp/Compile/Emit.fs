@@ -62,14 +62,24 @@ module internal Emit =
           Cache: Collections.Generic.Dictionary<struct (int * int), LocalBuilder> }
 
     /// While a pass over the caller's arrays is emitted (`inPlace`): the inputs' slots
-    /// 0 … Inputs − 1 of the values are addressed through argument XArg (the caller's x), of the
-    /// adjoints through argument AT (the caller's gradient); 0 otherwise, every slot in V and A.
+    /// 0 … Inputs − 1 of arguments V, A and S (values, adjoints, tangents) are addressed through
+    /// arguments ToV, ToA and ToS instead — the caller's x, gradient or v, not copies in the
+    /// workspace; Inputs = 0 otherwise, every slot in the workspace. One mechanism for every pass
+    /// that reads the caller's spans (the lean passes and guards, Jvp's pass).
     [<Sealed; AbstractClass>]
     type private InPlace =
         [<ThreadStatic; DefaultValue>] static val mutable private inputs: int
-        [<ThreadStatic; DefaultValue>] static val mutable private xArg: int16
+        [<ThreadStatic; DefaultValue>] static val mutable private toV: int16
+        [<ThreadStatic; DefaultValue>] static val mutable private toA: int16
+        [<ThreadStatic; DefaultValue>] static val mutable private toS: int16
         static member Inputs with get () = InPlace.inputs and set (v: int) = InPlace.inputs <- v
-        static member XArg with get () = InPlace.xArg and set (v: int16) = InPlace.xArg <- v
+        static member Set(toV: int16, toA: int16, toS: int16) =
+            InPlace.toV <- toV
+            InPlace.toA <- toA
+            InPlace.toS <- toS
+        /// Where argument arg's input slots are addressed.
+        static member Redirect(arg: int16) =
+            if arg = V then InPlace.toV elif arg = A then InPlace.toA elif arg = S then InPlace.toS else arg
 
     let private straight (arg: int16) (first: int) (held: LocalBuilder[]) =
         { Off = Collections.Generic.Dictionary(); HArg = arg; HFirst = first; HStride = 0; Held = held
@@ -82,7 +92,7 @@ module internal Emit =
 
     let private address (il: ILGenerator) (c: Ctx) (arg: int16) (slot: int) (stride: int) =
         // an input's slot in place: the whole range (slot + stride·t) is inputs' (`inPlaceOk`)
-        let arg = if slot >= 0 && slot < InPlace.Inputs then (if arg = V then InPlace.XArg elif arg = A then AT else arg) else arg
+        let arg = if slot >= 0 && slot < InPlace.Inputs then InPlace.Redirect arg else arg
         il.Emit(OpCodes.Ldarg, arg)
         if stride <> 0 then
             il.Emit(OpCodes.Ldloc, c.Off[stride])
@@ -1498,18 +1508,27 @@ module internal Emit =
                             il.Emit(OpCodes.Mul)
                             il.Emit(OpCodes.Stloc, q[kk])
                         else zeroInto q[kk]
+                // every product is ±0 exactly when the adjoints w and the tangents are finite, i.e.
+                // (as the lane nodes' check) when their sum is: zsum = (Σ w + Σ s)·0, a balanced tree
+                // of adds and one product (the every-term code computes the products themselves)
+                let qs =
+                    [| for k = width - 1 downto 0 do
+                        for j = p - 1 downto 0 do
+                            if pl.Chain[j] then
+                                yield (fun () -> il.Emit(OpCodes.Ldloc, hk[j][k]))
+                                for kk in 0 .. 1 do
+                                    if present pl.Src.[j].[kk] then yield (fun () -> tangent k pl.Src.[j].[kk]) |]
+                let rec tree (lo: int) (hi: int) =
+                    if hi - lo = 1 then qs[lo] ()
+                    else
+                        let mid = (lo + hi) / 2
+                        tree lo mid
+                        tree mid hi
+                        il.Emit(OpCodes.Add)
+                tree 0 qs.Length
                 il.Emit(OpCodes.Ldc_R8, 0.0)
+                il.Emit(OpCodes.Mul)
                 il.Emit(OpCodes.Stloc, zsum)
-                for k = width - 1 downto 0 do
-                    for j = p - 1 downto 0 do
-                        if pl.Chain[j] then
-                            products k j
-                            for kk in 0 .. 1 do
-                                if present pl.Src.[j].[kk] then
-                                    il.Emit(OpCodes.Ldloc, zsum)
-                                    il.Emit(OpCodes.Ldloc, q[kk])
-                                    il.Emit(OpCodes.Add)
-                                    il.Emit(OpCodes.Stloc, zsum)
                 let slow = il.DefineLabel()
                 let fin = il.DefineLabel()
                 il.Emit(OpCodes.Ldloc, zsum)
@@ -1692,29 +1711,33 @@ module internal Emit =
                     && pl.Src.[j] |> Array.forall (fun s -> match s with Konst k -> Double.IsFinite k | _ -> true)
                 let lanes = [ for j = p - 1 downto 0 do if not pl.Chain[j] && g.Code[lp.First + j] <> IrLog.ConstantCode then yield j ]
                 if lanes |> List.exists simple then
-                    // z = Σ q·0 over the simple nodes' adjoints, their operands' tangents and (×) values:
-                    // +0 when all are finite, else NaN. Then each term 0·w·s is ±0 and each masked lane's
-                    // d·gt and w·s too, so the terms come to the d·gt and w·s alone, exactly
-                    let z = acc
-                    let plusZero (push: unit -> unit) =
-                        il.Emit(OpCodes.Ldloc, z)
-                        push ()
-                        il.Emit(OpCodes.Call, vo.Zero)
-                        il.Emit(OpCodes.Call, vo.Mul)
-                        il.Emit(OpCodes.Call, vo.Add)
-                        il.Emit(OpCodes.Stloc, z)
-                    il.Emit(OpCodes.Call, vo.Zero)
-                    il.Emit(OpCodes.Stloc, z)
-                    for j in lanes do
-                        if simple j then
-                            plusZero (fun () -> il.Emit(OpCodes.Ldloc, va[j]))
-                            for s in pl.Src.[j] do
-                                if present s then
-                                    plusZero (fun () -> vecOperand il c vo S tv s)
-                                    if g.Code[lp.First + j] = bin Fun2.Mul then plusZero (fun () -> vecOperand il c vo V vv s)
+                    // z = (Σ q)·0 over the simple nodes' adjoints, their operands' tangents and (×)
+                    // values: ±0 only when the sum is finite, so when every q is (an ∞ or a NaN among
+                    // them makes it ∞ or NaN; finite ones overflowing to ∞ only take the every-term
+                    // code, which gives the same numbers). Then each term 0·w·s is ±0 and each masked
+                    // lane's d·gt and w·s too, so the terms come to the d·gt and w·s alone, exactly.
+                    // The sum is a balanced tree (depth log₂ of the count: no long add chain per group)
+                    // and one product, where a product by 0 per q and a chain of adds cost twice the work.
+                    let qs =
+                        [| for j in lanes do
+                            if simple j then
+                                yield (fun () -> il.Emit(OpCodes.Ldloc, va[j]))
+                                for s in pl.Src.[j] do
+                                    if present s then
+                                        yield (fun () -> vecOperand il c vo S tv s)
+                                        if g.Code[lp.First + j] = bin Fun2.Mul then yield (fun () -> vecOperand il c vo V vv s) |]
+                    let rec tree (lo: int) (hi: int) =
+                        if hi - lo = 1 then qs[lo] ()
+                        else
+                            let mid = (lo + hi) / 2
+                            tree lo mid
+                            tree mid hi
+                            il.Emit(OpCodes.Call, vo.Add)
                     let slowPath = il.DefineLabel()
                     let fin = il.DefineLabel()
-                    il.Emit(OpCodes.Ldloc, z)
+                    tree 0 qs.Length
+                    il.Emit(OpCodes.Call, vo.Zero)
+                    il.Emit(OpCodes.Call, vo.Mul)
                     il.Emit(OpCodes.Call, vo.Zero)
                     il.Emit(OpCodes.Call, vo.T.GetMethod("op_Equality", [| vo.T; vo.T |]))
                     il.Emit(OpCodes.Brfalse, slowPath)
@@ -1931,19 +1954,21 @@ module internal Emit =
                 let q = g.Guards[lp.First + j]
                 within q.SlotA lp.Stride0[j] lp.Trips && within q.SlotB lp.Stride1[j] lp.Trips))
 
-    let private inPlace (g: Graph) (on: bool) (xArg: int16) (emit: unit -> 'T) : 'T =
+    /// Emits (`emit`) with the inputs' slots of V, A and S redirected to arguments toV, toA, toS
+    /// (when `on`).
+    let private inPlace (g: Graph) (on: bool) (struct (toV: int16, toA: int16, toS: int16)) (emit: unit -> 'T) : 'T =
         InPlace.Inputs <- (if on then g.N else 0)
-        InPlace.XArg <- xArg
+        InPlace.Set(toV, toA, toS)
         try emit () finally InPlace.Inputs <- 0
 
     /// `forwardLean` reading the inputs' values through argument S (when `on`: `inPlaceOk`).
-    let forwardLeanInPlace (g: Graph) (loops: Loop[]) (on: bool) = inPlace g on S (fun () -> forwardLean g loops)
+    let forwardLeanInPlace (g: Graph) (loops: Loop[]) (on: bool) = inPlace g on (struct (S, AT, S)) (fun () -> forwardLean g loops)
     /// The lean `reverse` reading the inputs' values through argument S and adding their adjoints
     /// into argument AT (when `on`).
-    let reverseInPlace (g: Graph) (loops: Loop[]) (on: bool) = inPlace g on S (fun () -> reverse g loops false)
+    let reverseInPlace (g: Graph) (loops: Loop[]) (on: bool) = inPlace g on (struct (S, AT, S)) (fun () -> reverse g loops false)
     /// `guards` reading the inputs' values through the second argument (when `on`).
     let guardsInPlace (g: Graph) (loops: Loop[]) (on: bool) : GuardInPlaceFn[] =
-        inPlace g on A (fun () -> guardsAs<GuardInPlaceFn> [| typeof<nativeint>; typeof<nativeint> |] g loops)
+        inPlace g on (struct (A, A, S)) (fun () -> guardsAs<GuardInPlaceFn> [| typeof<nativeint>; typeof<nativeint> |] g loops)
 
     /// Loops of g that run in lanes (of width w) in the lean passes (for tests and benchmarks).
     let laneLoopsAt (w: int) (g: Graph) (loops: Loop[]) = (lanePlans w g loops).Count
@@ -2158,10 +2183,36 @@ module internal Emit =
                     | _ -> scalarLoop il lp)
             (fun m -> PassFn(fun pv _ ps _ -> m.ForwardAt pv; m.TangentAt(pv, ps)))
 
+    /// Jvp's pass reading the inputs' values and tangents from the caller's x and v: arguments (v,
+    /// x, s, dx) — slot i < N of x at byte 8i of x, its tangent of dx (the workspace's v and s when
+    /// x and v were copied there: `jvpAt` then equals `forwardTangentAt` bit for bit). Nothing is
+    /// stored below N. Only code that reads the inputs through the pass's own loads takes them from
+    /// there: where `inputsDirect` is false, x and v must also be in v and s.
+    let jvpAt (w: int) (g: Graph) (loops: Loop[]) : PassFn[] =
+        inPlace g true (struct (A, A, AT)) (fun () -> forwardTangentAt w false g loops)
+
+    /// True when every read of an input slot by Jvp's pass and the guards goes through `jvpAt`'s
+    /// x and dx: no matrix node reads an input (its rules read the workspace), no guard compares
+    /// one, and no loop operand's slots run across N (each operand's trips read inputs only, or
+    /// nodes only: its base decides where it reads).
+    let inputsDirect (g: Graph) (loops: Loop[]) =
+        let n = g.N
+        let side (b: int) = b < n
+        let loopOk (lp: Loop) =
+            Seq.forall (fun j ->
+                [ struct (g.A0[lp.First + j], lp.Stride0[j]); struct (g.A1[lp.First + j], lp.Stride1[j]) ]
+                |> List.forall (fun (struct (b, s)) -> b < 0 || s = 0 || side b = side (b + s * (lp.Trips - 1))))
+                (seq { 0 .. lp.Period - 1 })
+        g.Mats |> Array.forall (fun m -> m.Operands |> Array.forall (fun o -> o.First < 0 || o.First >= n))
+        && g.Guards |> Seq.forall (fun q -> not (q.SlotA >= 0 && q.SlotA < n) && not (q.SlotB >= 0 && q.SlotB < n))
+        && Array.forall loopOk loops
+
     /// `forwardTangentAt` at the machine's width with lanes on, none with them off.
     let forwardTangentWith (lanes: bool) (joint: bool) g loops = forwardTangentAt (widthOf lanes) joint g loops
     /// `forwardTangentWith` (not joint) with lanes where `Lanes` allows them.
     let forwardTangent (g: Graph) (loops: Loop[]) = forwardTangentWith Lanes false g loops
+    /// `jvpAt` with lanes where `Lanes` allows them.
+    let jvp (g: Graph) (loops: Loop[]) = jvpAt (widthOf Lanes) g loops
 
     /// A node of the joint second-order sweep (`reverseJoint`): the adjoint sweep's node (its adjoint
     /// w held; its terms into the operands' adjoints, held or cached) and the adjoint-tangent pass's

@@ -159,4 +159,62 @@ public class CompileSecondOrderTests
         }
         Assert.Equal(2, c.Recordings);
     }
+
+    /// <summary>
+    /// Compiled Jvp reads x and v where the caller holds them (no copies into the workspace) when the last
+    /// path's pass and guards read the inputs only through the pass's own loads — here the guards compare
+    /// products, not inputs. Where that path's guards fail, Jvp copies x and v, selects or records the path,
+    /// and still equals eager bitwise; an output that is an input itself comes from x and v.
+    /// </summary>
+    [Fact]
+    public void JvpInPlaceFallsBackToSelectionWhereTheLastPathsGuardsFail()
+    {
+        Func<Vec, Real> f = x =>
+        {
+            Real s = 0.0;
+            for (var i = 0; i + 1 < x.Length; i++)
+            {
+                var p = x[i] * x[i + 1];
+                s += p > 0.0 ? p * p : Real.Sin(p);
+            }
+            return s;
+        };
+        const int n = 40;
+        var r = new Random(3);
+        var x0 = Random(r, n, 0.5, 1.5);
+        var x1 = (double[])x0.Clone();
+        x1[17] = -x1[17]; // two products change sign: another path
+        var v = Random(r, n, -1.0, 1.0);
+        var c = Fn.Compile(f, x0);
+        foreach (var x in new[] { x0, x0, x1, x1, x0, x1, x0 })
+        {
+            var (y, t) = Fn.Jvp(f, x, v);
+            Bitwise(y.Value, c.Jvp(x, v, out var tangent), $"Jvp value at x{(x == x0 ? 0 : 1)}");
+            Bitwise(t.Value, tangent, $"Jvp tangent at x{(x == x0 ? 0 : 1)}");
+        }
+        Assert.Equal(2, c.Recordings);
+        Assert.True(c.IsCompiled, c.NotCompiledReason);
+
+        // outputs that are inputs: their values and tangents are x's and v's own
+        Func<Vec, Vec> g = x => Vec.OfReals(new[] { x[1], x[0] * x[1], x[2] });
+        var cg = Fn.Compile(g, new[] { 1.0, 2.0, 3.0 });
+        var xg = new[] { 0.5, -1.5, 2.5 };
+        var vg = new[] { 0.25, 0.75, -2.0 };
+        var yg = new double[3];
+        var jv = new double[3];
+        for (var k = 0; k < 3; k++)
+        {
+            cg.Jvp(xg, vg, yg, jv);
+            var (ey, ejv) = Fn.Jvp(g, xg, vg);
+            Bitwise(ey.ToArray(), yg, "vector Jvp values");
+            Bitwise(ejv.ToArray(), jv, "vector Jvp tangents");
+        }
+        Func<Vec, Real> h = x => x[1];
+        var ch = Fn.Compile(h, new[] { 1.0, 2.0 });
+        for (var k = 0; k < 3; k++)
+        {
+            Bitwise(-1.5, ch.Jvp(new[] { 0.5, -1.5 }, new[] { 0.25, 0.75 }, out var th), "x ↦ x₁: value");
+            Bitwise(0.75, th, "x ↦ x₁: tangent");
+        }
+    }
 }

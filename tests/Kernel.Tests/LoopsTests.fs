@@ -121,6 +121,26 @@ let private jvpPassWith (w: int) (g: Graph) (loops: Loop[]) (guardLoops: Loop[])
     let o = g.Outputs[0]
     ok, (if o >= 0 then [| v[o]; s[o] |] else [||]), v, s
 
+/// Jvp's pass reading the inputs where the caller holds them (`Emit.jvpAt`, as the compiled Jvp
+/// runs it): x and dir in arrays of their own, the workspace NaN everywhere, its input slots too —
+/// copied there only where `Emit.inputsDirect` says the pass or the guards read them there. The
+/// guards and the output's value and tangent (an input's from x and dir).
+let private jvpInPlace (w: int) (g: Graph) (loops: Loop[]) (guardLoops: Loop[]) (x: float[]) (dir: float[]) =
+    let pin (n: int) = GC.AllocateArray<float>(max 1 n, true)
+    let v, s, xs, ds = pin g.Count, pin g.Count, pin g.N, pin g.N
+    let p (arr: float[]) = Marshal.UnsafeAddrOfPinnedArrayElement(arr, 0)
+    Array.fill v 0 g.Count nan
+    Array.fill s 0 g.Count nan
+    Array.blit x 0 xs 0 g.N
+    Array.blit dir 0 ds 0 g.N
+    if not (Emit.inputsDirect g loops) then
+        Array.blit x 0 v 0 g.N
+        Array.blit dir 0 s 0 g.N
+    for f in Emit.jvpAt w g loops do f.Invoke(p v, p xs, p s, p ds)
+    let ok = Emit.guards g guardLoops |> Array.forall (fun f -> f.Invoke(p v))
+    let o = g.Outputs[0]
+    ok, (if o < 0 then [||] elif o < g.N then [| x[o]; dir[o] |] else [| v[o]; s[o] |])
+
 let private jvpPass (w: int) g loops guardLoops x dir =
     let ok, out, _, _ = jvpPassWith w g loops guardLoops x dir
     ok, out
@@ -187,6 +207,9 @@ let private check (what: string) (g: Graph) (points: (float[] * float[]) list) =
             let ok, out = jvpPass w g ls lg x dir
             Expect.equal ok reference.Ok (sprintf "%s, Jvp's joint pass (lanes of %d, %d loops): guards" what w ls.Length)
             sameBits (sprintf "%s, Jvp's joint pass (lanes of %d, %d loops): the output's value and tangent" what w ls.Length) (if o >= 0 then [| reference.V[o]; reference.S[o] |] else [||]) out
+            let ok, out = jvpInPlace w g ls lg x dir
+            Expect.equal ok reference.Ok (sprintf "%s, Jvp's pass over the caller's x and v (lanes of %d, %d loops): guards" what w ls.Length)
+            sameBits (sprintf "%s, Jvp's pass over the caller's x and v (lanes of %d, %d loops): the output's value and tangent" what w ls.Length) (if o >= 0 then [| reference.V[o]; reference.S[o] |] else [||]) out
             let grad, hv = hvpJoint w g ls x dir
             sameBits (sprintf "%s, Hvp's joint passes (lanes of %d, %d loops): the gradient" what w ls.Length) (Array.sub reference.A 0 g.N) grad
             sameBits (sprintf "%s, Hvp's joint passes (lanes of %d, %d loops): H·v" what w ls.Length) (Array.sub reference.AT 0 g.N) hv
@@ -365,6 +388,7 @@ let tests =
             Expect.isGreaterThanOrEqual loops[0].Trips (n - 3) "every term but the first (its s is a constant)"
             Expect.isLessThan (Loops.straightNodes g loops) 30 "straight-line nodes"
             Expect.sequenceEqual (Array.sort (Array.distinct loops[0].Stride0)) [| 0; 1; 8 |] "strides of operand 0: constants, x[i], the body's and the carried nodes"
+            Expect.isTrue (Emit.inputsDirect g loops) "Jvp's pass reads x and v where the caller holds them (no copies)"
         }
         test "a carried product" {
             let g = record carried (point 1 40 -1.0 1.0)
@@ -381,6 +405,7 @@ let tests =
         test "a body with abs, max and a comparison: nodes and guards both roll" {
             let g = record guarded (point 3 40 -2.0 2.0)
             Expect.equal g.Guards.Length 39 "one guard per element"
+            Expect.isFalse (Emit.inputsDirect g (Loops.find g)) "the guards compare inputs: Jvp copies x (they read the workspace)"
             let loops = check "guarded" g (points 40 -2.0 2.0)
             Expect.equal loops.Length 1 "one node loop"
             let guardLoops = Loops.findGuards g

@@ -534,10 +534,11 @@ type internal CompiledCore private (owner: string, f: Func<Vec, Real[]>, n: int,
         if o < 0 then g.OutConst[k] elif o < x.Length then x[o] else w.V[o]
 
     /// f(x) into y by the last path's lean pass over x in place (nothing copied); false when that
-    /// path is not compiled in place or its guards fail at x (the caller then selects by copying).
+    /// path is not compiled in place, its guards fail at x, or y overlaps x (an output that is an
+    /// input would be read after y's writes): the caller then selects by copying.
     member private c.TryValueInPlace(x: ReadOnlySpan<float>, y: Span<float>) : bool =
         let p = c.LastInPlace
-        if isNull p then false
+        if isNull p || x.Overlaps(Span<float>.op_Implicit y) then false
         else
             let code = p.InPlace
             let g = p.Graph

@@ -112,6 +112,20 @@ public class CompileInPlaceTests
     }
 
     [Fact]
+    public void AValueIntoItsOwnXGetsFAtTheXGiven()
+    {
+        // outputs that are inputs themselves, swapped: y written in place over x would read
+        // x[0] after y[0] overwrote it
+        Func<Vec, Vec> f = x => Vec.OfReals(new[] { x[1], x[0], x[0] * x[1] });
+        var c = Fn.Compile(f, new[] { 2.0, 3.0, 5.0 });
+        var y = new double[3];
+        c.Value(new[] { 2.0, 3.0, 5.0 }, y); // warm: the path runs as IL
+        var xy = new[] { 2.0, 3.0, 5.0 };
+        c.Value(xy, xy);
+        Assert.Equal(new[] { 3.0, 2.0, 6.0 }, xy);
+    }
+
+    [Fact]
     public void InPlaceGradAndValueAllocatesNothingOnceWarm()
     {
         const int n = 10_003;

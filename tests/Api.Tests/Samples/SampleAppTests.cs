@@ -176,14 +176,15 @@ static class SampleBuilds
     /// <summary>Builds FSharp/Hybrid.FSharp.fsproj (Release), which samples/tour.fsx references.</summary>
     public static void FSharp() => _ = FSharpBuilt.Value;
 
-    /// <summary>The program of a file-based sample (path from the repository root), built once.</summary>
+    /// <summary>The program of a file-based sample (path from the repository root), built once in Release (what its
+    /// <c>#:project</c> references were built as: a Debug build would look for Debug outputs a fresh clone has not got).</summary>
     public static string Sample(string path)
     {
         _ = References.Value;
         Lazy<string>? built;
         lock (Files)
             if (!Files.TryGetValue(path, out built))
-                Files[path] = built = new Lazy<string>(() => Build(path, "-p:BuildProjectReferences=false"));
+                Files[path] = built = new Lazy<string>(() => Build(path, "-c", "Release", "-p:BuildProjectReferences=false"));
         return built.Value;
     }
 

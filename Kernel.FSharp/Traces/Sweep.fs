@@ -232,6 +232,24 @@ module internal Sweep =
             gradient t output first (Span<float> g)
             struct (g, 0)
 
+    /// The gradient of Ad.GradInto for the input slots [first, first + grad.Length) into grad: as
+    /// `gradientOf`, the sweep stops above the inputs when they are the trace's first slots and the
+    /// other nodes are few, over the trace's own zero adjoints, whose first n slots are then copied
+    /// into grad and cleared (two sequential passes, where `gradient` visits every input node);
+    /// else `gradient`. Bitwise the same values either way (see `gradientOf`).
+    let gradientInto (t: Trace) (output: int) (first: int) (grad: Span<float>) =
+        let n = grad.Length
+        if GradientForm.InPlace && first = 0 && 8L * int64 (t.Count - n) <= int64 n then
+            let a = t.TakeZeroAdjoints()
+            sweepGradient t a output n 0 Span<float>.Empty
+            let s = Span<float>(a, 0, n)
+            s.CopyTo grad
+            s.Clear()
+            t.GiveZeroAdjoints a
+        else
+            grad.Clear()
+            gradient t output first grad
+
     /// A fresh store for w directions per slot (scalars zeroed).
     let storeOf (t: Trace) (w: int) = Store(Buffers.RentZeroed(t.Count * w), t.OpLengths, true, w)
 

@@ -315,8 +315,7 @@ type internal Ad =
             let xt = Vec.Input(t, x, null)
             let y = f.Invoke xt
             Ad.CheckResult(t, y)
-            grad.Clear()
-            if y.Tid = t.Id then Sweep.gradient t y.I xt.Ref.Slot grad
+            if y.Tid = t.Id then Sweep.gradientInto t y.I xt.Ref.Slot grad else grad.Clear()
             y.V
         finally
             Traces.Close(t, false)

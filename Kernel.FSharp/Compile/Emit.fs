@@ -1258,6 +1258,18 @@ module internal Emit =
     let private atTerms (pl: LanePlan) (j: int) =
         1 + (pl.Src.[j] |> Array.filter (fun s -> match s with Konst _ | NoOp -> false | _ -> true) |> Array.length)
 
+    /// The sum of the terms pushed by `push` (each pushes one), as a balanced tree of `add`s: depth
+    /// log₂ of the count, where a chain of adds would be as long as the count.
+    let private balancedSum (push: (unit -> unit)[]) (add: unit -> unit) =
+        let rec tree (lo: int) (hi: int) =
+            if hi - lo = 1 then push[lo] ()
+            else
+                let mid = (lo + hi) / 2
+                tree lo mid
+                tree mid hi
+                add ()
+        tree 0 push.Length
+
     /// The lean forward of a lane loop: the lane trips without storing their values (nobody but this
     /// loop reads them; the reverse recomputes them), the last lane trip's carried values stored for
     /// the scalar trips after them (`tail`), which store every value as before. With `tangents`, the
@@ -1518,14 +1530,7 @@ module internal Emit =
                                 yield (fun () -> il.Emit(OpCodes.Ldloc, hk[j][k]))
                                 for kk in 0 .. 1 do
                                     if present pl.Src.[j].[kk] then yield (fun () -> tangent k pl.Src.[j].[kk]) |]
-                let rec tree (lo: int) (hi: int) =
-                    if hi - lo = 1 then qs[lo] ()
-                    else
-                        let mid = (lo + hi) / 2
-                        tree lo mid
-                        tree mid hi
-                        il.Emit(OpCodes.Add)
-                tree 0 qs.Length
+                balancedSum qs (fun () -> il.Emit(OpCodes.Add))
                 il.Emit(OpCodes.Ldc_R8, 0.0)
                 il.Emit(OpCodes.Mul)
                 il.Emit(OpCodes.Stloc, zsum)
@@ -1726,16 +1731,9 @@ module internal Emit =
                                     if present s then
                                         yield (fun () -> vecOperand il c vo S tv s)
                                         if g.Code[lp.First + j] = bin Fun2.Mul then yield (fun () -> vecOperand il c vo V vv s) |]
-                    let rec tree (lo: int) (hi: int) =
-                        if hi - lo = 1 then qs[lo] ()
-                        else
-                            let mid = (lo + hi) / 2
-                            tree lo mid
-                            tree mid hi
-                            il.Emit(OpCodes.Call, vo.Add)
                     let slowPath = il.DefineLabel()
                     let fin = il.DefineLabel()
-                    tree 0 qs.Length
+                    balancedSum qs (fun () -> il.Emit(OpCodes.Call, vo.Add))
                     il.Emit(OpCodes.Call, vo.Zero)
                     il.Emit(OpCodes.Call, vo.Mul)
                     il.Emit(OpCodes.Call, vo.Zero)

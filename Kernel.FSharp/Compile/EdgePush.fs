@@ -136,18 +136,23 @@ module internal EdgePush =
     let fits (g: Graph) (maxInputs: int) =
         g.Mats |> Array.forall (fun m -> m.Inputs.Length <= maxInputs && int64 m.Elements * int64 m.Inputs.Length <= 8_000_000L)
 
-    /// r (k×k) added into W over the inputs: the diagonal, and the mean of r[c, q] and r[q, c]
-    /// (equal but for rounding) for each pair.
-    let private addInputs (st: EdgeStore) (inputs: int[]) (r: float[]) (k: int) =
+    /// A k×k block r added into W over the inputs: its diagonal, and one number per pair c > q
+    /// (`pair c q`), so W stays exactly symmetric.
+    let inline private addBlock (st: EdgeStore) (inputs: int[]) (r: float[]) (k: int) ([<InlineIfLambda>] pair: int -> int -> float) =
         let before = st.Ops
         for c in 0 .. k - 1 do
             let sc = inputs[c]
             let x = r[c * k + c]
             if x <> 0.0 then st.AddDiag(sc, x)
             for q in 0 .. c - 1 do
-                let x = 0.5 * (r[c * k + q] + r[q * k + c])
+                let x = pair c q
                 if x <> 0.0 then st.Add(sc, inputs[q], x)
         st.Uncount(st.Ops - before)
+
+    /// r (k×k) added into W over the inputs: the diagonal, and the mean of r[c, q] and r[q, c]
+    /// (equal but for rounding) for each pair.
+    let private addInputs (st: EdgeStore) (inputs: int[]) (r: float[]) (k: int) =
+        addBlock st inputs r k (fun c q -> 0.5 * (r[c * k + q] + r[q * k + c]))
 
     /// y[o] ← d[o]·x[o] (equal lengths), in Vector256 lanes.
     let private scale (d: ReadOnlySpan<float>) (x: ReadOnlySpan<float>) (y: Span<float>) =
@@ -166,15 +171,7 @@ module internal EdgePush =
     /// r's lower triangle (k×k, r[c·k + q] for q ≥ c: a symmetric rank-k update's) added into W
     /// over the inputs: each pair is one number, so W stays exactly symmetric.
     let private addLower (st: EdgeStore) (inputs: int[]) (r: float[]) (k: int) =
-        let before = st.Ops
-        for c in 0 .. k - 1 do
-            let sc = inputs[c]
-            let x = r[c * k + c]
-            if x <> 0.0 then st.AddDiag(sc, x)
-            for q in 0 .. c - 1 do
-                let x = r[q * k + c]
-                if x <> 0.0 then st.Add(sc, inputs[q], x)
-        st.Uncount(st.Ops - before)
+        addBlock st inputs r k (fun c q -> r[q * k + c])
 
     /// dst[c·block + o] ← s[sOff + o]·op(M)[first + o, c] for o < count and every column c of op(M)
     /// (stored rm rows, transposed when tm).

@@ -164,6 +164,17 @@ let private hvpJoint (w: int) (g: Graph) (loops: Loop[]) (x: float[]) (dir: floa
     for k = r.Length - 1 downto 0 do r[k].Invoke(p v, p a, p s, p at)
     Array.sub a 0 g.N, Array.sub at 0 g.N
 
+/// Loops.runsOf over items 0 … items − 1 with these keys, no operands; the runs found and how many
+/// item comparisons it made.
+let private runsCounting (items: int) (key: int -> int) =
+    let mutable compared = 0
+    let same (i: int) (j: int) =
+        compared <- compared + 1
+        key i = key j
+    let none = Array.create items -1
+    let found = Loops.runsOf 0 items key same none none
+    found, compared
+
 let private sameBits (what: string) (expected: float[]) (actual: float[]) =
     for i in 0 .. expected.Length - 1 do
         if BitConverter.DoubleToInt64Bits expected[i] <> BitConverter.DoubleToInt64Bits actual[i] then
@@ -457,14 +468,10 @@ let tests =
             // comparisons each: 24 per item
             let items = 30_000
             let key (i: int) = if i % 3 = 1 then 1000 + i else i % 3
-            let mutable compared = 0
-            let same (i: int) (j: int) =
-                compared <- compared + 1
-                key i = key j
-            let none = Array.create items -1
-            let found = Loops.runsOf 0 items key same none none
+            let found, compared = runsCounting items key
             Expect.isEmpty found "no loop"
             Expect.isLessThan compared (items / 10) (sprintf "%d comparisons for %d items" compared items)
+            let none = Array.create items -1
             // the same items with one b alike in a run of 40 trips: that run still rolls, whole
             let key2 (i: int) = if i % 3 = 1 && not (i >= 3000 && i < 3120) then 1000 + i else i % 3
             let found = Loops.runsOf 0 items key2 (fun i j -> key2 i = key2 j) none none
@@ -480,12 +487,7 @@ let tests =
             let rng = Random 20_000
             let bit = Array.init items (fun _ -> rng.NextDouble() < 0.5)
             let key (i: int) = if bit[i] then 0x3FF00000 else 0
-            let mutable compared = 0
-            let same (i: int) (j: int) =
-                compared <- compared + 1
-                key i = key j
-            let none = Array.create items -1
-            let found = Loops.runsOf 0 items key same none none
+            let found, compared = runsCounting items key
             Expect.isEmpty found "no loop in random labels"
             // a window of 16 labels recurs within MaxPeriod = 2048 items with probability 2048 / 2¹⁶ and
             // then costs at least 17 comparisons: about 0.5 per item (10 429); it was 2.6 per item (51 186)
